@@ -1,0 +1,3 @@
+// OpenBLAS's CBLAS (sgemm and friends, thread control) and LAPACKE (eigen, Cholesky, solve).
+#include <cblas.h>
+#include <lapacke.h>

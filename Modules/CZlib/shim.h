@@ -1,0 +1,2 @@
+// zlib: gzopen/gzread for the .gz IDX files.
+#include <zlib.h>

@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-generative",
+    products: [
+        .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Generative", targets: ["Generative"]),
+        .executable(name: "gen", targets: ["gen"]),
+        .executable(name: "gemm-bench", targets: ["gemm-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, found through pkg-config.
+        .systemLibrary(
+            name: "COpenBLAS", path: "Modules/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Modules/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Modules/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+
+        .target(name: "Linalg", dependencies: ["COpenBLAS"]),
+        .target(name: "NN", dependencies: ["Linalg"]),
+        .target(name: "Datasets", dependencies: ["Linalg", "CZlib", "CPNG"]),
+        .target(name: "Generative", dependencies: ["NN", "Linalg"]),
+        .executableTarget(
+            name: "gen",
+            dependencies: [
+                "Generative", "Datasets", "NN", "Linalg",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "gemm-bench",
+            dependencies: [
+                "Linalg", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Linalg"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"]),
+        .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"]),
+    ]
+)

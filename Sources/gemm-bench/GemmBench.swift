@@ -1,0 +1,1 @@
+@main struct GemmBench { static func main() {} }

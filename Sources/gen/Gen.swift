@@ -1,0 +1,1 @@
+@main struct Gen { static func main() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderDatasetsTests: XCTestCase { func testNothing() {} }
