@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderDatasetsTests: XCTestCase { func testNothing() {} }
