@@ -1,0 +1,21 @@
+/// A problem with a data file or a dataset request. `description` is `"<path>: <problem>"`, e.g.
+/// `data/mnist/train-images-idx3-ubyte.gz: bad magic 0x00000802, expected 0x00000803 (images)`.
+public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file concerned (as given by the caller's URL path).
+    public let path: String
+    /// What is wrong with it.
+    public let problem: String
+
+    public init(path: String, problem: String) {
+        self.path = path
+        self.problem = problem
+    }
+
+    public var description: String { "\(path): \(problem)" }
+}
+
+/// `0x%08X` formatting without Foundation's `String(format:)` varargs.
+func hex32(_ v: UInt32) -> String {
+    let digits = String(v, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}
