@@ -91,11 +91,17 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
         return (Float(r * Foundation.cos(theta)), Float(r * Foundation.sin(theta)))
     }
 
-    /// Fills `buffer` with uniform samples in `[low, high)`. No allocation.
+    /// Fills `buffer` with uniform samples in `[low, high)` (`low < high`). No allocation.
     public mutating func fillUniform(_ buffer: UnsafeMutableBufferPointer<Float>,
                                      low: Float = 0, high: Float = 1) {
         let scale = high - low
-        for i in 0..<buffer.count { buffer[i] = low + scale * nextFloat() }
+        // low + scale * u can round up to high (1 + 2 * (1 - 2^-24) == 3 in Float): such values
+        // become the largest Float below high, so the interval stays half-open.
+        let top = Swift.max(low, high.nextDown)
+        for i in 0..<buffer.count {
+            let v = low + scale * nextFloat()
+            buffer[i] = v < high ? v : top
+        }
     }
 
     /// Fills `buffer` with normal samples `N(mean, std^2)`. No allocation.

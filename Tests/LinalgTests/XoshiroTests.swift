@@ -60,6 +60,34 @@ final class XoshiroTests: XCTestCase {
         XCTAssertTrue(m.elements.allSatisfy { $0 >= -3 && $0 < 2 })
     }
 
+    /// A generator whose next output is 2^64 - 1, the largest: xoshiro256** returns
+    /// rotl(s1 * 5, 7) * 9, so s1 = 5⁻¹ rotr(9⁻¹ (2^64 - 1), 7) (inverses mod 2^64).
+    func generatorWithMaximalNextOutput() -> Xoshiro256 {
+        func inverse(_ x: UInt64) -> UInt64 {   // Newton iteration, exact after 6 steps
+            var y = x
+            for _ in 0..<6 { y = y &* (2 &- x &* y) }
+            return y
+        }
+        let r = UInt64.max &* inverse(9)
+        let s1 = inverse(5) &* ((r >> 7) | (r << 57))
+        return Xoshiro256(stateWords: [1, s1, 2, 3])
+    }
+
+    func testUniformUpperEdgeStaysBelowHigh() {
+        let g = generatorWithMaximalNextOutput()
+        var probe = g
+        XCTAssertEqual(probe.next(), UInt64.max, "test setup: crafted state gives the maximal output")
+        var h = g
+        XCTAssertEqual(h.nextFloat(), 1 - 0x1p-24, "largest nextFloat is 1 - 2^-24")
+        // In Float, 1 + 2 * (1 - 2^-24) rounds to 3: the sample must still be below high.
+        for (low, high) in [(Float(1), Float(3)), (0.1, 0.3), (0.7, 0.9), (-1, 1)] {
+            var gg = g
+            let m = Matrix.uniform(rows: 1, cols: 1, low: low, high: high, using: &gg)
+            XCTAssertLessThan(m[0, 0], high, "uniform(\(low), \(high))")
+            XCTAssertGreaterThanOrEqual(m[0, 0], low)
+        }
+    }
+
     func testNormalMeanAndVariance() {
         var g = Xoshiro256(seed: 2024)
         var buffer = Matrix.normal(rows: 1, cols: 40_001, using: &g)   // odd count: last from nextNormal
