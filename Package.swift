@@ -45,7 +45,7 @@ let package = Package(
 
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Linalg"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"]),
     ]
 )
