@@ -98,10 +98,14 @@ public enum NPY {
     /// - Throws: `DatasetError` when the file cannot be written.
     public static func write(_ matrix: Matrix, to url: URL) throws {
         var data = header(descr: "<f4", shape: [matrix.rows, matrix.cols])
-        data.reserveCapacity(data.count + matrix.count * 4)
+        let start = data.count, n = matrix.count
+        data.count = start + n * 4
         matrix.withUnsafeBufferPointer { p in
-            for v in p {
-                withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+            data.withUnsafeMutableBytes { raw in
+                let out = raw.baseAddress! + start
+                for i in 0..<n {
+                    out.storeBytes(of: p[i].bitPattern.littleEndian, toByteOffset: i &* 4, as: UInt32.self)
+                }
             }
         }
         try AtomicFile.write(data, to: url)

@@ -27,4 +27,17 @@ final class MNISTTests: XCTestCase {
         XCTAssertEqual(test.width, 28)
         XCTAssertEqual(Array(test.labels.prefix(10)), [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
     }
+
+    func testDefaultDirectoryIsRelativeToCurrentDirectory() throws {
+        let fm = FileManager.default
+        let saved = fm.currentDirectoryPath
+        defer { _ = fm.changeCurrentDirectoryPath(saved) }
+        XCTAssertTrue(fm.changeCurrentDirectoryPath(packageRoot().path))
+        XCTAssertEqual(MNIST.defaultDirectory()?.standardizedFileURL.path,
+                       directory.standardizedFileURL.path)
+        let empty = try makeTempDirectory()
+        defer { try? fm.removeItem(at: empty) }
+        XCTAssertTrue(fm.changeCurrentDirectoryPath(empty.path))
+        XCTAssertNil(MNIST.defaultDirectory())
+    }
 }
