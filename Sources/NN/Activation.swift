@@ -1,0 +1,146 @@
+import Foundation
+import Linalg
+
+/// An element-wise activation function, fused into `Dense` or used alone in `ActivationLayer`.
+///
+/// Every case is defined for every Float: finite inputs give finite outputs (sigmoid at ±1000,
+/// tanh at ±100, softplus at ±1000 included) and NaN propagates to a NaN output. Formulas use
+/// libm (`exp`, `tanh`, `log1p`, `expm1`); they all live in this file so that a faster
+/// approximation can replace them in one place.
+///
+/// Derivatives are computed from the *output* `y` (no pre-activation buffer is kept):
+/// - `identity`: 1.
+/// - `relu`: `y > 0 ? 1 : 0`; at exactly 0 the derivative is **0** (PyTorch's convention).
+/// - `leakyReLU(s)`: `y > 0 ? 1 : s`; at exactly 0 the derivative is **s** (PyTorch's
+///   convention, `x > 0 ? 1 : s`). Requires `s >= 0` so that the sign of `y` is that of `x`
+///   (checked by the layers as a programmer error).
+/// - `sigmoid`: `y (1 - y)`.
+/// - `tanh`: `1 - y²`.
+/// - `softplus`: `sigmoid(x) = 1 - exp(-y) = -expm1(-y)` (accurate for tiny `y`).
+public enum Activation: Sendable, Equatable {
+    /// `f(x) = x`.
+    case identity
+    /// `f(x) = max(x, 0)`; NaN stays NaN.
+    case relu
+    /// `f(x) = x` for `x >= 0`, `negativeSlope * x` below (Maas et al. 2013).
+    case leakyReLU(negativeSlope: Float)
+    /// `f(x) = 1 / (1 + exp(-x))`, evaluated without overflow for either sign.
+    case sigmoid
+    /// `f(x) = tanh(x)`.
+    case tanh
+    /// `f(x) = log(1 + exp(x))`, evaluated as `max(x, 0) + log1p(exp(-|x|))` (no overflow).
+    case softplus
+
+    /// Whether backward can take its derivative from the output (false only for a negative
+    /// leaky slope or a NaN slope).
+    var derivativeFromOutputIsValid: Bool {
+        if case .leakyReLU(let s) = self { return s >= 0 }
+        return true
+    }
+
+    /// `f(x)` for one value (reference path; the layers use the buffer kernels below).
+    public func apply(_ x: Float) -> Float {
+        switch self {
+        case .identity: return x
+        case .relu: return ActivationKernels.relu(x)
+        case .leakyReLU(let s): return ActivationKernels.leaky(x, s)
+        case .sigmoid: return ActivationKernels.sigmoid(x)
+        case .tanh: return Foundation.tanh(x)
+        case .softplus: return ActivationKernels.softplus(x)
+        }
+    }
+
+    /// `f'(x)` expressed from the output `y = f(x)` (see the type's documentation).
+    public func derivative(output y: Float) -> Float {
+        switch self {
+        case .identity: return 1
+        case .relu: return y > 0 ? 1 : 0
+        case .leakyReLU(let s): return y > 0 ? 1 : s
+        case .sigmoid: return y * (1 - y)
+        case .tanh: return 1 - y * y
+        case .softplus: return -Foundation.expm1(-y)
+        }
+    }
+}
+
+/// Scalar formulas and buffer loops for the activations (the one place to optimise later).
+enum ActivationKernels {
+    @inline(__always) static func relu(_ x: Float) -> Float {
+        // Written so that NaN fails the comparison and passes through.
+        x < 0 ? 0 : x
+    }
+
+    @inline(__always) static func leaky(_ x: Float, _ s: Float) -> Float {
+        x < 0 ? s * x : x
+    }
+
+    @inline(__always) static func sigmoid(_ x: Float) -> Float {
+        // exp of a non-positive argument only: never overflows. NaN takes the second branch.
+        if x >= 0 {
+            return 1 / (1 + Foundation.exp(-x))
+        } else {
+            let e = Foundation.exp(x)
+            return e / (1 + e)
+        }
+    }
+
+    @inline(__always) static func softplus(_ x: Float) -> Float {
+        // max(x, 0) + log1p(exp(-|x|)); NaN propagates through abs/exp/log1p.
+        (x > 0 ? x : 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))
+    }
+
+    /// `y[i,j] = f(y[i,j] + bias[j])` over a `rows x cols` buffer (bias may be nil: no bias).
+    static func biasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                             bias: UnsafePointer<Float>?, _ act: Activation) {
+        for i in 0..<rows {
+            let row = y + i &* cols
+            if let b = bias {
+                for j in 0..<cols { row[j] += b[j] }
+            }
+            apply(row, count: cols, act)
+        }
+    }
+
+    /// `out[i] = f(x[i])` over `count` elements (x may equal out).
+    static func apply(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                      count n: Int, _ act: Activation) {
+        switch act {
+        case .identity:
+            if UnsafePointer(out) != x { out.update(from: x, count: n) }
+        case .relu:
+            for i in 0..<n { out[i] = relu(x[i]) }
+        case .leakyReLU(let s):
+            for i in 0..<n { out[i] = leaky(x[i], s) }
+        case .sigmoid:
+            for i in 0..<n { out[i] = sigmoid(x[i]) }
+        case .tanh:
+            for i in 0..<n { out[i] = Foundation.tanh(x[i]) }
+        case .softplus:
+            for i in 0..<n { out[i] = softplus(x[i]) }
+        }
+    }
+
+    @inline(__always)
+    static func apply(_ y: UnsafeMutablePointer<Float>, count n: Int, _ act: Activation) {
+        apply(UnsafePointer(y), into: y, count: n, act)
+    }
+
+    /// `dz[i] = dy[i] * f'(x)` with the derivative taken from the output `y[i]`.
+    static func backward(gradOutput dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+                         into dz: UnsafeMutablePointer<Float>, count n: Int, _ act: Activation) {
+        switch act {
+        case .identity:
+            if UnsafePointer(dz) != dy { dz.update(from: dy, count: n) }
+        case .relu:
+            for i in 0..<n { dz[i] = y[i] > 0 ? dy[i] : 0 }
+        case .leakyReLU(let s):
+            for i in 0..<n { dz[i] = y[i] > 0 ? dy[i] : s * dy[i] }
+        case .sigmoid:
+            for i in 0..<n { let v = y[i]; dz[i] = dy[i] * (v * (1 - v)) }
+        case .tanh:
+            for i in 0..<n { let v = y[i]; dz[i] = dy[i] * (1 - v * v) }
+        case .softplus:
+            for i in 0..<n { dz[i] = dy[i] * -Foundation.expm1(-y[i]) }
+        }
+    }
+}

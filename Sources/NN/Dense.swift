@@ -1,0 +1,129 @@
+import Linalg
+
+/// A fully connected layer with a fused activation: `Y = f(X W + b)`.
+///
+/// Shapes: `X` is `batch x inputSize`, `W` (`weight`) is `inputSize x outputSize`, `b` (`bias`)
+/// is `1 x outputSize`, `Y` is `batch x outputSize`. PyTorch's `nn.Linear.weight` is `Wᵀ`
+/// (`out x in`); `Sequential.stateDict()` converts.
+///
+/// Forward is one gemm and one fused pass adding the bias and applying `f`. Backward is one pass
+/// `dZ = dY ⊙ f'` (skipped for `identity`), `dW += Xᵀ dZ` (gemm, beta 1), `db += column sums
+/// of dZ` (both skipped when frozen), and `dX = dZ Wᵀ` (gemm; skipped when
+/// `computesInputGradient` is false). Parameter gradients accumulate until zeroed, as in PyTorch.
+/// Output and gradient buffers belong to the layer and are reused (`resize`), so a steady-state
+/// step at a fixed batch size allocates nothing.
+public final class Dense: Layer, CacheReleasing {
+    /// Number of input features (`fanIn`).
+    public let inputSize: Int
+    /// Number of output features (`fanOut`).
+    public let outputSize: Int
+    /// `inputSize x outputSize` (`Y = X W + b`); PyTorch's `Linear.weight` is its transpose.
+    public let weight: Parameter
+    /// `1 x outputSize`.
+    public let bias: Parameter
+    /// The activation applied after the bias.
+    public let activation: Activation
+
+    /// When true, backward computes no `dW`/`db` and optimisers skip `weight` and `bias`
+    /// (their `Parameter.isFrozen` follows this flag); `dX` is still computed.
+    public var isFrozen: Bool {
+        didSet { weight.isFrozen = isFrozen; bias.isFrozen = isFrozen }
+    }
+    /// When false, backward skips `dX = dZ Wᵀ` and returns `Matrix.empty` (first layers).
+    public var computesInputGradient: Bool = true
+
+    /// `batch x outputSize`, reused across calls.
+    private var output = Matrix.empty
+    /// `batch x outputSize` work buffer for `dZ` (unused for `identity`).
+    private var preActivationGradient = Matrix.empty
+    /// `batch x inputSize`, the returned `dX`.
+    private var inputGradient = Matrix.empty
+    /// The caller's input, kept between a training forward and backward only.
+    private var input = Matrix.empty
+    private var hasCache = false
+
+    /// A layer with weights drawn by `initializer` from `rng`.
+    /// - Precondition: sizes are positive; a `leakyReLU` slope is `>= 0` (backward reads the
+    ///   derivative from the output's sign).
+    public init(inputSize: Int, outputSize: Int, activation: Activation = .identity,
+                initializer: Initializer = .pytorchDefault, rng: inout Xoshiro256) {
+        precondition(inputSize > 0 && outputSize > 0,
+                     "Dense: sizes must be positive, got \(inputSize) -> \(outputSize)")
+        precondition(activation.derivativeFromOutputIsValid,
+                     "Dense: leakyReLU needs negativeSlope >= 0, got \(activation)")
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        self.activation = activation
+        let (w, b) = initializer.make(fanIn: inputSize, fanOut: outputSize, rng: &rng)
+        weight = Parameter(name: "weight", value: w)
+        bias = Parameter(name: "bias", value: b)
+        isFrozen = false
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+
+    /// `f(X W + b)`, `batch x outputSize`. With `training`, keeps a reference to `x` for backward.
+    /// - Precondition: `x.cols == inputSize`.
+    public func forward(_ x: Matrix, training: Bool) -> Matrix {
+        precondition(x.cols == inputSize,
+                     "Dense: input is \(x.rows)x\(x.cols) but inputSize is \(inputSize)")
+        input = .empty
+        hasCache = false
+        output.resize(rows: x.rows, cols: outputSize)
+        gemm(x, weight.value, into: &output)
+        let rows = x.rows, cols = outputSize, act = activation
+        bias.value.withUnsafeBufferPointer { b in
+            output.withUnsafeMutableBufferPointer { y in
+                guard let yb = y.baseAddress else { return }
+                ActivationKernels.biasActivate(yb, rows: rows, cols: cols, bias: b.baseAddress, act)
+            }
+        }
+        if training {
+            input = x
+            hasCache = true
+        }
+        return output
+    }
+
+    /// Accumulates `dW`, `db` (unless frozen) and returns `dX` (`batch x inputSize`) or
+    /// `Matrix.empty` when `computesInputGradient` is false. Releases the cached input.
+    /// - Precondition: follows `forward(_:training: true)`; `gradOutput` is `batch x outputSize`.
+    public func backward(_ gradOutput: Matrix) -> Matrix {
+        precondition(hasCache, "Dense: backward without a training forward")
+        precondition(gradOutput.rows == output.rows && gradOutput.cols == output.cols,
+                     "Dense: gradOutput is \(gradOutput.rows)x\(gradOutput.cols) but output is \(output.rows)x\(output.cols)")
+        defer { input = .empty; hasCache = false }
+        if isFrozen && !computesInputGradient { return .empty }
+
+        let dZ: Matrix
+        if activation == .identity {
+            dZ = gradOutput
+        } else {
+            let n = gradOutput.count, act = activation
+            preActivationGradient.resize(rows: gradOutput.rows, cols: gradOutput.cols)
+            gradOutput.withUnsafeBufferPointer { dy in
+                output.withUnsafeBufferPointer { y in
+                    preActivationGradient.withUnsafeMutableBufferPointer { dz in
+                        guard let dyb = dy.baseAddress, let yb = y.baseAddress,
+                              let dzb = dz.baseAddress else { return }
+                        ActivationKernels.backward(gradOutput: dyb, output: yb, into: dzb, count: n, act)
+                    }
+                }
+            }
+            dZ = preActivationGradient
+        }
+        if !isFrozen {
+            gemm(input, dZ, into: &weight.gradient, transposeA: true, beta: 1)
+            Matrix.columnSums(dZ, into: &bias.gradient, accumulate: true)
+        }
+        guard computesInputGradient else { return .empty }
+        inputGradient.resize(rows: gradOutput.rows, cols: inputSize)
+        gemm(dZ, weight.value, into: &inputGradient, transposeB: true)
+        return inputGradient
+    }
+
+    public func releaseCaches() {
+        input = .empty
+        hasCache = false
+    }
+}

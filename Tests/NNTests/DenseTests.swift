@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+import Linalg
+@testable import NN
+
+final class DenseTests: XCTestCase {
+    static let activations: [Activation] = [
+        .identity, .relu, .leakyReLU(negativeSlope: 0.1), .sigmoid, .tanh, .softplus,
+    ]
+
+    /// Loss `sum(Y ⊙ R)` so dLoss/dY = R. Analytic gradients (Float) against central differences
+    /// of an independent Double forward (h = 1e-5). Tolerance 2e-4 absolute + 1e-3 relative:
+    /// Float gemm rounding is ~1e-6 here, the finite difference error ~1e-9.
+    func testGradientsForEachFusedActivation() {
+        for (n, act) in Self.activations.enumerated() {
+            var rng = Xoshiro256(seed: 100 + UInt64(n))
+            let layer = Dense(inputSize: 4, outputSize: 3, activation: act,
+                              initializer: .glorotUniform, rng: &rng)
+            layer.bias.value = randomMatrix(1, 3, seed: 7)   // nonzero bias
+            let x = randomMatrix(5, 4, low: -2, high: 2, seed: 11 + UInt64(n))
+            let r = randomMatrix(5, 3, seed: 23)
+            let y = layer.forward(x, training: true)
+            let dx = layer.backward(r)
+
+            let w = doubles(layer.weight.value), b = doubles(layer.bias.value)
+            let xd = doubles(x), rd = doubles(r)
+            func loss(_ x: [Double], _ w: [Double], _ b: [Double]) -> Double {
+                let y = refForward([.dense(w: w, b: b, nin: 4, nout: 3, act: act)], x, rows: 5)
+                return zip(y, rd).reduce(0) { $0 + $1.0 * $1.1 }
+            }
+            assertClose(doubles(y), refForward([.dense(w: w, b: b, nin: 4, nout: 3, act: act)], xd, rows: 5),
+                        atol: 1e-5, rtol: 1e-5, "\(act) forward")
+            assertClose(doubles(dx), numericalGradient(xd) { loss($0, w, b) },
+                        atol: 2e-4, rtol: 1e-3, "\(act) dX")
+            assertClose(doubles(layer.weight.gradient), numericalGradient(w) { loss(xd, $0, b) },
+                        atol: 2e-4, rtol: 1e-3, "\(act) dW")
+            assertClose(doubles(layer.bias.gradient), numericalGradient(b) { loss(xd, w, $0) },
+                        atol: 2e-4, rtol: 1e-3, "\(act) db")
+        }
+    }
+
+    func testGradientsAccumulateUntilZeroed() {
+        var rng = Xoshiro256(seed: 1)
+        let layer = Dense(inputSize: 3, outputSize: 2, activation: .tanh, rng: &rng)
+        let x = randomMatrix(4, 3, seed: 2), r = randomMatrix(4, 2, seed: 3)
+        _ = layer.forward(x, training: true); _ = layer.backward(r)
+        let once = layer.weight.gradient.elements
+        _ = layer.forward(x, training: true); _ = layer.backward(r)
+        assertClose(layer.weight.gradient.elements.map(Double.init), once.map { 2 * Double($0) },
+                    atol: 1e-6, rtol: 1e-6, "accumulated dW")
+        layer.weight.zeroGradient()
+        XCTAssertTrue(layer.weight.gradient.elements.allSatisfy { $0 == 0 })
+    }
+
+    func testFrozenLayerKeepsWeightsBitIdenticalAndStillComputesInputGradient() {
+        var rng = Xoshiro256(seed: 5)
+        let frozen = Dense(inputSize: 3, outputSize: 4, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng)
+        var rng2 = Xoshiro256(seed: 5)
+        let live = Dense(inputSize: 3, outputSize: 4, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng2)
+        frozen.isFrozen = true
+        XCTAssertTrue(frozen.weight.isFrozen && frozen.bias.isFrozen)
+        let w0 = frozen.weight.value.elements.map(\.bitPattern)
+        let b0 = frozen.bias.value.elements.map(\.bitPattern)
+        let x = randomMatrix(6, 3, seed: 8), r = randomMatrix(6, 4, seed: 9)
+        _ = frozen.forward(x, training: true)
+        let dxFrozen = frozen.backward(r)
+        _ = live.forward(x, training: true)
+        let dxLive = live.backward(r)
+        XCTAssertEqual(dxFrozen, dxLive, "dX must not depend on freezing")
+        XCTAssertTrue(frozen.weight.gradient.elements.allSatisfy { $0 == 0 }, "no dW when frozen")
+        XCTAssertTrue(frozen.bias.gradient.elements.allSatisfy { $0 == 0 }, "no db when frozen")
+        // Give it a nonzero gradient anyway: optimisers must still skip it.
+        frozen.weight.gradient.fill(1); frozen.bias.gradient.fill(1)
+        for opt in [Adam(parameters: frozen.parameters, learningRate: 0.1) as any Optimizer,
+                    SGD(parameters: frozen.parameters, learningRate: 0.1, momentum: 0.9),
+                    RMSprop(parameters: frozen.parameters)] {
+            opt.step()
+        }
+        XCTAssertEqual(frozen.weight.value.elements.map(\.bitPattern), w0)
+        XCTAssertEqual(frozen.bias.value.elements.map(\.bitPattern), b0)
+    }
+
+    func testNoInputGradientReturnsEmptyButStillAccumulatesParameterGradients() {
+        var rng = Xoshiro256(seed: 6)
+        let layer = Dense(inputSize: 3, outputSize: 2, activation: .relu, rng: &rng)
+        layer.computesInputGradient = false
+        _ = layer.forward(randomMatrix(4, 3, seed: 1), training: true)
+        let dx = layer.backward(randomMatrix(4, 2, seed: 2))
+        XCTAssertEqual(dx.rows, 0); XCTAssertEqual(dx.cols, 0)
+        XCTAssertFalse(layer.weight.gradient.elements.allSatisfy { $0 == 0 })
+    }
+
+    /// Steady state: the same output and dX buffers are reused across steps (no reallocation),
+    /// and a smaller last batch fits the existing capacity.
+    func testBuffersAreReusedAcrossSteps() {
+        var rng = Xoshiro256(seed: 7)
+        let net = Sequential([Dense(inputSize: 5, outputSize: 4, activation: .sigmoid, rng: &rng),
+                              Dense(inputSize: 4, outputSize: 3, rng: &rng)])
+        let x = randomMatrix(8, 5, seed: 1), g = randomMatrix(8, 3, seed: 2)
+        func step(_ x: Matrix, _ g: Matrix) -> (Int, Int) {
+            let y = net.forward(x, training: true)
+            let dx = net.backward(g)
+            return (address(y), address(dx))
+        }
+        let first = step(x, g)
+        let second = step(x, g)
+        XCTAssertEqual(first.0, second.0, "output buffer reallocated")
+        XCTAssertEqual(first.1, second.1, "dX buffer reallocated")
+        let partial = step(x.rows(0..<3), g.rows(0..<3))
+        XCTAssertEqual(partial.0, first.0, "a smaller batch must reuse the buffer")
+        let again = step(x, g)
+        XCTAssertEqual(again.0, first.0, "the full batch after a partial one must reuse the buffer")
+    }
+
+    func testInitializerBounds() {
+        var rng = Xoshiro256(seed: 9)
+        let d = Dense(inputSize: 64, outputSize: 32, rng: &rng)
+        let bound: Float = 1 / 8
+        XCTAssertTrue(d.weight.value.elements.allSatisfy { abs($0) <= bound })
+        XCTAssertTrue(d.bias.value.elements.allSatisfy { abs($0) <= bound })
+        XCTAssertGreaterThan(d.weight.value.elements.map { abs($0) }.max()!, 0.9 * bound)
+        let g = Dense(inputSize: 64, outputSize: 32, initializer: .glorotUniform, rng: &rng)
+        let a = (6.0 / 96.0).squareRoot()
+        XCTAssertTrue(g.weight.value.elements.allSatisfy { Double(abs($0)) <= a })
+        XCTAssertTrue(g.bias.value.elements.allSatisfy { $0 == 0 })
+        let h = Dense(inputSize: 400, outputSize: 300, initializer: .heNormal, rng: &rng)
+        let std = (h.weight.value.elements.reduce(0) { $0 + Double($1 * $1) } / 120_000).squareRoot()
+        XCTAssertEqual(std, (2.0 / 400).squareRoot(), accuracy: 0.002)
+    }
+}

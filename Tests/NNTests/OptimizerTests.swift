@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+import Linalg
+@testable import NN
+
+/// Trajectories against Tests/NNTests/Fixtures/optimizer_reference.json, written by
+/// scripts/nn_optimizer_reference.py (numpy, float64). Tolerance 2e-6 absolute + 1e-5 relative
+/// (Float arithmetic over 5 steps).
+final class OptimizerTests: XCTestCase {
+    struct Fixture: Decodable {
+        struct Case: Decodable {
+            let optimizer: String
+            let hyper: [String: Double]
+            let expected: [[Double]]
+        }
+        let initial: [Double]
+        let rows: Int, cols: Int
+        let gradients: [[Double]]
+        let cases: [Case]
+    }
+
+    static func loadFixture() throws -> Fixture {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/optimizer_reference.json")
+        return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }
+
+    static func make(_ c: Fixture.Case, _ p: Parameter) -> any Optimizer {
+        let h = { (k: String, d: Float) -> Float in c.hyper[k].map(Float.init) ?? d }
+        switch c.optimizer {
+        case "adam", "adamw":
+            return Adam(parameters: [p], learningRate: h("learningRate", 1e-3), beta1: h("beta1", 0.9),
+                        beta2: h("beta2", 0.999), eps: h("eps", 1e-8), weightDecay: h("weightDecay", 0),
+                        decoupledWeightDecay: c.optimizer == "adamw")
+        case "sgd":
+            return SGD(parameters: [p], learningRate: h("learningRate", 0), momentum: h("momentum", 0),
+                       nesterov: (c.hyper["nesterov"] ?? 0) != 0, weightDecay: h("weightDecay", 0))
+        case "rmsprop":
+            return RMSprop(parameters: [p], learningRate: h("learningRate", 1e-2), alpha: h("alpha", 0.99),
+                           eps: h("eps", 1e-8), weightDecay: h("weightDecay", 0))
+        default:
+            fatalError("unknown optimizer \(c.optimizer) in fixture")
+        }
+    }
+
+    func testTrajectoriesMatchReference() throws {
+        let f = try Self.loadFixture()
+        XCTAssertEqual(f.cases.count, 8)
+        for (n, c) in f.cases.enumerated() {
+            let p = Parameter(name: "w", value: Matrix(rows: f.rows, cols: f.cols, elements: f.initial.map(Float.init)))
+            let opt = Self.make(c, p)
+            for (t, g) in f.gradients.enumerated() {
+                p.gradient = Matrix(rows: f.rows, cols: f.cols, elements: g.map(Float.init))
+                opt.step()
+                assertClose(doubles(p.value), c.expected[t], atol: 2e-6, rtol: 1e-5, "case \(n) \(c.optimizer) \(c.hyper) step \(t + 1)")
+            }
+            XCTAssertEqual(opt.stepCount, 5)
+        }
+    }
+
+    /// Save state after 2 steps, restore into a fresh optimiser, finish: same trajectory.
+    func testStateRoundTripResumesTrajectory() throws {
+        let f = try Self.loadFixture()
+        for c in f.cases where c.hyper["momentum"] != nil || c.optimizer != "sgd" {
+            let p = Parameter(name: "w", value: Matrix(rows: f.rows, cols: f.cols, elements: f.initial.map(Float.init)))
+            let first = Self.make(c, p)
+            for g in f.gradients.prefix(2) {
+                p.gradient = Matrix(rows: f.rows, cols: f.cols, elements: g.map(Float.init)); first.step()
+            }
+            let saved = Dictionary(uniqueKeysWithValues: first.stateTensors().map { ($0.name, $0.tensor) })
+            XCTAssertFalse(saved.isEmpty)
+            let second = Self.make(c, p)
+            try second.loadState(saved, stepCount: first.stepCount)
+            for g in f.gradients.dropFirst(2) {
+                p.gradient = Matrix(rows: f.rows, cols: f.cols, elements: g.map(Float.init)); second.step()
+            }
+            assertClose(doubles(p.value), c.expected[4], atol: 2e-6, rtol: 1e-5, "resumed \(c.optimizer) \(c.hyper)")
+        }
+    }
+
+    func testLoadStateRejectsBadTensors() {
+        let p = Parameter(name: "w", value: Matrix(rows: 2, cols: 3))
+        let adam = Adam(parameters: [p])
+        XCTAssertEqual(adam.stateTensors().map(\.name), ["adam.m.0", "adam.v.0"])
+        let good = ["adam.m.0": Matrix(rows: 2, cols: 3), "adam.v.0": Matrix(rows: 2, cols: 3)]
+        XCTAssertThrowsError(try adam.loadState(["adam.m.0": Matrix(rows: 2, cols: 3)], stepCount: 1)) {
+            XCTAssertEqual($0 as? OptimizerStateError, .missingTensor("adam.v.0"))
+        }
+        var bad = good; bad["adam.v.0"] = Matrix(rows: 3, cols: 2)
+        XCTAssertThrowsError(try adam.loadState(bad, stepCount: 1)) {
+            XCTAssertEqual($0 as? OptimizerStateError, .shapeMismatch(name: "adam.v.0", expected: [2, 3], actual: [3, 2]))
+        }
+        var extra = good; extra["adam.x.0"] = Matrix(rows: 1, cols: 1)
+        XCTAssertThrowsError(try adam.loadState(extra, stepCount: 1)) {
+            XCTAssertEqual($0 as? OptimizerStateError, .unexpectedTensor("adam.x.0"))
+        }
+        XCTAssertNoThrow(try adam.loadState(good, stepCount: 7))
+        XCTAssertEqual(adam.stepCount, 7)
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderNNTests: XCTestCase { func testNothing() {} }
