@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // gemm-bench only: counts heap allocations (linked, its malloc precedes libc's on Linux).
+        .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, found through pkg-config.
@@ -41,6 +43,7 @@ let package = Package(
             dependencies: [
                 "Linalg", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]),
 
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),

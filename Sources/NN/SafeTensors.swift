@@ -226,11 +226,14 @@ public enum SafeTensors {
         return SafeTensorsFile(tensors: tensors, names: entries.map(\.name), shapes: shapes, metadata: metadata)
     }
 
-    /// An integer JSON number (not a fraction, not a boolean), as Foundation decodes it.
+    /// An integer JSON number (a fraction is rejected), as Foundation decodes it. Foundation on
+    /// Linux cannot tell a JSON boolean from 0/1 reliably, so `true` would read as 1.
     static func exactInt(_ v: Any) -> Int? {
-        if v is Bool { return nil }
         if let i = v as? Int { return i }
-        if let d = v as? Double, d.rounded() == d, abs(d) < 9.0e15 { return Int(d) }
+        if let n = v as? NSNumber {
+            let d = n.doubleValue
+            if d.rounded() == d, abs(d) < 9.0e15 { return Int(d) }
+        }
         return nil
     }
 }
