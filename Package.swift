@@ -47,7 +47,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Linalg"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Linalg"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"]),
     ]
