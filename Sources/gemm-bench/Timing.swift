@@ -102,14 +102,22 @@ func measure(_ shape: Shape, repetitions: Int, minSeconds: Double, rng: inout Xo
         let estimate = Double(iterations) * minSeconds * 1.2 / Swift.max(t, 1e-9)
         iterations = Swift.max(iterations * 2, Int(estimate.rounded(.up)))
     }
+    // Each repetition interleaves the two in up to 8 blocks (A B A B ... within the repetition
+    // too), so both see the same load when other processes come and go on a shared machine.
+    let blocks = Swift.min(8, iterations)
+    let perBlock = iterations / blocks
+    let done = perBlock * blocks
     var mg: [Double] = [], cg: [Double] = []
     for _ in 0..<repetitions {
-        let tm = ops.timeMatrix(iterations)
-        let tc = ops.timeCBLAS(iterations)
-        mg.append(shape.flops * Double(iterations) / tm / 1e9)
-        cg.append(shape.flops * Double(iterations) / tc / 1e9)
+        var tm = 0.0, tc = 0.0
+        for _ in 0..<blocks {
+            tm += ops.timeMatrix(perBlock)
+            tc += ops.timeCBLAS(perBlock)
+        }
+        mg.append(shape.flops * Double(done) / tm / 1e9)
+        cg.append(shape.flops * Double(done) / tc / 1e9)
     }
     let diff = ops.maxDifference()
     precondition(diff <= 1e-3 * Float(shape.k), "gemm-bench: Matrix and cblas results differ by \(diff)")
-    return Result(shape: shape, iterations: iterations, matrixGflops: mg, cblasGflops: cg)
+    return Result(shape: shape, iterations: done, matrixGflops: mg, cblasGflops: cg)
 }
