@@ -1,1 +1,10 @@
-@main struct Gen { static func main() {} }
+import ArgumentParser
+
+/// `gen`: train, sample from and benchmark the project's generative models.
+@main
+struct Gen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gen",
+        abstract: "Train GANs and VAEs on MNIST (or any vector data) with OpenBLAS.",
+        subcommands: [Train.self, Sample.self, Bench.self])
+}

@@ -1,0 +1,90 @@
+/// The objective of the GAN minimax game.
+public enum GANLoss: String, Codable, Sendable, CaseIterable {
+    /// Goodfellow et al. 2014, eq. 1, for both players: D maximises
+    /// `log D(x) + log(1 - D(G(z)))`, G minimises `log(1 - D(G(z)))` (saturates early in training).
+    case minimax
+    /// Goodfellow et al. 2014, section 3: G maximises `log D(G(z))` instead (strong gradients
+    /// early on). D's objective is unchanged. The default.
+    case nonSaturating = "non-saturating"
+    /// Arjovsky et al. 2017 (WGAN): a critic without sigmoid, critic loss
+    /// `-(E[D(x)] - E[D(G(z))])`, generator loss `-E[D(G(z))]`, critic weights clipped to
+    /// `[-c, c]` after every critic step.
+    case wasserstein
+}
+
+/// The optimiser used for both players.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    case adam, rmsprop, sgd
+}
+
+/// Architecture and training settings of an MLP GAN. Codable: it is saved in `config.json`
+/// and in checkpoint metadata, so a checkpoint describes its own architecture.
+public struct GANConfig: Codable, Sendable, Equatable {
+    /// Size of the noise vector z (columns of the generator's input).
+    public var latentDim: Int = 100
+    /// Size of one data sample (784 for 28x28 MNIST).
+    public var dataDim: Int = 784
+    /// Hidden layer widths of the generator, input side first.
+    public var generatorHidden: [Int] = [128]
+    /// Hidden layer widths of the discriminator, input side first.
+    public var discriminatorHidden: [Int] = [128]
+    /// Negative slope of the LeakyReLU hidden activations (0.01 in the article).
+    public var negativeSlope: Float = 0.01
+    public var loss: GANLoss = .nonSaturating
+    public var optimizer: OptimizerKind = .adam
+    /// Learning rate of both players.
+    public var learningRate: Float = 2e-4
+    /// Adam's beta1 (0.5 as in Radford et al. 2016, DCGAN) and beta2.
+    public var beta1: Float = 0.5
+    public var beta2: Float = 0.999
+    /// Discriminator (critic) updates per generator update.
+    public var criticSteps: Int = 1
+    /// Weight clipping bound c of the WGAN critic; unused by the other losses.
+    public var clipValue: Float = 0.01
+
+    public init() {}
+
+    /// The article's GAN (G 100-128-784, D 784-128-1, LeakyReLU 0.01) with `loss`; for
+    /// `.wasserstein` the settings of Arjovsky et al. 2017: RMSprop(5e-5), 5 critic steps, c = 0.01.
+    public static func standard(loss: GANLoss = .nonSaturating) -> GANConfig {
+        var c = GANConfig()
+        c.loss = loss
+        if loss == .wasserstein {
+            c.optimizer = .rmsprop
+            c.learningRate = 5e-5
+            c.criticSteps = 5
+        }
+        return c
+    }
+
+    /// The larger benchmark GAN: G 100-256-512-1024-784, D 784-512-256-1, LeakyReLU 0.2.
+    public static func large() -> GANConfig {
+        var c = GANConfig()
+        c.generatorHidden = [256, 512, 1024]
+        c.discriminatorHidden = [512, 256]
+        c.negativeSlope = 0.2
+        return c
+    }
+
+    /// Checks the settings; throws `ConfigError` naming the first bad field.
+    public func validate() throws {
+        if latentDim < 1 { throw ConfigError("latent-dim must be at least 1, got \(latentDim)") }
+        if dataDim < 1 { throw ConfigError("data dimension must be at least 1, got \(dataDim)") }
+        if let h = (generatorHidden + discriminatorHidden).first(where: { $0 < 1 }) {
+            throw ConfigError("hidden sizes must be at least 1, got \(h)")
+        }
+        if !(learningRate > 0) || !learningRate.isFinite {
+            throw ConfigError("lr must be a positive number, got \(learningRate)")
+        }
+        if !(beta1 >= 0 && beta1 < 1) { throw ConfigError("beta1 must be in [0, 1), got \(beta1)") }
+        if !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta2 must be in [0, 1), got \(beta2)") }
+        if criticSteps < 1 { throw ConfigError("critic steps must be at least 1, got \(criticSteps)") }
+        if !(clipValue > 0) { throw ConfigError("clip value must be positive, got \(clipValue)") }
+    }
+}
+
+/// An invalid model or training setting; the message names the setting.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

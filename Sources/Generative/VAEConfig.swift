@@ -1,0 +1,30 @@
+/// Architecture and training settings of an MLP variational autoencoder. Codable: saved in
+/// `config.json` and in checkpoint metadata.
+public struct VAEConfig: Codable, Sendable, Equatable {
+    /// Size of one data sample (784 for 28x28 MNIST); values must lie in [0, 1].
+    public var dataDim: Int = 784
+    /// Hidden widths of the encoder, input side first; the decoder mirrors them.
+    public var hidden: [Int] = [400]
+    /// Size of the latent code z (columns of mu and logvar).
+    public var latentDim: Int = 20
+    /// Adam learning rate (1e-3 as in pytorch/examples' VAE).
+    public var learningRate: Float = 1e-3
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+
+    public init() {}
+
+    /// Checks the settings; throws `ConfigError` naming the first bad field.
+    public func validate() throws {
+        if latentDim < 1 { throw ConfigError("latent-dim must be at least 1, got \(latentDim)") }
+        if dataDim < 1 { throw ConfigError("data dimension must be at least 1, got \(dataDim)") }
+        if let h = hidden.first(where: { $0 < 1 }) {
+            throw ConfigError("hidden sizes must be at least 1, got \(h)")
+        }
+        if !(learningRate > 0) || !learningRate.isFinite {
+            throw ConfigError("lr must be a positive number, got \(learningRate)")
+        }
+        if !(beta1 >= 0 && beta1 < 1) { throw ConfigError("beta1 must be in [0, 1), got \(beta1)") }
+        if !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta2 must be in [0, 1), got \(beta2)") }
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Generative
+import Linalg
+
+/// `gen bench`: steady-state training throughput of the three reference models.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure steady-state training samples/s and GFLOP/s on real MNIST batches.",
+        discussion: """
+            A sample is one real image through one full D+G step (GAN) or one image through \
+            forward+backward+Adam (VAE). GFLOP/s counts 2*m*n*k per gemm this implementation \
+            runs in a step (forward and backward, skipping the products it does not need: no \
+            dW for the frozen discriminator, no dX for first layers); element-wise work is not \
+            counted. The roofline is cblas_sgemm on 1024x1024x1024 in the same process.
+            """)
+
+    enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, ganLarge = "gan-large" }
+
+    @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20) or gan-large (G 100-256-512-1024-784, D 784-512-256-1).")
+    var models: [Model] = [.gan, .vae, .ganLarge]
+    @Option(help: "Timed steps.") var steps: Int = 200
+    @Option(help: "Untimed warm-up steps.") var warmup: Int = 20
+    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Batch size.") var batchSize: Int = 128
+    @Option(help: "MNIST directory. Default: data/mnist.") var data: String?
+    @Flag(help: "Print one JSON object per model instead of a table line.") var json = false
+
+    func validate() throws {
+        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+
+    func run() throws {
+        BLASThreads.set(threads)
+        let train: LabeledImages
+        do {
+            guard let dir = data.map({ URL(fileURLWithPath: $0) }) ?? MNIST.defaultDirectory() else {
+                throw ValidationError("no data/mnist here: run from the repository root or pass --data DIR")
+            }
+            train = try MNIST.load(.train, from: dir)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        let roofline = Bench.measureRoofline()
+        for model in models {
+            let r = try benchmark(model, train)
+            let fraction = r.gflops / roofline
+            if json {
+                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2))}")
+            } else {
+                print("\(model.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads)  batch \(batchSize)  \(steps) steps")
+            }
+            fflush(nil)
+        }
+    }
+
+    struct Result { var samplesPerSec: Double; var gflops: Double; var flopsPerStep: Double }
+
+    func benchmark(_ model: Model, _ train: LabeledImages) throws -> Result {
+        var rng = Xoshiro256(seed: 42)
+        var sampler = BatchSampler(count: train.count, batchSize: batchSize, dropLast: true)
+        sampler.startEpoch(rng: &rng)
+        var batch = Matrix.empty
+        var b = 0
+        let scaling: PixelScaling = model == .vae ? .unit : .symmetric
+        // Steps cycle through an epoch of real batches; the gather is part of the timed step.
+        let step: () throws -> Void
+        let flops: Double
+        switch model {
+        case .gan, .ganLarge:
+            let config = model == .gan ? GANConfig.standard() : GANConfig.large()
+            let trainer = GANTrainer(model: try GAN(config: config, rng: &rng), rng: Xoshiro256(seed: 7))
+            flops = Bench.ganFlops(config, batch: batchSize)
+            step = {
+                gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: sampler.batchIndices(b),
+                            scaling: scaling, into: &batch)
+                b = (b + 1) % sampler.batchesPerEpoch
+                try trainer.step(real: batch)
+            }
+        case .vae:
+            let config = VAEConfig()
+            let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), rng: Xoshiro256(seed: 7))
+            flops = Bench.vaeFlops(config, batch: batchSize)
+            step = {
+                gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: sampler.batchIndices(b),
+                            scaling: scaling, into: &batch)
+                b = (b + 1) % sampler.batchesPerEpoch
+                try trainer.step(batch: batch)
+            }
+        }
+        for _ in 0..<warmup { try step() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { try step() }
+        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return Result(samplesPerSec: Double(steps * batchSize) / secs,
+                      gflops: flops * Double(steps) / secs / 1e9, flopsPerStep: flops)
+    }
+
+    /// FLOPs of the gemms of one GAN step as GANTrainer runs it (see the command's discussion).
+    static func ganFlops(_ c: GANConfig, batch b: Int) -> Double {
+        let g = zip([c.latentDim] + c.generatorHidden, c.generatorHidden + [c.dataDim]).map { Double($0 * $1) }
+        let d = zip([c.dataDim] + c.discriminatorHidden, c.discriminatorHidden + [1]).map { Double($0 * $1) }
+        let B = Double(b)
+        let gForward = 2 * B * g.reduce(0, +)
+        let dForwardStacked = 2 * (2 * B) * d.reduce(0, +)
+        let dBackwardWeights = 2 * (2 * B) * d.reduce(0, +)            // dW of every D layer
+        let dBackwardInputs = 2 * (2 * B) * d.dropFirst().reduce(0, +)  // dX except the first
+        let dForwardFake = 2 * B * d.reduce(0, +)
+        let dBackwardFrozen = 2 * B * d.reduce(0, +)                    // dX only, all layers
+        let gBackward = 2 * B * g.reduce(0, +) + 2 * B * g.dropFirst().reduce(0, +)
+        return gForward + dForwardStacked + dBackwardWeights + dBackwardInputs + dForwardFake
+            + dBackwardFrozen + gBackward
+    }
+
+    /// FLOPs of the gemms of one VAE step (forward, backward with no dX for the first layer).
+    static func vaeFlops(_ c: VAEConfig, batch b: Int) -> Double {
+        let enc = zip([c.dataDim] + c.hidden.dropLast(), c.hidden).map { Double($0 * $1) }
+        let heads = 2 * Double((c.hidden.last ?? c.dataDim) * c.latentDim)
+        let decSizes = [c.latentDim] + c.hidden.reversed() + [c.dataDim]
+        let dec = zip(decSizes.dropLast(), decSizes.dropFirst()).map { Double($0 * $1) }
+        let all = enc.reduce(0, +) + heads + dec.reduce(0, +)
+        let B = Double(b)
+        // forward 1x, dW 1x, dX 1x except the first encoder layer.
+        return 2 * B * (3 * all - (enc.first ?? 0))
+    }
+
+    /// GFLOP/s of cblas_sgemm (through Matrix) on 1024^3, best of 5: the machine's roofline here.
+    static func measureRoofline() -> Double {
+        let n = 1024
+        var rng = Xoshiro256(seed: 1)
+        let a = Matrix.uniform(rows: n, cols: n, using: &rng)
+        let bm = Matrix.uniform(rows: n, cols: n, using: &rng)
+        var c = Matrix(rows: n, cols: n)
+        gemm(a, bm, into: &c)
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<4 { gemm(a, bm, into: &c) }
+            let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, 4 * 2 * Double(n * n * n) / secs / 1e9)
+        }
+        return best
+    }
+}

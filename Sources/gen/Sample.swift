@@ -1,0 +1,76 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Generative
+import Linalg
+
+/// `gen sample`: a grid of samples from a trained model.
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a PNG grid of samples from a checkpoint (a checkpoint directory, or a run directory for its newest).")
+
+    @Option(help: "A checkpoint directory (runs/X/checkpoints/step-N) or a run directory.")
+    var checkpoint: String
+    @Option(help: "Number of samples.")
+    var count: Int = 64
+    @Option(help: "Output PNG file.")
+    var out: String = "grid.png"
+    @Option(help: "Seed of the noise.")
+    var seed: UInt64 = 1
+    @Option(help: "Images per grid row. Default: the square root of --count, rounded up.")
+    var columns: Int?
+
+    func validate() throws {
+        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        if let c = columns, c < 1 { throw ValidationError("--columns must be at least 1, got \(c)") }
+    }
+
+    func run() throws {
+        do {
+            let dir = try Sample.resolveCheckpoint(checkpoint)
+            let config = try Checkpoint.readConfig(RunConfig.self, in: dir)
+            var rng = Xoshiro256(seed: seed)
+            var initRNG = Xoshiro256(seed: 0)
+            let samples: Matrix
+            let range: ClosedRange<Float>
+            if let g = config.gan {
+                let model = try GAN(config: g, rng: &initRNG)
+                try load(dir, "generator") { try model.generator.loadStateDict($0) }
+                samples = model.sample(count: count, rng: &rng)
+                range = -1...1
+            } else if let v = config.vae {
+                let model = try VAE(config: v, rng: &initRNG)
+                try load(dir, "model") { try model.loadStateDict($0) }
+                samples = model.sample(count: count, rng: &rng)
+                range = 0...1
+            } else {
+                throw RunError("\(dir.path)/config.json: names no model")
+            }
+            let side = Int(Double(samples.cols).squareRoot())
+            let shape = side * side == samples.cols ? (side, side) : (1, samples.cols)
+            let cols = columns ?? Int(Double(count).squareRoot().rounded(.up))
+            let url = URL(fileURLWithPath: out)
+            try PNGImage.writeGrid(samples, height: shape.0, width: shape.1, columns: cols,
+                                   range: range, to: url)
+            print("wrote \(count) samples from \(dir.path) to \(url.path)")
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// A checkpoint directory as given, or the newest one of a run directory.
+    static func resolveCheckpoint(_ path: String) throws -> URL {
+        let url = URL(fileURLWithPath: path)
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("--checkpoint \(path): no such directory")
+        }
+        if fm.fileExists(atPath: url.appendingPathComponent("state.json").path) { return url }
+        if let newest = Checkpoint.list(in: url.appendingPathComponent("checkpoints")).last { return newest }
+        throw ValidationError("--checkpoint \(path): neither a checkpoint directory (state.json) nor a run directory with checkpoints/")
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Generative
+import Linalg
+
+/// `gen train gan|vae`.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a GAN or a VAE; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
+
+    enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae }
+
+    @Argument(help: "gan or vae (omit with --resume).")
+    var model: Model?
+
+    @Option(help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10.")
+    var epochs: Int?
+    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is kept).")
+    var batchSize: Int?
+    @Option(help: "Learning rate. Default: gan Adam 2e-4 (WGAN RMSprop 5e-5), vae Adam 1e-3.")
+    var lr: Float?
+    @Option(help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
+    var beta1: Float?
+    @Option(help: "Adam beta2. Default 0.999.")
+    var beta2: Float?
+    @Option(help: "Latent size. Default: gan 100, vae 20.")
+    var latentDim: Int?
+    @Option(help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400.")
+    var hidden: String?
+    @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
+    var loss: GANLoss?
+    @Option(help: "Seed of every random generator of the run.")
+    var seed: UInt64?
+    @Option(help: "OpenBLAS threads. Default: all processors.")
+    var threads: Int?
+    @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: data/mnist.")
+    var data: String?
+    @Option(help: "Use only the first N training samples.")
+    var limit: Int?
+    @Option(help: "Run directory. Default: runs/<model>-<date>-<time>.")
+    var out: String?
+    @Option(help: "Write a sample grid every N epochs.")
+    var sampleEvery: Int?
+    @Option(help: "Write a metrics.csv row every N steps.")
+    var logEvery: Int?
+    @Option(help: "Checkpoints kept in checkpoints/ (newest).")
+    var keepCheckpoints: Int?
+    @Option(help: "Continue the run in this directory from its newest checkpoint.")
+    var resume: String?
+
+    func validate() throws {
+        if resume == nil && model == nil { throw ValidationError("give a model (gan or vae) or --resume RUN_DIR") }
+        if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1, got \(e)") }
+        if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
+        if let l = latentDim, l < 1 { throw ValidationError("--latent-dim must be at least 1, got \(l)") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1, got \(n)") }
+        if let s = sampleEvery, s < 1 { throw ValidationError("--sample-every must be at least 1, got \(s)") }
+        if let s = logEvery, s < 1 { throw ValidationError("--log-every must be at least 1, got \(s)") }
+        if let k = keepCheckpoints, k < 1 { throw ValidationError("--keep-checkpoints must be at least 1, got \(k)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
+        if let b = beta1, !(b >= 0 && b < 1) { throw ValidationError("--beta1 must be in [0, 1), got \(b)") }
+        if let b = beta2, !(b >= 0 && b < 1) { throw ValidationError("--beta2 must be in [0, 1), got \(b)") }
+        if let h = hidden { _ = try parseHidden(h) }
+        if resume != nil {
+            let fixed: [(String, Bool)] = [
+                ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
+                ("--beta2", beta2 != nil), ("--latent-dim", latentDim != nil), ("--hidden", hidden != nil),
+                ("--loss", loss != nil), ("--seed", seed != nil), ("--data", data != nil),
+                ("--limit", limit != nil), ("--out", out != nil)]
+            if let f = fixed.first(where: { $0.1 }) {
+                throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
+            }
+        }
+    }
+
+    func parseHidden(_ s: String) throws -> [Int] {
+        let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--hidden must be positive integers separated by commas, got '\(s)'")
+        }
+        return parts.map { $0! }
+    }
+
+    /// The run configuration from the flags, with each model's defaults.
+    func makeConfig() throws -> RunConfig {
+        let m = model!
+        var cfg = RunConfig(model: m.rawValue, gan: nil, vae: nil,
+                            epochs: epochs ?? (m == .gan ? 30 : 10), batchSize: batchSize ?? 128,
+                            seed: seed ?? 1, threads: threads ?? BLASThreads.processors,
+                            data: data, limit: limit, sampleEvery: sampleEvery ?? 1,
+                            logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? 3)
+        switch m {
+        case .gan:
+            var g = GANConfig.standard(loss: loss ?? .nonSaturating)
+            if let lr { g.learningRate = lr }
+            if let beta1 { g.beta1 = beta1 }
+            if let beta2 { g.beta2 = beta2 }
+            if let latentDim { g.latentDim = latentDim }
+            if let h = hidden {
+                g.generatorHidden = try parseHidden(h)
+                g.discriminatorHidden = g.generatorHidden.reversed()
+            }
+            cfg.gan = g
+        case .vae:
+            if loss != nil { throw ValidationError("--loss applies to gan only") }
+            var v = VAEConfig()
+            if let lr { v.learningRate = lr }
+            if let beta1 { v.beta1 = beta1 }
+            if let beta2 { v.beta2 = beta2 }
+            if let latentDim { v.latentDim = latentDim }
+            if let h = hidden { v.hidden = try parseHidden(h) }
+            cfg.vae = v
+        }
+        return cfg
+    }
+
+    func run() throws {
+        do {
+            try TrainingLoop(command: self).run()
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Prints `message` on standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderGenerativeTests: XCTestCase { func testNothing() {} }

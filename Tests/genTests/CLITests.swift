@@ -1,0 +1,140 @@
+import Foundation
+import XCTest
+
+/// End-to-end tests of the `gen` executable: each bad input ends in a one-line error naming
+/// the file or flag, a non-zero exit code, and nothing half-written.
+final class CLITests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The built `gen` next to this test bundle.
+    static var genBinary: URL {
+        let products = Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent()
+        return products.appendingPathComponent("gen")
+    }
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    @discardableResult
+    func gen(_ args: [String], cwd: URL = CLITests.root) throws -> Result {
+        let p = Process()
+        p.executableURL = CLITests.genBinary
+        p.arguments = args
+        p.currentDirectoryURL = cwd
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("gen-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: tmp)
+    }
+
+    private func assertFails(_ args: [String], mentions needle: String,
+                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try gen(args)
+        XCTAssertNotEqual(r.status, 0, "expected failure for \(args)", file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(needle), "stderr should mention \(needle): \(r.stderr)", file: file, line: line)
+        XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr, file: file, line: line)
+    }
+
+    func testImpossibleFlags() throws {
+        let out = tmp.appendingPathComponent("r").path
+        try assertFails(["train", "vae", "--epochs", "0", "--out", out], mentions: "--epochs")
+        try assertFails(["train", "vae", "--batch-size", "0", "--out", out], mentions: "--batch-size")
+        try assertFails(["train", "gan", "--latent-dim", "0", "--out", out], mentions: "--latent-dim")
+        try assertFails(["train", "gan", "--loss", "hinge", "--out", out], mentions: "--loss")
+        try assertFails(["train", "gan", "--hidden", "128,x", "--out", out], mentions: "--hidden")
+        try assertFails(["train", "vae", "--lr", "-1", "--out", out], mentions: "--lr")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad flags")
+    }
+
+    func testMissingAndCorruptData() throws {
+        let out = tmp.appendingPathComponent("r").path
+        try assertFails(["train", "vae", "--data", tmp.appendingPathComponent("nope").path, "--out", out],
+                        mentions: "nope")
+        // A directory with a corrupt (truncated) MNIST image file.
+        let bad = tmp.appendingPathComponent("mnist-bad")
+        try FileManager.default.createDirectory(at: bad, withIntermediateDirectories: true)
+        for f in ["train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.copyItem(at: CLITests.root.appendingPathComponent("data/mnist/\(f)"),
+                                             to: bad.appendingPathComponent(f))
+        }
+        let full = try Data(contentsOf: CLITests.root.appendingPathComponent("data/mnist/train-images-idx3-ubyte.gz"))
+        try full.prefix(100_000).write(to: bad.appendingPathComponent("train-images-idx3-ubyte.gz"))
+        try assertFails(["train", "vae", "--data", bad.path, "--out", out], mentions: "train-images-idx3-ubyte.gz")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/config.json"))
+    }
+
+    func testUnwritableOut() throws {
+        let file = tmp.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        try assertFails(["train", "vae", "--epochs", "1", "--limit", "256", "--out", file.path + "/run"],
+                        mentions: "--out")
+    }
+
+    /// A tiny real run end to end: run directory contents, then `gen sample`, then resume to
+    /// one more epoch, then a checkpoint of another architecture is refused.
+    func testTinyRunSampleResumeAndArchitectureMismatch() throws {
+        let run = tmp.appendingPathComponent("vae-run")
+        var r = try gen(["train", "vae", "--epochs", "1", "--limit", "512", "--batch-size", "128",
+                         "--hidden", "32", "--latent-dim", "4", "--threads", "1", "--out", run.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("epoch 1/1"), r.stdout)
+        let fm = FileManager.default
+        for f in ["config.json", "metrics.csv", "samples/epoch-0001.png", "samples/recon-epoch-0001.png",
+                  "checkpoints/step-00000004/model.safetensors",
+                  "checkpoints/step-00000004/optimizer.safetensors",
+                  "checkpoints/step-00000004/state.json"] {
+            XCTAssertTrue(fm.fileExists(atPath: run.appendingPathComponent(f).path), f)
+        }
+        let csv = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("kind,epoch,step,neg_elbo,reconstruction,kl,test_neg_elbo"), csv)
+
+        let grid = tmp.appendingPathComponent("grid.png")
+        r = try gen(["sample", "--checkpoint", run.path, "--count", "16", "--out", grid.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let png = try Data(contentsOf: grid)
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+
+        r = try gen(["train", "--resume", run.path, "--epochs", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("epoch 2/2"), r.stdout)
+        XCTAssertTrue(fm.fileExists(atPath: run.appendingPathComponent("checkpoints/step-00000008/state.json").path))
+
+        // Tamper with the architecture in the checkpoint's config: loading must name the problem.
+        let ckpt = run.appendingPathComponent("checkpoints/step-00000008")
+        let cfgURL = ckpt.appendingPathComponent("config.json")
+        let cfg = try String(contentsOf: cfgURL, encoding: .utf8)
+            .replacingOccurrences(of: "\"latentDim\" : 4", with: "\"latentDim\" : 5")
+        try cfg.write(to: cfgURL, atomically: true, encoding: .utf8)
+        r = try gen(["sample", "--checkpoint", ckpt.path, "--out", tmp.appendingPathComponent("g2.png").path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("model.safetensors"), r.stderr)
+        XCTAssertFalse(fm.fileExists(atPath: tmp.appendingPathComponent("g2.png").path))
+    }
+
+    /// A diverging run (absurd learning rate) stops at the first non-finite loss, names the
+    /// step, exits non-zero and keeps the last good checkpoint.
+    func testNonFiniteLossStops() throws {
+        let run = tmp.appendingPathComponent("gan-nan")
+        let r = try gen(["train", "gan", "--epochs", "3", "--limit", "256", "--batch-size", "128",
+                         "--hidden", "16", "--lr", "1e30", "--threads", "1", "--out", run.path])
+        XCTAssertNotEqual(r.status, 0, r.stdout)
+        XCTAssertTrue(r.stderr.contains("at step"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("non-finite"), r.stderr)
+    }
+}
