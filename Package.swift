@@ -50,5 +50,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Linalg"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"]),
+        // Runs the built `gen` executable end to end.
+        .testTarget(name: "genTests", dependencies: ["gen"]),
     ]
 )
