@@ -88,12 +88,24 @@ struct GemmBench: ParsableCommand {
         }
         let missed = results.filter { floorApplies($0) && $0.ratio < GemmBench.floor }
 
+        // The wrapper's own cost per call, where the gemm itself is negligible (1x1x1).
+        let tiny = measure(Shape(name: "1x1x1", m: 1, n: 1, k: 1, transposeA: false, transposeB: false),
+                           repetitions: Swift.max(repetitions, 5), minSeconds: minSeconds, rng: &rng)
+        let overhead = tiny.matrixNanosPerCall - tiny.cblasNanosPerCall
+        let shortest = results.filter(floorApplies).min { $0.cblasNanosPerCall < $1.cblasNanosPerCall }
+        let overheadLine = "Matrix wrapper cost per call (1x1x1 gemm): \(fmt(tiny.matrixNanosPerCall)) ns vs "
+            + "\(fmt(tiny.cblasNanosPerCall)) ns direct, difference \(fmt(overhead)) ns"
+            + (shortest.map {
+                " = \(String(format: "%.3f", 100 * Swift.max(overhead, 0) / $0.cblasNanosPerCall))% of the "
+                    + "shortest floor-checked call (\($0.shape.name), \(fmt($0.cblasNanosPerCall / 1000)) µs)"
+            } ?? "")
+
         let alloc = checkGemmAllocations(rng: &rng)
 
         if json {
             printJSON(results, threads: threadCount, peak: peak, largest: largest,
                       floorApplies: floorApplies, load: load)
-            FileHandle.standardError.write(Data((allocationLine(alloc) + "\n").utf8))
+            FileHandle.standardError.write(Data((overheadLine + "\n" + allocationLine(alloc) + "\n").utf8))
         } else {
             printTable(results, threads: threadCount, peak: peak, floorApplies: floorApplies)
             print("peak = \(fmt(peak)) GFLOP/s: the best median measured at the largest size in this run "
@@ -101,6 +113,7 @@ struct GemmBench: ParsableCommand {
             print("floor Matrix >= \(GemmBench.floor) x cblas at sizes >= 64 and Dense shapes: "
                   + (missed.isEmpty ? "met on every shape"
                      : "MISSED on " + missed.map { "\($0.shape.name) (\(fmt3($0.ratio)))" }.joined(separator: ", ")))
+            print(overheadLine)
             print(allocationLine(alloc))
         }
         if checkFloors && (!missed.isEmpty || alloc.wrapperAllocations != 0) { throw ExitCode(1) }

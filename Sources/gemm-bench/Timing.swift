@@ -27,6 +27,9 @@ struct Result {
     /// Median of the per-repetition ratios Matrix / cblas (each pair timed back to back, so
     /// machine drift between repetitions cancels).
     var ratio: Double { median(zip(matrixGflops, cblasGflops).map { $0 / $1 }) }
+    /// Median time of one call, in nanoseconds.
+    var matrixNanosPerCall: Double { shape.flops / matrixMedian }
+    var cblasNanosPerCall: Double { shape.flops / cblasMedian }
 }
 
 /// Operands for one shape: A, B as `Matrix`, a preallocated `Matrix` C for the wrapper, and a
@@ -102,17 +105,23 @@ func measure(_ shape: Shape, repetitions: Int, minSeconds: Double, rng: inout Xo
         let estimate = Double(iterations) * minSeconds * 1.2 / Swift.max(t, 1e-9)
         iterations = Swift.max(iterations * 2, Int(estimate.rounded(.up)))
     }
-    // Each repetition interleaves the two in up to 8 blocks (A B A B ... within the repetition
-    // too), so both see the same load when other processes come and go on a shared machine.
+    // Each repetition interleaves the two in up to 8 blocks (A B B A A B ... within the
+    // repetition too), so both see the same load when other processes come and go.
     let blocks = Swift.min(8, iterations)
     let perBlock = iterations / blocks
     let done = perBlock * blocks
     var mg: [Double] = [], cg: [Double] = []
     for _ in 0..<repetitions {
         var tm = 0.0, tc = 0.0
-        for _ in 0..<blocks {
-            tm += ops.timeMatrix(perBlock)
-            tc += ops.timeCBLAS(perBlock)
+        for block in 0..<blocks {
+            // A B, B A, A B, ...: neither side always runs first after the other.
+            if block % 2 == 0 {
+                tm += ops.timeMatrix(perBlock)
+                tc += ops.timeCBLAS(perBlock)
+            } else {
+                tc += ops.timeCBLAS(perBlock)
+                tm += ops.timeMatrix(perBlock)
+            }
         }
         mg.append(shape.flops * Double(done) / tm / 1e9)
         cg.append(shape.flops * Double(done) / tc / 1e9)
