@@ -11,6 +11,8 @@ import Linalg
 /// Derivatives are computed from the *output* `y` (no pre-activation buffer is kept):
 /// - `identity`: 1.
 /// - `relu`: `y > 0 ? 1 : 0`; at exactly 0 the derivative is **0** (PyTorch's convention).
+///   Backward multiplies `dy` by this 0/1 mask (branch-free), so an infinite `dy` where
+///   `y <= 0` gives NaN rather than PyTorch's 0; NaN in `dy` propagates.
 /// - `leakyReLU(s)`: `y > 0 ? 1 : s`; at exactly 0 the derivative is **s** (PyTorch's
 ///   convention, `x > 0 ? 1 : s`). Requires `s >= 0` so that the sign of `y` is that of `x`
 ///   (checked by the layers as a programmer error).

@@ -69,7 +69,8 @@ public final class Sequential: Layer, CacheReleasing {
     }
 
     /// Module indices as in an equivalent `nn.Sequential`: a Dense with a non-identity activation
-    /// is two modules (Linear, activation); every other layer is one.
+    /// is two modules (Linear, activation); every other layer is one (a nested Sequential's names
+    /// get its index as prefix).
     private var entries: [Entry] {
         var result: [Entry] = []
         var index = 0
@@ -80,6 +81,13 @@ public final class Sequential: Layer, CacheReleasing {
                 result.append(Entry(name: "\(index).bias", parameter: d.bias, transposed: false,
                                     torchShape: [d.outputSize]))
                 index += d.activation == .identity ? 1 : 2
+            } else if let inner = layer as? Sequential {
+                // Nested nn.Sequential: names are "<index>.<inner name>", as in PyTorch.
+                for e in inner.entries {
+                    result.append(Entry(name: "\(index).\(e.name)", parameter: e.parameter,
+                                        transposed: e.transposed, torchShape: e.torchShape))
+                }
+                index += 1
             } else {
                 for p in layer.parameters {
                     result.append(Entry(name: "\(index).\(p.name)", parameter: p, transposed: false,

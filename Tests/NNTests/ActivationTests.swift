@@ -42,6 +42,29 @@ final class ActivationTests: XCTestCase {
         XCTAssertEqual(d[0, 0], 1); XCTAssertEqual(d[0, 1], 0)
     }
 
+    /// Float kernels against Double formulas over [-60, 60] (step 0.01) plus large values:
+    /// relative error at most 1e-6 (a few Float ulps).
+    func testAccuracyAgainstDouble() {
+        var xs = stride(from: -60.0, through: 60.0, by: 0.01).map { Float($0) }
+        xs += [-1000, -100, -88, 1e-6, -1e-6, 1e-30, 88, 100, 1000]
+        let x = Matrix(rows: 1, cols: xs.count, elements: xs)
+        for act in [Activation.sigmoid, .tanh, .softplus] {
+            let y = ActivationLayer(act).forward(x, training: false).elements
+            for (i, v) in xs.enumerated() {
+                let d = Double(v)
+                let ref: Double
+                switch act {
+                case .sigmoid: ref = d >= 0 ? 1 / (1 + exp(-d)) : exp(d) / (1 + exp(d))
+                case .tanh: ref = tanh(d)
+                default: ref = max(d, 0) + log1p(exp(-abs(d)))
+                }
+                if abs(Double(y[i]) - ref) > 1e-6 * abs(ref) + 1e-38 {
+                    XCTFail("\(act)(\(v)) = \(y[i]), expected \(ref)"); break
+                }
+            }
+        }
+    }
+
     /// Documented convention: derivative at exactly 0 is 0 for ReLU and the slope for LeakyReLU.
     func testDerivativeAtZero() {
         let x = Matrix(rows: 1, cols: 2, elements: [0, -0.0])

@@ -47,6 +47,11 @@ final class SequentialTests: XCTestCase {
                                 Dense(inputSize: 3, outputSize: 1, rng: &rng)])
         XCTAssertEqual(mixed.stateDict().map(\.name), ["0.weight", "0.bias", "2.weight", "2.bias"])
 
+        let nested = Sequential([Dense(inputSize: 2, outputSize: 3, activation: .relu, rng: &rng),
+                                 Sequential([Dense(inputSize: 3, outputSize: 2, activation: .tanh, rng: &rng),
+                                             Dense(inputSize: 2, outputSize: 1, rng: &rng)])])
+        XCTAssertEqual(nested.stateDict().map(\.name), ["0.weight", "0.bias", "2.0.weight", "2.0.bias", "2.2.weight", "2.2.bias"])
+
         var rng2 = Xoshiro256(seed: 4)
         let h = Sequential([Dense(inputSize: 100, outputSize: 128, activation: .relu, rng: &rng2),
                             Dense(inputSize: 128, outputSize: 784, activation: .sigmoid, rng: &rng2)])
