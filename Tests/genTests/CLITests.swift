@@ -7,10 +7,12 @@ final class CLITests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The built `gen` next to this test bundle.
+    /// The built `gen` in the products directory beside this test bundle (Linux runs the
+    /// .xctest itself, so its bundle URL may be the directory or the file).
     static var genBinary: URL {
-        let products = Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent()
-        return products.appendingPathComponent("gen")
+        let bundle = Bundle(for: CLITests.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("gen") }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
