@@ -22,7 +22,8 @@ public enum Reduction: Sendable {
     }
 }
 
-/// Loss functions. Each returns the reduced loss (accumulated in Double) and overwrites
+/// Loss functions. Each returns the reduced loss (Float partial sums over blocks of 256
+/// elements, added up in Double, as `Matrix.sum`) and overwrites
 /// `gradient` with dLoss/dInput under the same reduction; `gradient` is resized to the input's
 /// shape without allocation when its storage is unshared and large enough.
 /// Shape mismatches are programmer errors (precondition).

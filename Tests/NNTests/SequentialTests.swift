@@ -77,6 +77,30 @@ final class SequentialTests: XCTestCase {
         XCTAssertEqual(net.parameters.map(\.value), before, "a failed load changes nothing")
     }
 
+    /// Freezing a whole network (a GAN's discriminator during the generator step): no parameter
+    /// gradients, dX unchanged; unfreezing restores gradient accumulation.
+    func testFreezingSequential() {
+        var rng = Xoshiro256(seed: 12)
+        let net = Sequential([Dense(inputSize: 4, outputSize: 3, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng),
+                              Dense(inputSize: 3, outputSize: 1, rng: &rng)])
+        let x = randomMatrix(5, 4, seed: 1), g = randomMatrix(5, 1, seed: 2)
+        _ = net.forward(x, training: true)
+        let dxLive = net.backward(g)
+        net.zeroGradients()
+        net.isFrozen = true
+        XCTAssertTrue(net.isFrozen && net.parameters.allSatisfy(\.isFrozen))
+        _ = net.forward(x, training: true)
+        XCTAssertEqual(net.backward(g), dxLive)
+        XCTAssertTrue(net.parameters.allSatisfy { $0.gradient.elements.allSatisfy { $0 == 0 } })
+        net.isFrozen = false
+        XCTAssertFalse(net.parameters.contains(where: \.isFrozen))
+        net.computesInputGradient = false
+        _ = net.forward(x, training: true)
+        let none = net.backward(g)
+        XCTAssertEqual(none.rows, 0)
+        XCTAssertTrue(net.parameters.allSatisfy { !$0.gradient.elements.allSatisfy { $0 == 0 } })
+    }
+
     func testLearnsXOR() {
         var rng = Xoshiro256(seed: 2026)
         let net = Sequential([Dense(inputSize: 2, outputSize: 8, activation: .tanh, rng: &rng),
