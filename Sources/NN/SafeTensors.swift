@@ -88,7 +88,7 @@ public enum SafeTensors {
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var json: Data
         do {
-            json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+            json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
         } catch {
             throw fail(.header, "cannot encode the header: \(error)")
         }

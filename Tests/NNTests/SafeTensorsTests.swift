@@ -19,11 +19,12 @@ final class SafeTensorsTests: XCTestCase {
         let url = dir.appendingPathComponent("rt.safetensors")
         let a = randomMatrix(3, 5, seed: 1), b = Matrix(rows: 1, cols: 4, elements: [1, -2, .infinity, 0])
         let e = Matrix(rows: 0, cols: 7)
-        try SafeTensors.write([("z.first", a), ("a.second", b), ("empty", e)], metadata: ["k": "v", "step": "12"],
+        try SafeTensors.write([("z/first", a), ("a.second", b), ("empty", e)], metadata: ["k": "v", "step": "12"],
                               to: url, shapes: ["a.second": [4]])
         let f = try SafeTensors.read(from: url)
-        XCTAssertEqual(f.names, ["z.first", "a.second", "empty"], "file order is the write order")
-        XCTAssertEqual(f.tensors["z.first"], a)
+        XCTAssertEqual(f.names, ["z/first", "a.second", "empty"], "file order is the write order")
+        XCTAssertEqual(f.tensors["z/first"], a)
+        XCTAssertTrue(String(decoding: try Data(contentsOf: url), as: UTF8.self).contains("\"z/first\""))
         XCTAssertEqual(f.tensors["a.second"], b)
         XCTAssertEqual(f.tensors["empty"]?.rows, 0)
         XCTAssertEqual(f.tensors["empty"]?.cols, 7)
