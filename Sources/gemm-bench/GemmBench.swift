@@ -31,11 +31,20 @@ struct GemmBench: ParsableCommand {
     @Flag(help: "Exit with status 1 when a floor (Matrix >= 0.98 x cblas) is missed.")
     var checkFloors = false
 
+    @Option(help: "Only the shapes whose name contains this text (e.g. 'dense', 'square 512').")
+    var only: String?
+
+    @Option(help: ArgumentHelp(
+        "Exactly N calls per repetition (no calibration); skips the 1x1x1 and allocation checks.",
+        discussion: "For instruction counts under valgrind --tool=callgrind (timeMatrix vs timeCBLAS)."))
+    var fixedIterations: Int?
+
     /// Matrix gemm must reach this fraction of direct cblas at sizes >= 64 and Dense shapes.
     static let floor = 0.98
 
     func validate() throws {
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if let f = fixedIterations, f < 1 { throw ValidationError("--fixed-iterations must be at least 1") }
         if repetitions < 1 { throw ValidationError("--repeat must be at least 1") }
         if minSeconds <= 0 { throw ValidationError("--min-seconds must be positive") }
         _ = try squareSizes()
@@ -58,6 +67,8 @@ struct GemmBench: ParsableCommand {
         let squares = try squareSizes()
         var shapes = squares.map(Shape.square)
         if !noDense { shapes += Shape.dense }
+        if let only { shapes = shapes.filter { $0.name.contains(only) } }
+        if shapes.isEmpty { throw ValidationError("no shape matches --only '\(only ?? "")'") }
 
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
             .split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
@@ -70,7 +81,8 @@ struct GemmBench: ParsableCommand {
 
         var results: [Result] = []
         for shape in shapes {
-            let r = measure(shape, repetitions: repetitions, minSeconds: minSeconds, rng: &rng)
+            let r = measure(shape, repetitions: repetitions, minSeconds: minSeconds,
+                            fixedIterations: fixedIterations, rng: &rng)
             results.append(r)
             if !json {
                 FileHandle.standardError.write(Data(
@@ -87,6 +99,13 @@ struct GemmBench: ParsableCommand {
             r.shape.name.hasPrefix("square") ? r.shape.m >= 64 : true
         }
         let missed = results.filter { floorApplies($0) && $0.ratio < GemmBench.floor }
+
+        if fixedIterations != nil {
+            if json { printJSON(results, threads: threadCount, peak: .nan, largest: 0,
+                                floorApplies: floorApplies, load: load) }
+            else { printTable(results, threads: threadCount, peak: .nan, floorApplies: floorApplies) }
+            return
+        }
 
         // The wrapper's own cost per call, where the gemm itself is negligible (1x1x1).
         let tiny = measure(Shape(name: "1x1x1", m: 1, n: 1, k: 1, transposeA: false, transposeB: false),

@@ -93,12 +93,14 @@ final class Operands {
 
 /// Times one shape: calibrates the iteration count so one repetition takes at least
 /// `minSeconds`, then alternates Matrix and cblas (A B A B ...) `repetitions` times.
-func measure(_ shape: Shape, repetitions: Int, minSeconds: Double, rng: inout Xoshiro256) -> Result {
+/// With `fixedIterations`, skips calibration and runs exactly that many calls per repetition.
+func measure(_ shape: Shape, repetitions: Int, minSeconds: Double, fixedIterations: Int? = nil,
+             rng: inout Xoshiro256) -> Result {
     let ops = Operands(shape, rng: &rng)
     _ = ops.timeMatrix(1)   // warm-up: page in operands, start BLAS threads
     _ = ops.timeCBLAS(1)
-    var iterations = 1
-    while true {
+    var iterations = fixedIterations ?? 1
+    while fixedIterations == nil {
         let t = ops.timeMatrix(iterations)
         if t >= minSeconds { break }
         // Aim 20% past the target from the measured rate; at least double when t was tiny.
