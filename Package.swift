@@ -4,6 +4,7 @@ import PackageDescription
 let package = Package(
     name: "swift-generative",
     products: [
+        .library(name: "FileIO", targets: ["FileIO"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Datasets", targets: ["Datasets"]),
@@ -28,14 +29,16 @@ let package = Package(
             name: "CPNG", path: "Modules/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
 
+        // The one atomic file writer (temp file + fsync + rename); no dependencies.
+        .target(name: "FileIO"),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
-        .target(name: "NN", dependencies: ["Linalg"]),
-        .target(name: "Datasets", dependencies: ["Linalg", "CZlib", "CPNG"]),
-        .target(name: "Generative", dependencies: ["NN", "Linalg"]),
+        .target(name: "NN", dependencies: ["Linalg", "FileIO"]),
+        .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG"]),
+        .target(name: "Generative", dependencies: ["NN", "Linalg", "FileIO"]),
         .executableTarget(
             name: "gen",
             dependencies: [
-                "Generative", "Datasets", "NN", "Linalg",
+                "Generative", "Datasets", "NN", "Linalg", "FileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -48,7 +51,7 @@ let package = Package(
 
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Linalg"], exclude: ["Fixtures"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg"], exclude: ["Fixtures"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg", "FileIO"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"]),
         // Runs the built `gen` executable end to end.
         .testTarget(name: "genTests", dependencies: ["gen"]),

@@ -1,3 +1,6 @@
+import FileIO
+import Foundation
+
 /// A problem with a data file or a dataset request. `description` is `"<path>: <problem>"`, e.g.
 /// `data/mnist/train-images-idx3-ubyte.gz: bad magic 0x00000802, expected 0x00000803 (images)`.
 public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -12,6 +15,16 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
     }
 
     public var description: String { "\(path): \(problem)" }
+}
+
+/// Writes `data` through the shared atomic writer (temp file, fsync, rename), reporting a
+/// failure as a `DatasetError` naming the file.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    do {
+        try AtomicFile.write(data, to: url)
+    } catch let e as FileIOError {
+        throw DatasetError(path: e.path, problem: e.problem)
+    }
 }
 
 /// `0x%08X` formatting without Foundation's `String(format:)` varargs.

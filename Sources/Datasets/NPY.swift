@@ -108,7 +108,7 @@ public enum NPY {
                 }
             }
         }
-        try AtomicFile.write(data, to: url)
+        try writeAtomically(data, to: url)
     }
 
     /// Writes bytes as a `'|u1'` array of `shape` (C order), version 1.0, atomically.
@@ -120,7 +120,7 @@ public enum NPY {
         }
         var data = header(descr: "|u1", shape: shape)
         data.append(contentsOf: bytes)
-        try AtomicFile.write(data, to: url)
+        try writeAtomically(data, to: url)
     }
 
     /// Magic, version 1.0, and the dict header padded with spaces and a newline so that the data

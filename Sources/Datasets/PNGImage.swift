@@ -3,7 +3,7 @@ import Foundation
 import Linalg
 
 /// 8-bit grey-scale PNG output through libpng's simplified API (`png_image_write_to_memory`),
-/// written atomically with `AtomicFile`.
+/// written atomically with FileIO's `AtomicFile`.
 public enum PNGImage {
     /// Writes a grid of grey-scale images.
     ///
@@ -78,7 +78,7 @@ public enum PNGImage {
             out.count = size
             return out
         }
-        try AtomicFile.write(data, to: url)
+        try writeAtomically(data, to: url)
     }
 
     private static func pngError(_ image: inout png_image, _ url: URL) -> DatasetError {

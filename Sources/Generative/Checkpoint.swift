@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Linalg
 import NN
@@ -32,6 +33,36 @@ public struct TrainingState: Codable, Sendable, Equatable {
     }
 }
 
+extension TrainingState {
+    /// The first impossible value, or nil: counts must be non-negative and each generator
+    /// state 4 words, not all zero (Xoshiro256's one invalid state).
+    public var problem: String? {
+        if epoch < 0 { return "epoch \(epoch) < 0" }
+        if batchInEpoch < 0 { return "batchInEpoch \(batchInEpoch) < 0" }
+        if step < 0 { return "step \(step) < 0" }
+        for (name, words) in [("noiseRNG", noiseRNG), ("dataRNG", dataRNG)]
+        where words.count != 4 || words.allSatisfy({ $0 == 0 }) {
+            return "\(name) must be 4 words, not all zero, got \(words)"
+        }
+        if let (k, v) = optimizerSteps.first(where: { $0.value < 0 }) { return "optimizerSteps[\(k)] \(v) < 0" }
+        return nil
+    }
+}
+
+/// A decoding failure as one line naming the field (`localizedDescription` does not).
+public func describeDecoding(_ error: Error) -> String {
+    func path(_ c: DecodingError.Context) -> String {
+        c.codingPath.isEmpty ? "" : c.codingPath.map(\.stringValue).joined(separator: ".") + ": "
+    }
+    switch error {
+    case DecodingError.dataCorrupted(let c): return path(c) + c.debugDescription
+    case DecodingError.keyNotFound(let k, let c): return path(c) + "missing field \(k.stringValue)"
+    case DecodingError.typeMismatch(_, let c): return path(c) + c.debugDescription
+    case DecodingError.valueNotFound(_, let c): return path(c) + c.debugDescription
+    default: return error.localizedDescription
+    }
+}
+
 /// A malformed or mismatched checkpoint; the message names the file and the problem.
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public let description: String
@@ -49,37 +80,55 @@ public enum Checkpoint {
     public typealias Tensors = [(name: String, tensor: Matrix)]
 
     /// Writes `files` (file stem -> tensors), the JSON `config` and `state` into `directory`.
-    /// - Throws: file-system errors (the previous checkpoint is left untouched).
+    ///
+    /// Every file is written atomically (FileIO's `AtomicFile`: temp file, fsync, rename) into
+    /// the hidden `.tmp-<name>` directory, which is then renamed to `directory` and the parent
+    /// fsynced. A process killed at any moment leaves either no `directory` or a complete one.
+    /// - Throws: `CheckpointError` naming the file or directory and the failing system call
+    ///   (e.g. `No space left on device`); the previous checkpoints are left untouched.
     public static func write(files: [(stem: String, tensors: Tensors)], config: Data,
                              state: TrainingState, to directory: URL) throws {
         let fm = FileManager.default
         let parent = directory.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
         let tmp = parent.appendingPathComponent(".tmp-" + directory.lastPathComponent)
-        try? fm.removeItem(at: tmp)
-        try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+        do {
+            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+            try? fm.removeItem(at: tmp)
+            try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
+        } catch {
+            throw CheckpointError("\(tmp.path): cannot create the checkpoint directory: \(error.localizedDescription)")
+        }
         do {
             for f in files {
                 try SafeTensors.write(f.tensors, metadata: ["format": "pt"],
                                       to: tmp.appendingPathComponent(f.stem + ".safetensors"))
             }
-            try writeFileSynced(config, to: tmp.appendingPathComponent("config.json"))
+            try AtomicFile.write(config, to: tmp.appendingPathComponent("config.json"))
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try writeFileSynced(try enc.encode(state), to: tmp.appendingPathComponent("state.json"))
+            try AtomicFile.write(try enc.encode(state), to: tmp.appendingPathComponent("state.json"))
             if fm.fileExists(atPath: directory.path) {
-                // Replacing an existing checkpoint: move it aside first, then drop it.
+                // Replacing an existing checkpoint (a resumed run reaching the same step): move
+                // it aside first, then drop it. `list` restores it if killed in between.
                 let old = parent.appendingPathComponent(".old-" + directory.lastPathComponent)
                 try? fm.removeItem(at: old)
-                try fm.moveItem(at: directory, to: old)
-                try fm.moveItem(at: tmp, to: directory)
+                try move(directory, to: old)
+                try move(tmp, to: directory)
                 try? fm.removeItem(at: old)
             } else {
-                try fm.moveItem(at: tmp, to: directory)
+                try move(tmp, to: directory)
             }
+            AtomicFile.syncDirectory(parent.path)
         } catch {
             try? fm.removeItem(at: tmp)
             throw error
+        }
+    }
+
+    /// `rename(2)`, throwing a `CheckpointError` naming both paths.
+    private static func move(_ from: URL, to: URL) throws {
+        guard rename(from.path, to.path) == 0 else {
+            throw CheckpointError("\(to.path): cannot rename \(from.lastPathComponent) into place: \(String(cString: strerror(errno)))")
         }
     }
 
@@ -98,13 +147,21 @@ public enum Checkpoint {
     }
 
     /// Reads `state.json` from a checkpoint directory.
+    /// - Throws: `CheckpointError` naming the file when it is missing, not JSON of this shape
+    ///   (the message names the field), or holds impossible values (negative counts, generator
+    ///   states that are not 4 words or all zero).
     public static func readState(in directory: URL) throws -> TrainingState {
         let url = directory.appendingPathComponent("state.json")
+        let state: TrainingState
         do {
-            return try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: url))
+            state = try JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: url))
         } catch {
-            throw CheckpointError("\(url.path): cannot read training state: \(error.localizedDescription)")
+            throw CheckpointError("\(url.path): cannot read training state: \(describeDecoding(error))")
         }
+        if let problem = state.problem {
+            throw CheckpointError("\(url.path): invalid training state: \(problem)")
+        }
+        return state
     }
 
     /// Reads `config.json` from a checkpoint directory as `T`.
@@ -113,13 +170,21 @@ public enum Checkpoint {
         do {
             return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
         } catch {
-            throw CheckpointError("\(url.path): cannot read model config: \(error.localizedDescription)")
+            throw CheckpointError("\(url.path): cannot read model config: \(describeDecoding(error))")
         }
     }
 
     /// The checkpoint directories `step-NNNNNNNN` under `checkpoints`, oldest first.
+    /// A `.old-step-N` left by a process killed while replacing `step-N` is renamed back first.
     public static func list(in checkpoints: URL) -> [URL] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+        var names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+        for old in names where old.hasPrefix(".old-step-") {
+            let name = String(old.dropFirst(5))
+            if !names.contains(name),
+               rename(checkpoints.appendingPathComponent(old).path, checkpoints.appendingPathComponent(name).path) == 0 {
+                names.append(name)
+            }
+        }
         return names.filter { $0.hasPrefix("step-") && Int($0.dropFirst(5)) != nil }
             .sorted()
             .map { checkpoints.appendingPathComponent($0) }
@@ -129,26 +194,5 @@ public enum Checkpoint {
     public static func prune(in checkpoints: URL, keep: Int) {
         let all = list(in: checkpoints)
         for url in all.dropLast(keep) { try? FileManager.default.removeItem(at: url) }
-    }
-}
-
-/// Writes `data` to `url` through a temporary file in the same directory, fsync, rename.
-func writeFileSynced(_ data: Data, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    guard FileManager.default.createFile(atPath: tmp.path, contents: nil) else {
-        throw CheckpointError("\(url.path): cannot create file")
-    }
-    do {
-        let h = try FileHandle(forWritingTo: tmp)
-        try h.write(contentsOf: data)
-        try h.synchronize()
-        try h.close()
-        if rename(tmp.path, url.path) != 0 {
-            throw CheckpointError("\(url.path): cannot rename into place: \(String(cString: strerror(errno)))")
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw error
     }
 }

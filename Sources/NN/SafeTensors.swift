@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Linalg
 
@@ -96,13 +97,17 @@ public enum SafeTensors {
         let pad = (8 - json.count % 8) % 8
         json.append(contentsOf: [UInt8](repeating: 0x20, count: pad))
 
-        try AtomicFile.write(to: url) { fd in
-            var n = UInt64(json.count).littleEndian
-            try withUnsafeBytes(of: &n) { try AtomicFile.writeAll(fd, $0, path: path) }
-            try json.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
-            for (_, t) in tensors {
-                try t.withUnsafeBufferPointer { try AtomicFile.writeAll(fd, UnsafeRawBufferPointer($0), path: path) }
+        do {
+            try AtomicFile.write(to: url) { out in
+                var n = UInt64(json.count).littleEndian
+                try withUnsafeBytes(of: &n) { try out.write($0) }
+                try out.write(json)
+                for (_, t) in tensors {
+                    try t.withUnsafeBufferPointer { try out.write(UnsafeRawBufferPointer($0)) }
+                }
             }
+        } catch let e as FileIOError {
+            throw fail(.io, e.problem)
         }
     }
 

@@ -1,4 +1,5 @@
 import Datasets
+import FileIO
 import Foundation
 
 /// `metrics.csv` of a run: one row per logged step window and per epoch, rewritten atomically

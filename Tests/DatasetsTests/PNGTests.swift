@@ -1,5 +1,6 @@
 import CPNG
 import Datasets
+import FileIO
 import Foundation
 import Linalg
 import XCTest
