@@ -91,8 +91,10 @@ struct GemmBench: ParsableCommand {
         }
 
         // Peak: the best median measured at the largest square size of this run.
-        let largest = squares.max() ?? 0
-        let peakRows = results.filter { $0.shape.name == Shape.square(largest).name }
+        // (With --only excluding every square size: the best median of the run.)
+        let measuredSquares = results.filter { $0.shape.name == Shape.square($0.shape.m).name }
+        let largest = measuredSquares.map(\.shape.m).max() ?? 0
+        let peakRows = largest > 0 ? measuredSquares.filter { $0.shape.m == largest } : results
         let peak = peakRows.map { Swift.max($0.matrixMedian, $0.cblasMedian) }.max() ?? .nan
 
         func floorApplies(_ r: Result) -> Bool {
@@ -127,8 +129,10 @@ struct GemmBench: ParsableCommand {
             FileHandle.standardError.write(Data((overheadLine + "\n" + allocationLine(alloc) + "\n").utf8))
         } else {
             printTable(results, threads: threadCount, peak: peak, floorApplies: floorApplies)
-            print("peak = \(fmt(peak)) GFLOP/s: the best median measured at the largest size in this run "
-                  + "(\(largest)x\(largest)x\(largest)), not a datasheet figure.")
+            print("peak = \(fmt(peak)) GFLOP/s: the best median measured "
+                  + (largest > 0 ? "at the largest size in this run (\(largest)x\(largest)x\(largest))"
+                                 : "in this run (no square size measured)")
+                  + ", not a datasheet figure.")
             print("floor Matrix >= \(GemmBench.floor) x cblas at sizes >= 64 and Dense shapes: "
                   + (missed.isEmpty ? "met on every shape"
                      : "MISSED on " + missed.map { "\($0.shape.name) (\(fmt3($0.ratio)))" }.joined(separator: ", ")))
@@ -193,7 +197,18 @@ struct GemmBench: ParsableCommand {
                 "load": load,
             ]
         }
-        let data = try! JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+        // JSON has no NaN/inf: such figures (e.g. peak without a measured square size) become null.
+        func clean(_ v: Any) -> Any {
+            if let d = v as? Double { return d.isFinite ? d : NSNull() }
+            if let a = v as? [Double] { return a.map(clean) }
+            return v
+        }
+        let cleaned = objects.map { $0.mapValues(clean) }
+        guard let data = try? JSONSerialization.data(withJSONObject: cleaned,
+                                                     options: [.prettyPrinted, .sortedKeys]) else {
+            FileHandle.standardError.write(Data("gemm-bench: could not encode the results as JSON\n".utf8))
+            return
+        }
         print(String(decoding: data, as: UTF8.self))
     }
 }
