@@ -76,7 +76,7 @@ struct GemmBench: ParsableCommand {
             print("gemm-bench: OpenBLAS threads \(threadCount) (processors \(BLASThreads.processors)), "
                   + "repeat \(repetitions), >= \(Int(minSeconds * 1000)) ms per repetition, load \(load)")
             print("Matrix = Linalg.gemm into a preallocated Matrix; cblas = cblas_sgemm on raw pointers; "
-                  + "timed alternately in blocks (A B A B), iters = calls per repetition each; GFLOP/s are medians, ratio = median of per-pair ratios.")
+                  + "timed alternately in blocks (A B B A A B ...), iters = calls per repetition each; GFLOP/s are medians, ratio = median of per-pair ratios.")
         }
 
         var results: [Result] = []
