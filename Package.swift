@@ -52,7 +52,8 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Linalg"], exclude: ["Fixtures"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg", "FileIO"], exclude: ["Fixtures"]),
-        .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"]),
+        .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"],
+                    exclude: ["Fixtures"]),
         // Runs the built `gen` executable end to end.
         .testTarget(name: "genTests", dependencies: ["gen"]),
     ]
