@@ -86,14 +86,15 @@ public enum Loss {
             targets.withUnsafeBufferPointer { pt in
                 gradient.withUnsafeMutableBufferPointer { pg in
                     guard let x = px.baseAddress, let t = pt.baseAddress, let g = pg.baseAddress else { return }
-                    var block: Float = 0
+                    // Two vectorising passes (a running Float sum in the loop would keep it
+                    // scalar): the element losses go through the gradient buffer and are summed
+                    // with SIMD lanes, then the gradient overwrites them.
                     for i in 0..<n {
-                        let xi = x[i], yi = t[i]
-                        block += (xi > 0 ? xi : 0) - xi * yi + Foundation.log1p(Foundation.exp(-Swift.abs(xi)))
-                        g[i] = fscale * (ActivationKernels.sigmoid(xi) - yi)
-                        if i & 255 == 255 { total += Double(block); block = 0 }
+                        let xi = x[i]
+                        g[i] = (xi > 0 ? xi : 0) - xi * t[i] + fastLog1p(fastExp(-Swift.abs(xi)))
                     }
-                    total += Double(block)
+                    total = sumOfElements(UnsafePointer(g), count: n)
+                    for i in 0..<n { g[i] = fscale * (fastSigmoid(x[i]) - t[i]) }
                 }
             }
         }
