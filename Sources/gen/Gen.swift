@@ -6,5 +6,5 @@ struct Gen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen",
         abstract: "Train GANs and VAEs on MNIST (or any vector data) with OpenBLAS.",
-        subcommands: [Train.self, Sample.self, Bench.self])
+        subcommands: [Train.self, Sample.self, Eval.self, Report.self, Bench.self])
 }

@@ -9,9 +9,9 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a GAN or a VAE; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
 
-    enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae }
+    enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, classifier }
 
-    @Argument(help: "gan or vae (omit with --resume).")
+    @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
 
     @Option(help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10.")
@@ -48,6 +48,12 @@ struct Train: ParsableCommand {
     var keepCheckpoints: Int?
     @Option(help: "Continue the run in this directory from its newest checkpoint.")
     var resume: String?
+    @Option(help: "Every N epochs, evaluate sample quality with the reference classifier (FID, classes covered; VAE: IWAE k=1/64 on a test subset) into metrics.csv.")
+    var evalEvery: Int?
+    @Option(help: "Stop training once the FID falls below X (implies --eval-every 1 unless given).")
+    var targetFid: Double?
+    @Option(help: "Reference classifier for --eval-every (default models/mnist-classifier.safetensors).")
+    var classifier: String?
 
     func validate() throws {
         if resume == nil && model == nil { throw ValidationError("give a model (gan or vae) or --resume RUN_DIR") }
@@ -63,6 +69,11 @@ struct Train: ParsableCommand {
         if let b = beta1, !(b >= 0 && b < 1) { throw ValidationError("--beta1 must be in [0, 1), got \(b)") }
         if let b = beta2, !(b >= 0 && b < 1) { throw ValidationError("--beta2 must be in [0, 1), got \(b)") }
         if let h = hidden { _ = try parseHidden(h) }
+        if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1, got \(e)") }
+        if let t = targetFid, !(t > 0 && t.isFinite) { throw ValidationError("--target-fid must be a positive number, got \(t)") }
+        if model == .classifier && (evalEvery != nil || targetFid != nil || resume != nil) {
+            throw ValidationError("--eval-every, --target-fid and --resume do not apply to the classifier")
+        }
         if resume != nil {
             let fixed: [(String, Bool)] = [
                 ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
@@ -112,12 +123,15 @@ struct Train: ParsableCommand {
             if let latentDim { v.latentDim = latentDim }
             if let h = hidden { v.hidden = try parseHidden(h) }
             cfg.vae = v
+        case .classifier:
+            throw ValidationError("the classifier has no run configuration")
         }
         return cfg
     }
 
     func run() throws {
         do {
+            if model == .classifier { try trainClassifier(); return }
             try TrainingLoop(command: self).run()
         } catch let e as ExitCode {
             throw e

@@ -68,11 +68,12 @@ struct TrainingLoop {
                          fixedNoise: Matrix.normal(rows: 64, cols: vc.latentDim, using: &fixedRNG),
                          imageShape: data.imageShape, seed: config.seed, batchSize: config.batchSize)
         }
+        let quality = try QualityHook(command: command, data: data, job: job, seed: config.seed)
         var dataRNG = Xoshiro256(seed: config.seed &+ 2)
         var startEpoch = 1, skipBatches = 0
         var metrics = try MetricsLog(url: runDir.appendingPathComponent("metrics.csv"),
                                      columns: ["kind", "epoch", "step"] + job.stepColumns + job.evalColumns
-                                         + ["samples_per_sec", "elapsed_s"],
+                                         + ["samples_per_sec", "elapsed_s"] + quality.columns,
                                      keepUpToStep: resumeFrom?.state.step)
         if let (dir, state) = resumeFrom {
             guard state.model == config.model else {
@@ -134,7 +135,7 @@ struct TrainingLoop {
                     let secs = Date().timeIntervalSince(windowStart)
                     metrics.add(kind: "step", epoch: epoch, step: job.step,
                                 values: means(windowSums, windowCounts) + Array(repeating: Double.nan, count: job.evalColumns.count)
-                                    + [Double(windowSamples) / max(secs, 1e-9), Date().timeIntervalSince(runStart)])
+                                    + [Double(windowSamples) / max(secs, 1e-9), Date().timeIntervalSince(runStart)] + quality.padding)
                     windowSums = [Double](repeating: 0, count: cols)
                     windowCounts = [Int](repeating: 0, count: cols)
                     windowSamples = 0
@@ -158,19 +159,25 @@ struct TrainingLoop {
             progress.clear()
             print("epoch \(epoch)/\(config.epochs)  \(job.epochLine(means: epochMeans, eval: eval))  \(Int(rate)) samples/s  \(fmt(secs, 1)) s")
             fflush(nil)
+            let qualityValues = try quality.afterEpoch(epoch, last: epoch == config.epochs)
             metrics.add(kind: "epoch", epoch: epoch, step: job.step,
                         values: epochMeans + eval + Array(repeating: Double.nan, count: job.evalColumns.count - eval.count)
-                            + [rate, Date().timeIntervalSince(runStart)])
+                            + [rate, Date().timeIntervalSince(runStart)] + qualityValues)
             try metrics.write()
-            if epoch % config.sampleEvery == 0 || epoch == config.epochs {
+            if epoch % config.sampleEvery == 0 || epoch == config.epochs || quality.reachedTarget {
                 try job.writeSamples(to: runDir.appendingPathComponent("samples"),
                                      tag: String(format: "epoch-%04d", epoch), data: data)
             }
             let state = job.trainingState(epoch: epoch, dataRNG: dataRNG, batchInEpoch: 0)
             _ = try saveCheckpoint(job, state: state, config: config, in: checkpoints)
             Checkpoint.prune(in: checkpoints, keep: config.keepCheckpoints)
+            if quality.reachedTarget {
+                print("target FID \(fmt(quality.targetFID ?? 0, 3)) reached after epoch \(epoch): stopping early")
+                break
+            }
         }
-        print("done: \(runDir.path) (samples/, metrics.csv, checkpoints/)")
+        do { try RunReport.write(runDirectory: runDir) } catch { printError("warning: report.html not written: \(error)") }
+        print("done: \(runDir.path) (samples/, metrics.csv, checkpoints/, report.html)")
     }
 
     private func means(_ sums: [Double], _ counts: [Int]) -> [Double] {

@@ -1,0 +1,249 @@
+import ArgumentParser
+import Datasets
+import FileIO
+import Foundation
+import Generative
+import Linalg
+
+/// `gen eval`: sample quality of a run, a checkpoint or a `.npy` of samples, measured with the
+/// reference MNIST classifier (FID, mode coverage), the IWAE bound (VAE), and nearest-neighbour
+/// distances to the training set (memorisation). Prints a table and writes `eval.json`.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate samples: FID and class coverage with the reference classifier, VAE IWAE bound, memorisation; writes eval.json and pictures.")
+
+    enum Range: String, ExpressibleByArgument { case unit, symmetric }
+
+    @Argument(help: "A run directory (its newest checkpoint) or a checkpoint directory.")
+    var path: String?
+    @Option(help: "A .npy of samples (N x 784) instead of a model.")
+    var samples: String?
+    @Option(help: "Value range of --samples: unit ([0, 1]) or symmetric ([-1, 1]).")
+    var range: Range?
+    @Option(help: "Reference classifier weights.")
+    var classifier: String = MNISTClassifier.defaultPath
+    @Option(help: "MNIST directory. Default: data/mnist.")
+    var data: String?
+    @Option(help: "Samples generated from a model.")
+    var count: Int = 10000
+    @Option(help: "Seed of sample noise and IWAE draws.")
+    var seed: UInt64 = 1
+    @Option(help: "IWAE sample counts k, comma-separated (VAE only).")
+    var iwaeK: String = "1,64,5000"
+    @Option(help: "Test images for the IWAE bound at k > 64 (k <= 64 also runs on all 10,000).")
+    var iwaeImages: Int = 1000
+    @Option(help: "Output directory for eval.json and pictures. Default: the run or checkpoint directory; for --samples, <file>-eval/ beside it.")
+    var out: String?
+    @Option(help: "OpenBLAS threads. Default: all processors.")
+    var threads: Int?
+    @Flag(help: "Skip the nearest-neighbour (memorisation) analysis.")
+    var noMemorisation = false
+
+    func validate() throws {
+        if (path == nil) == (samples == nil) { throw ValidationError("give a run or checkpoint directory, or --samples FILE.npy (not both)") }
+        if samples != nil && range == nil { throw ValidationError("--samples needs --range unit|symmetric") }
+        if count < 2 { throw ValidationError("--count must be at least 2, got \(count)") }
+        if iwaeImages < 1 { throw ValidationError("--iwae-images must be at least 1, got \(iwaeImages)") }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        _ = try parseK()
+    }
+
+    func parseK() throws -> [Int] {
+        let ks = iwaeK.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ks.isEmpty, ks.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--iwae-k must be positive integers separated by commas, got '\(iwaeK)'")
+        }
+        return ks.map { $0! }.sorted()
+    }
+
+    func run() throws {
+        do {
+            try evaluate()
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func evaluate() throws {
+        let started = Date()
+        BLASThreads.set(threads ?? BLASThreads.processors)
+        guard let dataDir = data.map({ URL(fileURLWithPath: $0) }) ?? MNIST.defaultDirectory() else {
+            throw ValidationError("no --data given and no data/mnist directory here: run from the repository root or pass --data DIR")
+        }
+        let train = try MNIST.load(.train, from: dataDir)
+        let testSet = try MNIST.load(.test, from: dataDir)
+        let ref = try QualityReference(classifierPath: classifier, test: testSet)
+
+        // --- Samples ---
+        var rng = Xoshiro256(seed: seed)
+        let model: EvalModel?
+        let x: Matrix
+        let source: String
+        let outDir: URL
+        if let s = samples {
+            let url = URL(fileURLWithPath: s)
+            x = try Eval.readSamples(url, range: range!, dim: ref.classifier.inputSize)
+            model = nil
+            source = url.path
+            outDir = URL(fileURLWithPath: out ?? url.deletingPathExtension().path + "-eval")
+        } else {
+            let dir = try Sample.resolveCheckpoint(path!)
+            let m = try EvalModel.load(checkpoint: dir)
+            model = m
+            source = dir.path
+            x = m.samples(count: count, rng: &rng)
+            guard x.cols == ref.classifier.inputSize else {
+                throw RunError("\(dir.path): the model makes \(x.cols)-value samples; the classifier expects \(ref.classifier.inputSize)")
+            }
+            let given = URL(fileURLWithPath: path!)
+            outDir = URL(fileURLWithPath: out ?? given.path)
+        }
+        try FileManager.default.createDirectory(at: outDir.appendingPathComponent("eval"), withIntermediateDirectories: true)
+        var report = EvalReport(source: source, model: model?.kind ?? "samples", samples: x.rows,
+                                classifier: classifier,
+                                classifierTestAccuracy: ClassifierTraining.accuracy(ref.classifier, ref.test, ref.testLabels))
+
+        // --- FID, coverage, floor ---
+        let (fid, coverage) = try ref.fidAndCoverage(x)
+        report.fid = fid
+        report.coverage = coverage
+        let trainSubset = ClassifierTraining.images(train).rows(0..<min(10000, train.count))
+        report.fidTrainVsTest = try ref.fidAndCoverage(trainSubset).fid
+
+        // --- IWAE (VAE) ---
+        if case .vae(let vae)? = model {
+            var iwaeRNG = Xoshiro256(seed: seed &+ 1)
+            let n = min(iwaeImages, ref.test.rows)
+            for k in try parseK() {
+                if k <= 64 {
+                    report.iwae.append(IWAERow(vae.importanceWeightedBound(ref.test, k: k, rng: &iwaeRNG)))
+                }
+                report.iwae.append(IWAERow(vae.importanceWeightedBound(ref.test.rows(0..<n), k: k, rng: &iwaeRNG)))
+            }
+            report.iwae.sort { ($0.images, $0.k) < ($1.images, $1.k) }
+        }
+
+        // --- Memorisation ---
+        if !noMemorisation {
+            let trainX = ClassifierTraining.images(train)
+            report.memorisation = try Memorisation.analyse(samples: x, train: trainX, test: ref.test,
+                                                          picture: outDir.appendingPathComponent("eval/nearest-neighbours.png"))
+        }
+
+        // --- Pictures ---
+        report.pictures = try Pictures.write(samples: x, model: model, test: ref.test,
+                                             into: outDir.appendingPathComponent("eval"), seed: seed &+ 2)
+        if report.memorisation != nil { report.pictures.insert("eval/nearest-neighbours.png", at: 0) }
+        report.seconds = Date().timeIntervalSince(started)
+
+        print(report.table())
+        let url = outDir.appendingPathComponent("eval.json")
+        try AtomicFile.write(report.encoded(), to: url)
+        print("wrote \(url.path) and \(outDir.appendingPathComponent("eval").path)/")
+    }
+
+    /// Reads `N x dim` samples from a .npy and maps them to [0, 1].
+    /// - Throws: `RunError` naming the file for a wrong shape or values outside `range`
+    ///   (beyond 1e-3 of round-off; those within it are clamped).
+    static func readSamples(_ url: URL, range: Range, dim: Int) throws -> Matrix {
+        var x = try NPY.readMatrix(contentsOf: url)
+        guard x.cols == dim, x.rows >= 2 else {
+            throw RunError("\(url.path): expected N x \(dim) samples (N >= 2), got \(x.rows)x\(x.cols)")
+        }
+        let (lo, hi): (Float, Float) = range == .unit ? (0, 1) : (-1, 1)
+        var bad: Float? = nil
+        x.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count {
+                var v = p[i]
+                if !(v >= lo - 1e-3 && v <= hi + 1e-3) { bad = v; break }
+                v = min(max(v, lo), hi)
+                p[i] = range == .unit ? v : 0.5 * (v + 1)
+            }
+        }
+        if let bad {
+            throw RunError("\(url.path): value \(bad) outside the --range \(range.rawValue) interval [\(lo), \(hi)]")
+        }
+        return x
+    }
+}
+
+/// One IWAE measurement, in nats per image.
+struct IWAERow: Codable {
+    var k: Int
+    var images: Int
+    /// `-L_k`, an upper bound on `-log p(x)`.
+    var negativeBound: Double
+    var standardError: Double
+    /// `-ELBO` on the same images and draws.
+    var negativeELBO: Double
+
+    init(_ r: IWAEResult) {
+        k = r.k; images = r.images; negativeBound = r.negativeBound
+        standardError = r.standardError; negativeELBO = r.negativeELBO
+    }
+}
+
+/// Everything `gen eval` measures; saved as eval.json.
+struct EvalReport: Codable {
+    var source: String
+    var model: String
+    var samples: Int
+    var classifier: String
+    var classifierTestAccuracy: Double
+    var fid: Double = .nan
+    var fidTrainVsTest: Double = .nan
+    var coverage: ModeCoverage?
+    var iwae: [IWAERow] = []
+    var memorisation: Memorisation?
+    var pictures: [String] = []
+    var seconds: Double = 0
+
+    func encoded() throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(self)
+    }
+
+    static func decode(_ data: Data) throws -> EvalReport {
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try dec.decode(EvalReport.self, from: data)
+    }
+
+    /// Rows of (metric, value) for the stdout table and report.html.
+    func rows() -> [(String, String)] {
+        var r: [(String, String)] = [
+            ("source", source), ("model", model), ("samples", String(samples)),
+            ("classifier", "\(classifier) (test accuracy \(String(format: "%.2f", 100 * classifierTestAccuracy))%)"),
+            ("FID vs 10,000 test images", String(format: "%.3f", fid)),
+            ("FID floor: 10,000 train vs test", String(format: "%.3f", fidTrainVsTest)),
+        ]
+        if let c = coverage {
+            r.append(("classes covered (>= 1%)", "\(c.classesCovered) of \(c.histogram.count)\(c.isModeCollapse ? "  MODE COLLAPSE" : "")"))
+            r.append(("class histogram 0-9", c.histogram.map(String.init).joined(separator: " ")))
+            r.append(("KL(classes || uniform)", String(format: "%.4f nats", c.klFromUniform)))
+        }
+        for w in iwae {
+            r.append(("IWAE k=\(w.k), \(w.images) test images",
+                      String(format: "-log p(x) <= %.2f ± %.2f nats  (-ELBO %.2f)", w.negativeBound, w.standardError, w.negativeELBO)))
+        }
+        if let m = memorisation {
+            r.append(("NN distance sample->train", String(format: "p1 %.3f  p50 %.3f  mean %.3f", m.samplePercentiles["1"] ?? .nan, m.samplePercentiles["50"] ?? .nan, m.sampleMean)))
+            r.append(("NN distance test->train", String(format: "p1 %.3f  p50 %.3f  mean %.3f", m.testPercentiles["1"] ?? .nan, m.testPercentiles["50"] ?? .nan, m.testMean)))
+            r.append(("samples closer than test p1", String(format: "%.2f%% (test: 1%% by definition)", 100 * m.fractionBelowTestP1)))
+        }
+        r.append(("time", String(format: "%.0f s", seconds)))
+        return r
+    }
+
+    /// A plain-text table.
+    func table() -> String {
+        let rs = rows()
+        let w = rs.map { $0.0.count }.max() ?? 0
+        return rs.map { $0.0.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,96 @@
+import Datasets
+import Foundation
+import Generative
+import Linalg
+
+/// Figures of `gen eval`: a sample grid; latent interpolation strips (GAN: between random z;
+/// VAE: between the posterior means of pairs of test images); VAE reconstructions (originals
+/// above, reconstructions below); and for a VAE with a 2-D latent the manifold of Kingma &
+/// Welling 2014, figure 4 (a 20 x 20 grid of z at the prior's quantiles, decoded).
+enum Pictures {
+    /// Writes the figures into `dir` and returns their paths relative to `dir`'s parent.
+    /// `samples` are `n x 784` in [0, 1]; `test` the test images in [0, 1].
+    static func write(samples: Matrix, model: EvalModel?, test: Matrix, into dir: URL, seed: UInt64) throws -> [String] {
+        var written: [String] = []
+        func save(_ m: Matrix, _ name: String, columns: Int, range: ClosedRange<Float> = 0...1) throws {
+            try PNGImage.writeGrid(m, height: 28, width: 28, columns: columns, range: range, background: 128,
+                                   to: dir.appendingPathComponent(name))
+            written.append("eval/" + name)
+        }
+        try save(samples.rows(0..<min(100, samples.rows)), "samples.png", columns: 10)
+        var rng = Xoshiro256(seed: seed)
+        let steps = 10
+        switch model {
+        case .gan(let g)?:
+            // 8 strips, each from z0 to z1 in `steps` linear steps.
+            let l = g.config.latentDim
+            let ends = Matrix.normal(rows: 16, cols: l, using: &rng)
+            var z = Matrix(rows: 8 * steps, cols: l)
+            for s in 0..<8 {
+                for t in 0..<steps {
+                    let a = Float(t) / Float(steps - 1)
+                    for j in 0..<l { z[s * steps + t, j] = (1 - a) * ends[2 * s, j] + a * ends[2 * s + 1, j] }
+                }
+            }
+            try save(g.generate(z), "interpolation.png", columns: steps, range: -1...1)
+        case .vae(let v)?:
+            // 8 strips between test images 2s and 2s+1: original, steps decoded means, original.
+            let pairs = test.rows(0..<16)
+            let mu = v.encode(pairs).mu
+            let l = v.config.latentDim
+            var z = Matrix(rows: 8 * steps, cols: l)
+            for s in 0..<8 {
+                for t in 0..<steps {
+                    let a = Float(t) / Float(steps - 1)
+                    for j in 0..<l { z[s * steps + t, j] = (1 - a) * mu[2 * s, j] + a * mu[2 * s + 1, j] }
+                }
+            }
+            let decoded = v.decode(z)
+            var strip = Matrix(rows: 8 * (steps + 2), cols: test.cols)
+            for s in 0..<8 {
+                copyRows(pairs.row(2 * s), into: &strip, at: s * (steps + 2))
+                copyRows(decoded.rows(s * steps..<(s + 1) * steps), into: &strip, at: s * (steps + 2) + 1)
+                copyRows(pairs.row(2 * s + 1), into: &strip, at: s * (steps + 2) + steps + 1)
+            }
+            try save(strip, "interpolation.png", columns: steps + 2)
+            // Reconstructions: 2 blocks of 16 originals above their reconstructions.
+            let originals = test.rows(16..<48)
+            let recon = v.reconstruct(originals)
+            var grid = Matrix(rows: 64, cols: test.cols)
+            for b in 0..<2 {
+                copyRows(originals.rows(16 * b..<16 * (b + 1)), into: &grid, at: 32 * b)
+                copyRows(recon.rows(16 * b..<16 * (b + 1)), into: &grid, at: 32 * b + 16)
+            }
+            try save(grid, "reconstructions.png", columns: 16)
+            if l == 2 {
+                try save(v.decode(manifoldGrid(side: 20)), "manifold.png", columns: 20)
+            }
+        case nil:
+            break
+        }
+        return written
+    }
+
+    /// `side² x 2` latent codes: z = (Φ⁻¹(p_col), Φ⁻¹(p_row)) with p = (i + 0.5) / side, the
+    /// prior's quantiles; row 0 of the grid (top) has the largest z2.
+    static func manifoldGrid(side: Int) -> Matrix {
+        var z = Matrix(rows: side * side, cols: 2)
+        for r in 0..<side {
+            for c in 0..<side {
+                z[r * side + c, 0] = Float(inverseNormalCDF((Double(c) + 0.5) / Double(side)))
+                z[r * side + c, 1] = Float(inverseNormalCDF(1 - (Double(r) + 0.5) / Double(side)))
+            }
+        }
+        return z
+    }
+
+    /// Φ⁻¹(p) of the standard normal, by bisection on Φ(z) = erfc(-z/√2)/2 (to ~1e-12).
+    static func inverseNormalCDF(_ p: Double) -> Double {
+        var lo = -40.0, hi = 40.0
+        for _ in 0..<200 {
+            let mid = 0.5 * (lo + hi)
+            if 0.5 * erfc(-mid / 2.0.squareRoot()) < p { lo = mid } else { hi = mid }
+        }
+        return 0.5 * (lo + hi)
+    }
+}
