@@ -7,8 +7,8 @@ import COpenBLAS
 /// `k x n`, `C` is `m x n`. As in BLAS, `beta == 0` means `C`'s old contents are ignored (a NaN
 /// there does not propagate). When `m`, `n` or `k` is 0 BLAS is not called: with `k == 0`, `C`
 /// becomes `beta * C`. Performs no heap allocation when `C` is not shared.
+/// Multi-threaded according to `BLASThreads.threading`.
 /// - Precondition: the shapes agree (a programmer error; the message names both shapes).
-@inlinable
 public func gemm(_ a: Matrix, _ b: Matrix, into c: inout Matrix,
                  transposeA: Bool = false, transposeB: Bool = false,
                  alpha: Float = 1, beta: Float = 0) {
@@ -29,12 +29,10 @@ public func gemm(_ a: Matrix, _ b: Matrix, into c: inout Matrix,
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-                cblas_sgemm(CblasRowMajor,
-                            transposeA ? CblasTrans : CblasNoTrans,
-                            transposeB ? CblasTrans : CblasNoTrans,
-                            blasint(m), blasint(n), blasint(k), alpha,
-                            pa.baseAddress, blasint(lda), pb.baseAddress, blasint(ldb),
-                            beta, pc.baseAddress, blasint(ldc))
+                GEMMThreadingState.run(GEMMCall(
+                    transA: transposeA, transB: transposeB, m: m, n: n, k: k,
+                    alpha: alpha, beta: beta, a: pa.baseAddress!, lda: lda,
+                    b: pb.baseAddress!, ldb: ldb, c: pc.baseAddress!, ldc: ldc))
             }
         }
     }
@@ -99,13 +97,19 @@ extension Matrix {
     }
 }
 
-/// OpenBLAS's thread pool size.
+/// Threads used by `gemm` (and OpenBLAS's other routines).
 public enum BLASThreads {
-    /// The number of threads OpenBLAS uses for one call (`openblas_get_num_threads`).
-    public static var count: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads `gemm` uses.
+    public static var count: Int { threading.threads }
 
-    /// Sets OpenBLAS's thread count (`openblas_set_num_threads`); values below 1 become 1.
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(Swift.max(1, n))) }
+    /// The current threading mode.
+    public static var threading: GEMMThreading { GEMMThreadingState.mode.withLock { $0 } }
+
+    /// Sets OpenBLAS's own thread count (`openblas_set_num_threads`); values below 1 become 1.
+    public static func set(_ n: Int) { set(.openBLAS(threads: Swift.max(1, n))) }
+
+    /// Sets how `gemm` uses threads (see `GEMMThreading`).
+    public static func set(_ mode: GEMMThreading) { GEMMThreadingState.set(mode) }
 
     /// The number of processors OpenBLAS sees (`openblas_get_num_procs`).
     public static var processors: Int { Int(openblas_get_num_procs()) }

@@ -97,3 +97,18 @@ public func fastTanh(_ x: Float) -> Float {
     let signed = x < 0 ? -large : large
     return ax < 0.625 ? small : signed
 }
+
+/// `sqrt(v)` for finite `v >= 0` that vectorises (Swift's `squareRoot()` on Linux calls `sqrtf`
+/// on a slow path for errno, which keeps every loop containing it scalar): the classic
+/// reciprocal-square-root bit estimate (relative error < 3.5e-2) refined by three Newton steps
+/// `y = y (1.5 - 0.5 v y^2)`, then `v * y`. Relative error <= 2.2e-7 for normal `v`; `sqrt(0)`
+/// is exactly 0; NaN propagates. Not for infinite or negative `v`.
+@inlinable @inline(__always)
+public func fastSqrt(_ v: Float) -> Float {
+    let h = 0.5 * v
+    var y = Float(bitPattern: 0x5F37_59DF &- (v.bitPattern >> 1))
+    y = y * (1.5 - (h * y) * y)
+    y = y * (1.5 - (h * y) * y)
+    y = y * (1.5 - (h * y) * y)
+    return v * y
+}

@@ -39,7 +39,7 @@ public final class Adam: Optimizer {
         let bc1 = 1 - Foundation.pow(Double(beta1), t)
         let bc2 = 1 - Foundation.pow(Double(beta2), t)
         let stepSize = Float(Double(learningRate) / bc1)
-        let bc2Sqrt = Float(bc2.squareRoot())
+        let invBc2Sqrt = Float(1 / bc2.squareRoot())
         let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay
         let l2 = decoupledWeightDecay ? 0 : wd
         let shrink: Float = decoupledWeightDecay ? 1 - learningRate * wd : 1
@@ -59,7 +59,9 @@ public final class Adam: Optimizer {
                                 let mi = b1 * mp[i] + (1 - b1) * gi
                                 let vi = b2 * vp[i] + (1 - b2) * gi * gi
                                 mp[i] = mi; vp[i] = vi
-                                x[i] = xi - stepSize * mi / (vi.squareRoot() / bc2Sqrt + e)
+                                // fastSqrt: Swift's squareRoot() keeps this loop scalar on
+                                // Linux; fastSqrt is within 2.2e-7 relative and vectorises.
+                                x[i] = xi - stepSize * mi / (fastSqrt(vi) * invBc2Sqrt + e)
                             }
                         }
                     }

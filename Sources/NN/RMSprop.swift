@@ -38,7 +38,7 @@ public final class RMSprop: Optimizer {
                             let gi = g[i] + wd * x[i]
                             let si = a * s[i] + (1 - a) * gi * gi
                             s[i] = si
-                            x[i] -= lr * gi / (si.squareRoot() + e)
+                            x[i] -= lr * gi / (fastSqrt(si) + e)   // vectorises (see Adam)
                         }
                     }
                 }

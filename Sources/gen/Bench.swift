@@ -22,7 +22,9 @@ struct Bench: ParsableCommand {
     var models: [Model] = [.gan, .vae, .ganLarge]
     @Option(help: "Timed steps.") var steps: Int = 200
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 20
-    @Option(help: "OpenBLAS threads.") var threads: Int = 2
+    @Option(help: "Threads for gemm.") var threads: Int = 2
+    @Option(help: "How gemm uses the threads: split (rows of each product over our own threads, OpenBLAS single-threaded) or openblas (OpenBLAS's pool).")
+    var threading: ThreadingChoice = .split
     @Option(help: "Batch size.") var batchSize: Int = 128
     @Option(help: "MNIST directory. Default: data/mnist.") var data: String?
     @Flag(help: "Print one JSON object per model instead of a table line.") var json = false
@@ -35,7 +37,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.set(threads)
+        BLASThreads.set(threading.mode(threads))
         let train: LabeledImages
         do {
             guard let dir = data.map({ URL(fileURLWithPath: $0) }) ?? MNIST.defaultDirectory() else {
@@ -53,12 +55,17 @@ struct Bench: ParsableCommand {
             let r = try benchmark(model, train)
             let fraction = r.gflops / roofline
             if json {
-                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2))}")
+                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2))}")
             } else {
-                print("\(model.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads)  batch \(batchSize)  \(steps) steps")
+                print("\(model.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads) (\(threading.rawValue))  batch \(batchSize)  \(steps) steps")
             }
             fflush(nil)
         }
+    }
+
+    enum ThreadingChoice: String, ExpressibleByArgument, CaseIterable {
+        case split, openblas
+        func mode(_ t: Int) -> GEMMThreading { self == .split ? .rowSplit(threads: t) : .openBLAS(threads: t) }
     }
 
     struct Result { var samplesPerSec: Double; var gflops: Double; var flopsPerStep: Double }

@@ -69,6 +69,20 @@ final class FastMathTests: XCTestCase {
         XCTAssertEqual(fastTanh(-0.0), 0)
     }
 
+    func testSqrtRelativeError() {
+        var worst = 0.0
+        forEachFloat { v in
+            guard v >= Float.leastNormalMagnitude && v.isFinite else { return }
+            let ref = Double(v).squareRoot()
+            worst = max(worst, abs(Double(fastSqrt(v)) - ref) / ref)
+        }
+        XCTAssertLessThan(worst, 4e-7)
+        XCTAssertEqual(fastSqrt(0), 0)
+        XCTAssertEqual(fastSqrt(4), 2, accuracy: 1e-6)
+        XCTAssertLessThan(fastSqrt(Float.leastNonzeroMagnitude), 1e-18)
+        XCTAssertTrue(fastSqrt(.nan).isNaN)
+    }
+
     func testSumOfElementsMatchesDoubleSum() {
         var rng = Xoshiro256(seed: 5)
         for n in [0, 1, 7, 8, 9, 1023, 1024, 1025, 5000] {
