@@ -143,6 +143,10 @@ struct Eval: ParsableCommand {
         let url = outDir.appendingPathComponent("eval.json")
         try AtomicFile.write(report.encoded(), to: url)
         print("wrote \(url.path) and \(outDir.appendingPathComponent("eval").path)/")
+        // A run directory's report shows the eval table: refresh it.
+        if FileManager.default.fileExists(atPath: outDir.appendingPathComponent("metrics.csv").path) {
+            print("wrote \(try RunReport.write(runDirectory: outDir).path)")
+        }
     }
 
     /// Reads `N x dim` samples from a .npy and maps them to [0, 1].
@@ -223,7 +227,7 @@ struct EvalReport: Codable {
             ("FID floor: 10,000 train vs test", String(format: "%.3f", fidTrainVsTest)),
         ]
         if let c = coverage {
-            r.append(("classes covered (>= 1%)", "\(c.classesCovered) of \(c.histogram.count)\(c.isModeCollapse ? "  MODE COLLAPSE" : "")"))
+            r.append(("classes covered (>= 1%)", "\(c.classesCovered) of \(c.histogram.count)\(c.isModeCollapse ? "  (mode collapse)" : "")"))
             r.append(("class histogram 0-9", c.histogram.map(String.init).joined(separator: " ")))
             r.append(("KL(classes || uniform)", String(format: "%.4f nats", c.klFromUniform)))
         }
