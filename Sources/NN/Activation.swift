@@ -91,21 +91,42 @@ enum ActivationKernels {
     /// `y[i,j] = f(y[i,j] + bias[j])` over a `rows x cols` buffer (bias may be nil: no bias).
     static func biasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                              bias: UnsafePointer<Float>?, _ act: Activation) {
+        switch act {
+        case .identity: biasMap(y, rows, cols, bias) { $0 }
+        case .relu: biasMap(y, rows, cols, bias) { relu($0) }
+        case .leakyReLU(let s): biasMap(y, rows, cols, bias) { leaky($0, s) }
+        case .sigmoid: biasMap(y, rows, cols, bias) { sigmoid($0) }
+        case .tanh: biasMap(y, rows, cols, bias) { fastTanh($0) }
+        case .softplus: biasMap(y, rows, cols, bias) { softplus($0) }
+        }
+    }
+
+    /// One fused pass per row: bias add and activation. A single pointer for input and output:
+    /// an in-place loop over two pointers gets a runtime overlap check that fails when they are
+    /// equal, and then runs the scalar fallback (measured: the GAN's tanh ran 4x slower).
+    @inline(__always)
+    static func biasMap(_ y: UnsafeMutablePointer<Float>, _ rows: Int, _ cols: Int,
+                        _ bias: UnsafePointer<Float>?, _ f: (Float) -> Float) {
         for i in 0..<rows {
             let row = y + i &* cols
             if let b = bias {
-                for j in 0..<cols { row[j] += b[j] }
+                for j in 0..<cols { row[j] = f(row[j] + b[j]) }
+            } else {
+                for j in 0..<cols { row[j] = f(row[j]) }
             }
-            apply(row, count: cols, act)
         }
     }
 
     /// `out[i] = f(x[i])` over `count` elements (x may equal out).
     static func apply(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
                       count n: Int, _ act: Activation) {
+        if UnsafePointer(out) == x {
+            biasActivate(out, rows: 1, cols: n, bias: nil, act)
+            return
+        }
         switch act {
         case .identity:
-            if UnsafePointer(out) != x { out.update(from: x, count: n) }
+            out.update(from: x, count: n)
         case .relu:
             for i in 0..<n { out[i] = relu(x[i]) }
         case .leakyReLU(let s):
@@ -121,7 +142,7 @@ enum ActivationKernels {
 
     @inline(__always)
     static func apply(_ y: UnsafeMutablePointer<Float>, count n: Int, _ act: Activation) {
-        apply(UnsafePointer(y), into: y, count: n, act)
+        biasActivate(y, rows: 1, cols: n, bias: nil, act)
     }
 
     /// `dz[i] = dy[i] * f'(x)` with the derivative taken from the output `y[i]`.
