@@ -38,6 +38,8 @@ struct Eval: ParsableCommand {
     var threads: Int?
     @Flag(help: "Skip the nearest-neighbour (memorisation) analysis.")
     var noMemorisation = false
+    @Option(help: "Also save the generated samples as a float32 .npy in the model's own range (GAN [-1, 1], VAE [0, 1]).")
+    var saveSamples: String?
 
     func validate() throws {
         if (path == nil) == (samples == nil) { throw ValidationError("give a run or checkpoint directory, or --samples FILE.npy (not both)") }
@@ -95,6 +97,12 @@ struct Eval: ParsableCommand {
             model = m
             source = dir.path
             x = m.samples(count: count, rng: &rng)
+            if let file = saveSamples {
+                var native = x
+                if case .gan = m { native.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 2 * p[i] - 1 } } }
+                try NPY.write(native, to: URL(fileURLWithPath: file))
+                print("saved \(x.rows) samples to \(file) (range \(m.kind == "gan" ? "symmetric" : "unit"))")
+            }
             guard x.cols == ref.classifier.inputSize else {
                 throw RunError("\(dir.path): the model makes \(x.cols)-value samples; the classifier expects \(ref.classifier.inputSize)")
             }
