@@ -86,15 +86,26 @@ public enum Loss {
             targets.withUnsafeBufferPointer { pt in
                 gradient.withUnsafeMutableBufferPointer { pg in
                     guard let x = px.baseAddress, let t = pt.baseAddress, let g = pg.baseAddress else { return }
-                    // Two vectorising passes (a running Float sum in the loop would keep it
-                    // scalar): the element losses go through the gradient buffer and are summed
-                    // with SIMD lanes, then the gradient overwrites them.
-                    for i in 0..<n {
-                        let xi = x[i]
-                        g[i] = (xi > 0 ? xi : 0) - xi * t[i] + fastLog1p(fastExp(-Swift.abs(xi)))
+                    // One pass per block of 1024: the gradient goes to g, the element losses to
+                    // a stack buffer summed with SIMD lanes (a running Float sum would keep the
+                    // loop scalar). e = exp(-|x|) is shared by the loss and the sigmoid.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { tmp in
+                        guard let l = tmp.baseAddress else { return }
+                        var start = 0
+                        while start < n {
+                            let count = Swift.min(1024, n &- start)
+                            let xb = x + start, tb = t + start, gb = g + start
+                            for i in 0..<count {
+                                let xi = xb[i], yi = tb[i]
+                                let e = fastExp(-Swift.abs(xi))
+                                l[i] = (xi > 0 ? xi : 0) - xi * yi + fastLog1p(e)
+                                let s = 1 / (1 + e)
+                                gb[i] = fscale * ((xi >= 0 ? s : e * s) - yi)
+                            }
+                            total += sumOfElements(UnsafePointer(l), count: count)
+                            start &+= count
+                        }
                     }
-                    total = sumOfElements(UnsafePointer(g), count: n)
-                    for i in 0..<n { g[i] = fscale * (fastSigmoid(x[i]) - t[i]) }
                 }
             }
         }
