@@ -14,7 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // gemm-bench only: counts heap allocations (linked, its malloc precedes libc's on Linux).
+        // gemm-bench and gen bench: count heap allocations (linked, its malloc precedes libc's on Linux).
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
     ],
     targets: [
@@ -40,6 +40,7 @@ let package = Package(
             dependencies: [
                 "Generative", "Datasets", "NN", "Linalg", "FileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]),
         .executableTarget(
             name: "gemm-bench",

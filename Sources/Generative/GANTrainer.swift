@@ -93,9 +93,13 @@ public final class GANTrainer {
         copyRows(fake, into: &stacked, at: b)
         let d = model.discriminator
         d.layers.first?.computesInputGradient = false   // dLoss/dx of data is not needed
-        let logits = d.forward(stacked, training: true)
-        let dLoss = discriminatorLoss(logits, batch: b)
-        let (realScore, fakeScore) = meanScores(logits, batch: b)
+        // In a closure so that no reference to D's output outlives this update (it would
+        // force D's buffers to be reallocated by the generator update's forward).
+        let (dLoss, realScore, fakeScore) = { () -> (Float, Float, Float) in
+            let logits = d.forward(stacked, training: true)
+            let (r, f) = meanScores(logits, batch: b)
+            return (discriminatorLoss(logits, batch: b), r, f)
+        }()
         guard dLoss.isFinite else { throw NonFiniteError(step: step, location: "discriminator loss") }
         d.zeroGradients()
         _ = d.backward(gradLogits)

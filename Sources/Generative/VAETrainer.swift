@@ -102,10 +102,8 @@ public final class VAETrainer {
         let m = model
         m.encoder.zeroGradients()
         m.decoder.zeroGradients()
-        m.muHead.weight.zeroGradient()
-        m.muHead.bias.zeroGradient()
-        m.logvarHead.weight.zeroGradient()
-        m.logvarHead.bias.zeroGradient()
+        m.muHead.zeroGradients()
+        m.logvarHead.zeroGradients()
         let gradZ = m.decoder.backward(gradLogits)
         // dz/dmu = 1; dz/dlogvar = 0.5 * exp(0.5 logvar) * eps. Add the reconstruction path's
         // gradient to the KL gradients already in gradMu / gradLogvar.

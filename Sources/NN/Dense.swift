@@ -62,6 +62,12 @@ public final class Dense: Layer, CacheReleasing {
 
     public var parameters: [Parameter] { [weight, bias] }
 
+    /// Zeroes both gradients without building `parameters` (no allocation).
+    public func zeroGradients() {
+        weight.zeroGradient()
+        bias.zeroGradient()
+    }
+
     /// `f(X W + b)`, `batch x outputSize`. With `training`, keeps a reference to `x` for backward.
     /// - Precondition: `x.cols == inputSize`.
     public func forward(_ x: Matrix, training: Bool) -> Matrix {

@@ -47,9 +47,15 @@ public protocol Layer: AnyObject {
     var isFrozen: Bool { get set }
     /// When false, `backward` skips dLoss/dInput (for a network's first layer).
     var computesInputGradient: Bool { get set }
+    /// Sets every parameter's gradient to zero in place (no allocation).
+    func zeroGradients()
 }
 
 extension Layer {
     /// `forward(x, training: true)`.
     public func forward(_ x: Matrix) -> Matrix { forward(x, training: true) }
+
+    /// Zeroes `parameters`' gradients (a layer with a stored list may override to avoid
+    /// building the array).
+    public func zeroGradients() { for p in parameters { p.zeroGradient() } }
 }

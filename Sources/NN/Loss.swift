@@ -86,14 +86,15 @@ public enum Loss {
             targets.withUnsafeBufferPointer { pt in
                 gradient.withUnsafeMutableBufferPointer { pg in
                     guard let x = px.baseAddress, let t = pt.baseAddress, let g = pg.baseAddress else { return }
-                    // One pass per block of 1024: the gradient goes to g, the element losses to
-                    // a stack buffer summed with SIMD lanes (a running Float sum would keep the
-                    // loop scalar). e = exp(-|x|) is shared by the loss and the sigmoid.
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 1024) { tmp in
+                    // One pass per block of 256 (1 KiB, small enough to stay on the stack): the
+                    // gradient goes to g, the element losses to a stack buffer summed with SIMD
+                    // lanes (a running Float sum would keep the loop scalar). e = exp(-|x|) is
+                    // shared by the loss and the sigmoid.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { tmp in
                         guard let l = tmp.baseAddress else { return }
                         var start = 0
                         while start < n {
-                            let count = Swift.min(1024, n &- start)
+                            let count = Swift.min(256, n &- start)
                             let xb = x + start, tb = t + start, gb = g + start
                             for i in 0..<count {
                                 let xi = xb[i], yi = tb[i]

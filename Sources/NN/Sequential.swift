@@ -55,7 +55,7 @@ public final class Sequential: Layer, CacheReleasing {
 
     /// Zeroes every parameter's gradient in place.
     public func zeroGradients() {
-        for p in parameters { p.zeroGradient() }
+        for l in layers { l.zeroGradients() }
     }
 
     /// One entry per tensor of the equivalent PyTorch state_dict, with the parameter it maps to.

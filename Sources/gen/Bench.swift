@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import MallocInterposerSwift
 
 /// `gen bench`: steady-state training throughput of the three reference models.
 struct Bench: ParsableCommand {
@@ -13,7 +14,9 @@ struct Bench: ParsableCommand {
             forward+backward+Adam (VAE). GFLOP/s counts 2*m*n*k per gemm this implementation \
             runs in a step (forward and backward, skipping the products it does not need: no \
             dW for the frozen discriminator, no dX for first layers); element-wise work is not \
-            counted. The roofline is cblas_sgemm on 1024x1024x1024 in the same process.
+            counted. The roofline is OpenBLAS's sgemm on 1024x1024x1024 with its own threads, in \
+            the same process. Heap allocations per step are counted with malloc-interposer over \
+            50 extra steps (all threads, OpenBLAS's included).
             """)
 
     enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, ganLarge = "gan-large" }
@@ -50,14 +53,17 @@ struct Bench: ParsableCommand {
             printError("error: \(error)")
             throw ExitCode.failure
         }
+        // The roofline is OpenBLAS's own multi-threaded sgemm at this thread count.
+        BLASThreads.set(.openBLAS(threads: threads))
         let roofline = Bench.measureRoofline()
+        BLASThreads.set(threading.mode(threads))
         for model in models {
             let r = try benchmark(model, train)
             let fraction = r.gflops / roofline
             if json {
-                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2))}")
+                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null")}")
             } else {
-                print("\(model.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads) (\(threading.rawValue))  batch \(batchSize)  \(steps) steps")
+                print("\(model.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads) (\(threading.rawValue))  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
             }
             fflush(nil)
         }
@@ -68,7 +74,15 @@ struct Bench: ParsableCommand {
         func mode(_ t: Int) -> GEMMThreading { self == .split ? .rowSplit(threads: t) : .openBLAS(threads: t) }
     }
 
-    struct Result { var samplesPerSec: Double; var gflops: Double; var flopsPerStep: Double }
+    struct Result {
+        var samplesPerSec: Double
+        var gflops: Double
+        var flopsPerStep: Double
+        /// Heap allocations per steady-state step (all threads, OpenBLAS's included), counted by
+        /// malloc-interposer over separate steps after the timed ones; nil when the interposer
+        /// is not active (its positive control counted nothing).
+        var allocationsPerStep: Double?
+    }
 
     func benchmark(_ model: Model, _ train: LabeledImages) throws -> Result {
         var rng = Xoshiro256(seed: 42)
@@ -106,8 +120,22 @@ struct Bench: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<steps { try step() }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let counted = 50
+        MallocInterposerSwift.initialize()
+        MallocInterposerSwift.reset()
+        MallocInterposerSwift.hook()
+        for _ in 0..<counted { try step() }
+        MallocInterposerSwift.unhook()
+        let allocations = MallocInterposerSwift.getStatistics().mallocCount
+        // Positive control: an allocation the counter must see.
+        MallocInterposerSwift.reset()
+        MallocInterposerSwift.hook()
+        let control = Matrix(rows: 8, cols: 8)
+        MallocInterposerSwift.unhook()
+        let active = MallocInterposerSwift.getStatistics().mallocCount > 0 && control.count == 64
         return Result(samplesPerSec: Double(steps * batchSize) / secs,
-                      gflops: flops * Double(steps) / secs / 1e9, flopsPerStep: flops)
+                      gflops: flops * Double(steps) / secs / 1e9, flopsPerStep: flops,
+                      allocationsPerStep: active ? Double(allocations) / Double(counted) : nil)
     }
 
     /// FLOPs of the gemms of one GAN step as GANTrainer runs it (see the command's discussion).
