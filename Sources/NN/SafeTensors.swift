@@ -215,7 +215,17 @@ public enum SafeTensors {
             switch e.shape.count {
             case 0: rows = 1; cols = 1
             case 1: rows = 1; cols = e.shape[0]
-            default: rows = e.shape[0]; cols = e.shape.dropFirst().reduce(1, *)
+            default:
+                // A zero dimension makes the element count 0 while the others may still
+                // multiply past Int.max.
+                rows = e.shape[0]
+                var c = 1
+                for d in e.shape.dropFirst() {
+                    let (p, o) = c.multipliedReportingOverflow(by: d)
+                    guard !o else { throw fail(.shape, "tensor \"\(e.name)\" shape \(e.shape) overflows") }
+                    c = p
+                }
+                cols = c
             }
             var m = Matrix(rows: rows, cols: cols)
             let count = e.end - e.begin

@@ -32,11 +32,48 @@ struct RunConfig: Codable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw RunError("\(url.path): not found (is \(dir.path) a run directory?)")
         }
+        let config: RunConfig
         do {
-            return try JSONDecoder().decode(RunConfig.self, from: data)
+            config = try JSONDecoder().decode(RunConfig.self, from: data)
         } catch {
-            throw RunError("\(url.path): malformed run configuration: \(error)")
+            throw RunError("\(url.path): malformed run configuration: \(describeDecoding(error))")
         }
+        if let p = config.problem { throw RunError("\(url.path): invalid run configuration: \(p)") }
+        return config
+    }
+
+    /// Largest layer width or latent size accepted from a file, and largest total weight count:
+    /// a hand-edited or corrupt config must not make the model allocate gigabytes.
+    static let maxWidth = 1 << 20, maxWeights = 1 << 28
+
+    /// The first impossible setting, or nil: counts at least 1, the model's own section present
+    /// (and the other absent), its settings valid, and sizes within the limits above.
+    var problem: String? {
+        for (name, v) in [("epochs", epochs), ("batchSize", batchSize), ("threads", threads),
+                          ("sampleEvery", sampleEvery), ("logEvery", logEvery),
+                          ("keepCheckpoints", keepCheckpoints), ("limit", limit ?? 1)] where v < 1 {
+            return "\(name) must be at least 1, got \(v)"
+        }
+        let widths: [Int]
+        switch (model, gan, vae) {
+        case ("gan", let g?, nil):
+            do { try g.validate() } catch { return "gan: \(error)" }
+            widths = [g.latentDim] + g.generatorHidden + [g.dataDim] + g.discriminatorHidden + [1]
+        case ("vae", nil, let v?):
+            do { try v.validate() } catch { return "vae: \(error)" }
+            widths = [v.dataDim] + v.hidden + [v.latentDim, v.latentDim] + v.hidden.reversed() + [v.dataDim]
+        default:
+            return "model must be \"gan\" with a gan section or \"vae\" with a vae section, got \"\(model)\""
+        }
+        if let w = widths.first(where: { $0 > RunConfig.maxWidth }) {
+            return "layer size \(w) exceeds \(RunConfig.maxWidth)"
+        }
+        var weights = 0
+        for i in 1..<widths.count {
+            weights += widths[i - 1] * widths[i]   // each <= 2^40: no overflow
+            if weights > RunConfig.maxWeights { return "the model would have more than \(RunConfig.maxWeights) weights" }
+        }
+        return nil
     }
 }
 

@@ -1,0 +1,2 @@
+// zlib for the gzip fuzz target (gzwrite).
+#include <zlib.h>

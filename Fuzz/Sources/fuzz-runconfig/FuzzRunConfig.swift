@@ -1,0 +1,38 @@
+import Foundation
+import FuzzSupport
+import Generative
+
+/// The two JSON files `gen train --resume` reads: the run's `config.json` (RunConfig, gen's own
+/// file compiled here) and a checkpoint's `state.json` (TrainingState). The same bytes go to both.
+/// Entry point: SwiftPM links `main` to `<module>_main`; this hands control to libFuzzer.
+@_cdecl("fuzz_runconfig_main")
+public func fuzzRunConfigMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    FuzzInput.runDriver(argc, argv) { data, size in fuzzRunConfig(data ?? UnsafePointer(bitPattern: 1)!, size) }
+}
+
+func fuzzRunConfig(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let config = FuzzInput.file(bytes, size, name: "config.json")
+    do {
+        let c = try RunConfig.read(runDirectory: FuzzInput.directory)
+        // What read() promises the training loop.
+        precondition(c.epochs >= 1 && c.batchSize >= 1 && c.threads >= 1 && c.logEvery >= 1
+                     && c.sampleEvery >= 1 && c.keepCheckpoints >= 1 && (c.limit ?? 1) >= 1)
+        precondition((c.model == "gan") == (c.gan != nil) && (c.model == "vae") == (c.vae != nil))
+        try c.gan?.validate()
+        try c.vae?.validate()
+    } catch let e as RunError {
+        FuzzInput.checkError(e.description, names: config)
+    } catch {
+        fatalError("unexpected error: \(error)")
+    }
+    let state = FuzzInput.file(bytes, size, name: "state.json")
+    do {
+        let s = try Checkpoint.readState(in: FuzzInput.directory)
+        precondition(s.problem == nil)
+    } catch let e as CheckpointError {
+        FuzzInput.checkError(e.description, names: state)
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
+    return 0
+}

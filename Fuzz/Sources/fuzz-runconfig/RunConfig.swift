@@ -1,0 +1,1 @@
+../../../Sources/gen/RunConfig.swift
