@@ -4,7 +4,7 @@
 Each input line is one run: the JSON object of `gen bench --json` or a peer script, plus
 "impl" (ours or a peer name), "rep" and "load1" (1-minute load average before the run).
 Failed runs are lines with "error". Prints: model | ours median | each peer's median |
-ratio ours/peer, then the load range and the peer versions.
+ratio ours/peer, then the paired (same-repetition) ratios, the load range and the versions.
 Usage: summarize.py RUNS.jsonl [--peers a,b,...]
 """
 import argparse
@@ -19,7 +19,7 @@ def main():
     p.add_argument("--peers", default=None, help="column order (default: as found)")
     args = p.parse_args()
 
-    rows, errors, versions, loads = {}, {}, {}, []
+    rows, errors, versions, loads, by_rep = {}, {}, {}, [], {}
     models, impls = [], []
     with open(args.runs) as f:
         for n, line in enumerate(f, 1):
@@ -41,6 +41,7 @@ def main():
                 errors.setdefault((model, impl), []).append(str(r.get("error", "no samples_per_sec")))
                 continue
             rows.setdefault((model, impl), []).append(float(r["samples_per_sec"]))
+            by_rep.setdefault((model, r.get("rep")), {})[impl] = float(r["samples_per_sec"])
             if impl != "ours" and "versions" in r:
                 versions[impl] = r["versions"]
 
@@ -68,6 +69,17 @@ def main():
         print("| " + " | ".join(cells) + " |")
     print()
     print("samples/s, median over repetitions (n runs); ratio > 1 means ours is faster.")
+    # Paired ratios: ours/peer within each repetition (runs minutes apart share the machine's
+    # state), then the median and range over repetitions: less sensitive to load drift.
+    paired = []
+    for m in models:
+        for c in peers:
+            r = sorted(v["ours"] / v[c] for (mm, _), v in by_rep.items()
+                       if mm == m and "ours" in v and v.get(c))
+            if r:
+                paired.append(f"{m} ours/{c} {statistics.median(r):.2f} [{r[0]:.2f}-{r[-1]:.2f}]")
+    if paired:
+        print("paired ratios, median [min-max] over repetitions: " + "; ".join(paired))
     if loads:
         print(f"1-min load average before runs: min {min(loads):.2f}, "
               f"median {statistics.median(loads):.2f}, max {max(loads):.2f}")
