@@ -10,6 +10,7 @@ struct Train: ParsableCommand {
         abstract: "Train a GAN or a VAE; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
 
     enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, classifier }
+    enum NonFinitePolicy: String, ExpressibleByArgument, CaseIterable { case stop, skip }
 
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
@@ -18,7 +19,7 @@ struct Train: ParsableCommand {
     var epochs: Int?
     @Option(help: "Samples per mini-batch (the last partial batch of an epoch is kept).")
     var batchSize: Int?
-    @Option(help: "Learning rate. Default: gan Adam 2e-4 (WGAN RMSprop 5e-5), vae Adam 1e-3.")
+    @Option(help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3.")
     var lr: Float?
     @Option(help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
     var beta1: Float?
@@ -48,6 +49,8 @@ struct Train: ParsableCommand {
     var keepCheckpoints: Int?
     @Option(help: "Continue the run in this directory from its newest checkpoint.")
     var resume: String?
+    @Option(help: "On a NaN/inf loss or gradient: stop (default; the last checkpoint is kept) or skip the batch (its update is not applied; counted in metrics.csv `skipped`).")
+    var onNonfinite: NonFinitePolicy = .stop
     @Option(help: "Every N epochs, evaluate sample quality with the reference classifier (FID, classes covered; VAE: IWAE k=1/64 on a test subset) into metrics.csv.")
     var evalEvery: Int?
     @Option(help: "Stop training once the FID falls below X (implies --eval-every 1 unless given).")
