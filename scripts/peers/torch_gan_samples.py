@@ -3,12 +3,13 @@
 
 G 100-128-784 (Linear, LeakyReLU(0.01), Linear, Tanh), D 784-128-1 (Linear, LeakyReLU(0.01),
 Linear), PyTorch's default Linear initialisation, non-saturating BCE-with-logits losses,
-Adam(2e-4, betas (0.5, 0.999)) for both, batch 128 (last partial batch dropped), MNIST training
+Adam(lr, betas (0.5, 0.999)) for both (lr 1e-3 by default, as `gen train gan`), batch 128 (last partial batch dropped), MNIST training
 images in [-1, 1], reshuffled every epoch. Loop as in the PyTorch DCGAN example: D on the real
 batch and on G(z).detach(), then G through the updated D.
 
 Output: float32 .npy of shape (count, 784) in [-1, 1] (written to a temp file, then renamed).
 Usage: torch_gan_samples.py --out FILE.npy [--epochs 30] [--seed 0] [--threads 2] [--count 10000]
+       [--lr 1e-3]
 """
 import argparse
 import os
@@ -29,6 +30,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--count", type=int, default=10000, help="samples to save")
     p.add_argument("--batch-size", type=int, default=common.BATCH_SIZE)
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of both players")
     args = p.parse_args()
     if args.epochs < 1 or args.count < 1 or args.threads < 1 or args.batch_size < 1:
         sys.exit("torch_gan_samples: epochs, count, threads and batch size must be >= 1")
@@ -44,8 +46,8 @@ def main():
     spec = common.GAN_SPECS["gan"]
     G = mlp(nn, spec["g"], spec["slope"], nn.Tanh())
     D = mlp(nn, spec["d"], spec["slope"], None)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
     b = args.batch_size
     ones, zeros = torch.ones(b, 1), torch.zeros(b, 1)
