@@ -109,7 +109,7 @@ public enum Checkpoint {
             try AtomicFile.write(try enc.encode(state), to: tmp.appendingPathComponent("state.json"))
             if fm.fileExists(atPath: directory.path) {
                 // Replacing an existing checkpoint (a resumed run reaching the same step): move
-                // it aside first, then drop it. `list` restores it if killed in between.
+                // it aside first, then drop it. `recover` restores it if killed in between.
                 let old = parent.appendingPathComponent(".old-" + directory.lastPathComponent)
                 try? fm.removeItem(at: old)
                 try move(directory, to: old)
@@ -174,25 +174,43 @@ public enum Checkpoint {
         }
     }
 
-    /// The checkpoint directories `step-NNNNNNNN` under `checkpoints`, oldest first.
-    /// A `.old-step-N` left by a process killed while replacing `step-N` is renamed back first.
+    /// The checkpoint directories `step-NNNNNNNN` under `checkpoints`, oldest first. Hidden
+    /// directories (`.tmp-*` being written, `.del-*` being removed, `.old-*` being replaced)
+    /// are not checkpoints.
     public static func list(in checkpoints: URL) -> [URL] {
-        var names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
-        for old in names where old.hasPrefix(".old-step-") {
-            let name = String(old.dropFirst(5))
-            if !names.contains(name),
-               rename(checkpoints.appendingPathComponent(old).path, checkpoints.appendingPathComponent(name).path) == 0 {
-                names.append(name)
-            }
-        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
         return names.filter { $0.hasPrefix("step-") && Int($0.dropFirst(5)) != nil }
             .sorted()
             .map { checkpoints.appendingPathComponent($0) }
     }
 
-    /// Removes all but the newest `keep` checkpoints.
+    /// Repairs what a killed writer can leave behind; call before resuming, with no writer
+    /// running: a `.old-step-N` without its `step-N` (killed between the two renames of a
+    /// replacement) is renamed back, and the other hidden leftovers are removed.
+    public static func recover(in checkpoints: URL) {
+        let fm = FileManager.default
+        let names = (try? fm.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+        for old in names where old.hasPrefix(".old-step-") {
+            let name = String(old.dropFirst(5))
+            if !names.contains(name) {
+                _ = rename(checkpoints.appendingPathComponent(old).path, checkpoints.appendingPathComponent(name).path)
+            }
+        }
+        for n in names where n.hasPrefix(".tmp-step-") || n.hasPrefix(".del-step-") || n.hasPrefix(".old-step-") {
+            try? fm.removeItem(at: checkpoints.appendingPathComponent(n))
+        }
+    }
+
+    /// Removes all but the newest `keep` checkpoints. Each is first renamed to a hidden
+    /// `.del-` name (atomic), so a process killed while deleting never leaves a partial
+    /// `step-N` directory that looks like a checkpoint.
     public static func prune(in checkpoints: URL, keep: Int) {
         let all = list(in: checkpoints)
-        for url in all.dropLast(keep) { try? FileManager.default.removeItem(at: url) }
+        for url in all.dropLast(keep) {
+            let doomed = checkpoints.appendingPathComponent(".del-" + url.lastPathComponent)
+            try? FileManager.default.removeItem(at: doomed)
+            guard rename(url.path, doomed.path) == 0 else { continue }
+            try? FileManager.default.removeItem(at: doomed)
+        }
     }
 }

@@ -72,8 +72,10 @@ public final class GANTrainer {
     }
 
     /// One training step on `real` (`B x dataDim`, values in the generator's range [-1, 1]).
-    /// - Throws: `NonFiniteError` when a loss becomes NaN or inf (weights of that update are
-    ///   already changed: restore from the last checkpoint).
+    /// - Throws: `NonFiniteError` when a loss or a parameter gradient becomes NaN or inf; the
+    ///   update it would have fed is not applied (the D update of this step is kept when only
+    ///   the generator's loss or gradient is non-finite). The step counter and noise generator
+    ///   have advanced, so the caller may skip the batch and continue.
     @discardableResult
     public func step(real: Matrix) throws -> GANStepLosses {
         let c = model.config
@@ -103,6 +105,10 @@ public final class GANTrainer {
         guard dLoss.isFinite else { throw NonFiniteError(step: step, location: "discriminator loss") }
         d.zeroGradients()
         _ = d.backward(gradLogits)
+        // A finite loss can still give an inf/NaN gradient (overflow in backward): never apply it.
+        if let name = d.firstNonFiniteGradient() {
+            throw NonFiniteError(step: step, location: "discriminator \(name) gradient")
+        }
         discriminatorOptimizer.step()
         if c.loss == .wasserstein { clipWeights(d, c.clipValue) }
 
@@ -121,6 +127,9 @@ public final class GANTrainer {
         let gradFake = d.backward(gradFakeLogits)
         model.generator.zeroGradients()
         _ = model.generator.backward(gradFake)
+        if let name = model.generator.firstNonFiniteGradient() {
+            throw NonFiniteError(step: step, location: "generator \(name) gradient")
+        }
         generatorOptimizer.step()
         return GANStepLosses(discriminator: dLoss, generator: gLoss,
                              realScore: realScore, fakeScore: fakeScore)

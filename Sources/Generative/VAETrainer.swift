@@ -41,7 +41,8 @@ public final class VAETrainer {
 
     /// One training step on `batch` (`B x dataDim`, values in [0, 1]).
     /// - Returns: this batch's per-sample losses in nats (before the update).
-    /// - Throws: `NonFiniteError` when the loss becomes NaN or inf.
+    /// - Throws: `NonFiniteError` when the loss or a parameter gradient becomes NaN or inf
+    ///   (named like `decoder 2.weight gradient`); no update is applied then.
     @discardableResult
     public func step(batch x: Matrix) throws -> VAELosses {
         precondition(x.cols == model.config.dataDim,
@@ -52,8 +53,23 @@ public final class VAETrainer {
             throw NonFiniteError(step: step, location: losses.reconstruction.isFinite ? "KL term" : "reconstruction loss")
         }
         backward()
+        // A finite loss can still give an inf/NaN gradient: never apply it.
+        // (No array literals here: this runs every step and must not allocate.)
+        if let name = model.decoder.firstNonFiniteGradient() {
+            throw NonFiniteError(step: step, location: "decoder \(name) gradient")
+        }
+        try checkHead(model.muHead, "mu head")
+        try checkHead(model.logvarHead, "logvar head")
+        if let name = model.encoder.firstNonFiniteGradient() {
+            throw NonFiniteError(step: step, location: "encoder \(name) gradient")
+        }
         optimizer.step()
         return losses
+    }
+
+    private func checkHead(_ head: Dense, _ part: String) throws {
+        if !head.weight.gradient.allFinite() { throw NonFiniteError(step: step, location: "\(part) weight gradient") }
+        if !head.bias.gradient.allFinite() { throw NonFiniteError(step: step, location: "\(part) bias gradient") }
     }
 
     /// The per-sample losses of `x` with one `eps` draw from `rng`, without updating anything

@@ -108,6 +108,19 @@ public final class Sequential: Layer, CacheReleasing {
         entries.map { e in (e.name, e.transposed ? e.parameter.value.transposed() : e.parameter.value) }
     }
 
+    /// The `stateDict()` name of the first parameter whose gradient holds a NaN or inf (e.g.
+    /// `2.weight`), or nil when all are finite. One pass over the gradients; allocates only
+    /// when one is not finite (to build the name).
+    public func firstNonFiniteGradient() -> String? {
+        func finite(_ layer: any Layer) -> Bool {
+            if let d = layer as? Dense { return d.weight.gradient.allFinite() && d.bias.gradient.allFinite() }
+            if let s = layer as? Sequential { return s.firstNonFiniteGradient() == nil }
+            return layer.parameters.allSatisfy { $0.gradient.allFinite() }
+        }
+        if layers.allSatisfy(finite) { return nil }
+        return entries.first { !$0.parameter.gradient.allFinite() }?.name ?? "?"
+    }
+
     /// PyTorch's shapes for `stateDict()`'s names (biases are 1-D `[out]`), for
     /// `SafeTensors.write(_:metadata:to:shapes:)` so that `torch`'s `load_state_dict` accepts the file.
     public func stateDictShapes() -> [String: [Int]] {

@@ -28,6 +28,7 @@ struct TrainingLoop {
             if let s = command.sampleEvery { config.sampleEvery = s }
             if let s = command.logEvery { config.logEvery = s }
             if let k = command.keepCheckpoints { config.keepCheckpoints = k }
+            Checkpoint.recover(in: runDir.appendingPathComponent("checkpoints"))
             guard let latest = Checkpoint.list(in: runDir.appendingPathComponent("checkpoints")).last else {
                 throw RunError("\(runDir.path)/checkpoints: no checkpoint to resume from")
             }
@@ -73,7 +74,7 @@ struct TrainingLoop {
         var startEpoch = 1, skipBatches = 0
         var metrics = try MetricsLog(url: runDir.appendingPathComponent("metrics.csv"),
                                      columns: ["kind", "epoch", "step"] + job.stepColumns + job.evalColumns
-                                         + ["samples_per_sec", "elapsed_s"] + quality.columns,
+                                         + ["samples_per_sec", "elapsed_s", "skipped"] + quality.columns,
                                      keepUpToStep: resumeFrom?.state.step)
         if let (dir, state) = resumeFrom {
             guard state.model == config.model else {
@@ -101,6 +102,7 @@ struct TrainingLoop {
         var windowSums = [Double](repeating: 0, count: cols), windowCounts = [Int](repeating: 0, count: cols)
         var values = [Double](repeating: .nan, count: cols)
         var windowSamples = 0
+        var skippedInWindow = 0   // batches skipped by --on-nonfinite skip (metrics.csv `skipped`)
         var windowStart = Date()
         let runStart = Date()
         let checkpoints = runDir.appendingPathComponent("checkpoints")
@@ -111,7 +113,11 @@ struct TrainingLoop {
             var sums = [Double](repeating: 0, count: cols), counts = [Int](repeating: 0, count: cols)
             let epochStart = Date()
             var epochSamples = 0
+            var skippedInEpoch = 0
             let total = sampler.batchesPerEpoch
+            guard skipBatches <= total else {
+                throw RunError("\(resumeFrom?.dir.path ?? runDir.path)/state.json: batch \(skipBatches) is past the \(total) batches of an epoch")
+            }
             for b in skipBatches..<total {
                 TrainingData.gather(data.train, indices: sampler.batchIndices(b), scaling: job.scaling, into: &batch)
                 do {
@@ -121,9 +127,16 @@ struct TrainingLoop {
                         windowSums[i] += values[i] * Double(weight); windowCounts[i] += weight
                     }
                 } catch let e as NonFiniteError {
+                    // The trainer applied no update from the bad loss/gradient (see its docs).
                     progress.clear()
-                    let last = Checkpoint.list(in: checkpoints).last
-                    throw RunError("\(e); stopped. Last good checkpoint: \(last?.path ?? "none (no epoch finished)")")
+                    guard command.onNonfinite == .skip else {
+                        let last = Checkpoint.list(in: checkpoints).last
+                        throw RunError("\(e); stopped. Last good checkpoint: \(last?.path ?? "none (no epoch finished)")"
+                            + " (resume with --resume \(runDir.path); --on-nonfinite skip skips such batches)")
+                    }
+                    skippedInEpoch += 1
+                    skippedInWindow += 1
+                    printError("warning: \(e); batch skipped")
                 }
                 epochSamples += batch.rows
                 windowSamples += batch.rows
@@ -135,12 +148,15 @@ struct TrainingLoop {
                     let secs = Date().timeIntervalSince(windowStart)
                     metrics.add(kind: "step", epoch: epoch, step: job.step,
                                 values: means(windowSums, windowCounts) + Array(repeating: Double.nan, count: job.evalColumns.count)
-                                    + [Double(windowSamples) / max(secs, 1e-9), Date().timeIntervalSince(runStart)] + quality.padding)
+                                    + [Double(windowSamples) / max(secs, 1e-9), Date().timeIntervalSince(runStart),
+                                       Double(skippedInWindow)] + quality.padding)
+                    skippedInWindow = 0
                     windowSums = [Double](repeating: 0, count: cols)
                     windowCounts = [Int](repeating: 0, count: cols)
                     windowSamples = 0
                     windowStart = Date()
                 }
+                raiseTestSignalIfDue(step: job.step)
                 if let sig = Optional(stopSignal.load(ordering: .relaxed)), sig != 0 {
                     progress.clear()
                     let state = job.trainingState(epoch: epoch - 1, dataRNG: epochStartRNG, batchInEpoch: b + 1)
@@ -162,7 +178,7 @@ struct TrainingLoop {
             let qualityValues = try quality.afterEpoch(epoch, last: epoch == config.epochs)
             metrics.add(kind: "epoch", epoch: epoch, step: job.step,
                         values: epochMeans + eval + Array(repeating: Double.nan, count: job.evalColumns.count - eval.count)
-                            + [rate, Date().timeIntervalSince(runStart)] + qualityValues)
+                            + [rate, Date().timeIntervalSince(runStart), Double(skippedInEpoch)] + qualityValues)
             try metrics.write()
             if epoch % config.sampleEvery == 0 || epoch == config.epochs || quality.reachedTarget {
                 try job.writeSamples(to: runDir.appendingPathComponent("samples"),
