@@ -52,16 +52,14 @@ public final class Adam: Optimizer {
                         v[k].withUnsafeMutableBufferPointer { pvv in
                             guard let g = pg.baseAddress, let x = pv.baseAddress,
                                   let mp = pm.baseAddress, let vp = pvv.baseAddress else { return }
-                            for i in 0..<pv.count {
-                                var xi = x[i]
-                                let gi = g[i] + l2 * xi
-                                xi *= shrink
-                                let mi = b1 * mp[i] + (1 - b1) * gi
-                                let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                                mp[i] = mi; vp[i] = vi
-                                // fastSqrt: Swift's squareRoot() keeps this loop scalar on
-                                // Linux; fastSqrt is within 2.2e-7 relative and vectorises.
-                                x[i] = xi - stepSize * mi / (fastSqrt(vi) * invBc2Sqrt + e)
+                            var slice = AdamSlice(x: x, g: g, m: mp, v: vp, b1: b1, b2: b2, l2: l2,
+                                                  shrink: shrink, stepSize: stepSize,
+                                                  invBc2Sqrt: invBc2Sqrt, eps: e)
+                            // Split over the gemm threads (row-split mode) when large: the update
+                            // streams 4 arrays and is memory-bound on one core.
+                            withUnsafeMutablePointer(to: &slice) { ctx in
+                                ParallelFor.run(count: pv.count, context: UnsafeMutableRawPointer(ctx),
+                                                adamUpdate)
                             }
                         }
                     }
@@ -81,5 +79,31 @@ public final class Adam: Optimizer {
         OptimizerState.copy(tensors, prefix: "adam.m", into: &m)
         OptimizerState.copy(tensors, prefix: "adam.v", into: &v)
         self.stepCount = stepCount
+    }
+}
+
+/// One parameter tensor's Adam update, for `ParallelFor` (pointers and scalars by pointer).
+struct AdamSlice {
+    var x: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
+    var m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    var b1: Float, b2: Float, l2: Float, shrink: Float, stepSize: Float, invBc2Sqrt: Float, eps: Float
+}
+
+/// Elements `start..<end` of the update described by the `AdamSlice` at `context`.
+private let adamUpdate: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
+    let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
+    let x = s.x, g = s.g, mp = s.m, vp = s.v
+    let b1 = s.b1, b2 = s.b2, l2 = s.l2, shrink = s.shrink
+    let stepSize = s.stepSize, invBc2Sqrt = s.invBc2Sqrt, e = s.eps
+    for i in start..<end {
+        var xi = x[i]
+        let gi = g[i] + l2 * xi
+        xi *= shrink
+        let mi = b1 * mp[i] + (1 - b1) * gi
+        let vi = b2 * vp[i] + (1 - b2) * gi * gi
+        mp[i] = mi; vp[i] = vi
+        // fastSqrt: Swift's squareRoot() keeps this loop scalar on Linux; fastSqrt is within
+        // 2.2e-7 relative and vectorises.
+        x[i] = xi - stepSize * mi / (fastSqrt(vi) * invBc2Sqrt + e)
     }
 }

@@ -98,3 +98,25 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(adam.stepCount, 7)
     }
 }
+
+/// Adam splits large tensors over the worker threads in row-split mode: the update is
+/// element-wise, so the result must be bit-identical to the single-threaded one.
+final class AdamThreadingTests: XCTestCase {
+    override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
+
+    private func run(_ mode: GEMMThreading) -> [Float] {
+        BLASThreads.set(mode)
+        var rng = Xoshiro256(seed: 3)
+        let p = Parameter(name: "w", value: Matrix.uniform(rows: 1, cols: 100_000, low: -1, high: 1, using: &rng))
+        let adam = Adam(parameters: [p], learningRate: 1e-2)
+        for _ in 0..<3 {
+            p.gradient = Matrix.uniform(rows: 1, cols: 100_000, low: -1, high: 1, using: &rng)
+            adam.step()
+        }
+        return p.value.elements
+    }
+
+    func testRowSplitAdamIsBitIdentical() {
+        XCTAssertEqual(run(.openBLAS(threads: 1)), run(.rowSplit(threads: 2)))
+    }
+}

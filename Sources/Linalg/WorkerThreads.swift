@@ -48,16 +48,30 @@ struct GEMMCall {
     }
 }
 
-/// A persistent thread that runs one slice of a split gemm per request.
+/// A slice of work for a worker: part of a gemm, or a range of a `ParallelFor` loop.
+enum WorkerJob {
+    case gemm(GEMMCall)
+    case range(body: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void,
+               context: UnsafeMutableRawPointer, start: Int, end: Int)
+
+    func run() {
+        switch self {
+        case .gemm(let call): call.run()
+        case .range(let body, let context, let start, let end): body(context, start, end)
+        }
+    }
+}
+
+/// A persistent thread that runs one job per request.
 final class GEMMWorker: @unchecked Sendable {
-    /// Request generation: bumped by the caller after `call` is written.
+    /// Request generation: bumped by the caller after `job` is written.
     let requested = Atomic<Int>(0)
-    /// Completed generation: set by the worker after its slice is done.
+    /// Completed generation: set by the worker after its job is done.
     let completed = Atomic<Int>(0)
     let sleeping = Atomic<Bool>(false)
     let wake = DispatchSemaphore(value: 0)
     /// Written by the caller before `requested` is bumped, read by the worker after.
-    var call: GEMMCall?
+    var job: WorkerJob?
 
     init() {
         let thread = Thread { [self] in loop() }
@@ -79,13 +93,13 @@ final class GEMMWorker: @unchecked Sendable {
                 spins = 0
             }
             seen = requested.load(ordering: .sequentiallyConsistent)
-            call?.run()
+            job?.run()
             completed.store(seen, ordering: .sequentiallyConsistent)
         }
     }
 
-    func submit(_ c: GEMMCall, generation: Int) {
-        call = c
+    func submit(_ j: WorkerJob, generation: Int) {
+        job = j
         requested.store(generation, ordering: .sequentiallyConsistent)
         if sleeping.load(ordering: .sequentiallyConsistent) { wake.signal() }
     }
@@ -100,7 +114,7 @@ final class GEMMWorker: @unchecked Sendable {
     }
 }
 
-/// The row-split executor behind `GEMMThreading.rowSplit`.
+/// The row-split executor behind `GEMMThreading.rowSplit`, also used by `ParallelFor`.
 final class RowSplitExecutor: @unchecked Sendable {
     let workers: [GEMMWorker]
     private var generation = 0
@@ -111,7 +125,8 @@ final class RowSplitExecutor: @unchecked Sendable {
     }
 
     /// Runs `call`, split over the caller and the workers when it is large enough to pay for
-    /// the hand-off (>= 2 MFLOP and >= 16 rows per thread).
+    /// the hand-off (>= 2 MFLOP and >= 16 rows per thread). Runs inline when another thread
+    /// holds the executor.
     func run(_ call: GEMMCall) {
         let parts = workers.count + 1
         let flops = 2 * Double(call.m) * Double(call.n) * Double(call.k)
@@ -120,17 +135,63 @@ final class RowSplitExecutor: @unchecked Sendable {
             return
         }
         defer { lock.unlock() }
-        generation &+= 1
-        let g = generation
         // Chunks rounded to multiples of 8 rows (whole SIMD tiles for OpenBLAS's kernels).
         let chunk = ((call.m + parts - 1) / parts + 7) & ~7
+        let g = next()
         for (w, worker) in workers.enumerated() {
             let start = Swift.min((w + 1) * chunk, call.m)
             let end = Swift.min(start + chunk, call.m)
-            worker.submit(call.rows(start, end), generation: g)
+            worker.submit(.gemm(call.rows(start, end)), generation: g)
         }
         call.rows(0, Swift.min(chunk, call.m)).run()
         for worker in workers { worker.waitFor(generation: g) }
+    }
+
+    /// Runs `body(context, start, end)` over `0..<count` in equal contiguous parts, one per
+    /// thread, when each part has at least `minimumPerThread` elements; inline otherwise.
+    func parallelFor(count: Int, minimumPerThread: Int, context: UnsafeMutableRawPointer,
+                     _ body: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void) {
+        let parts = workers.count + 1
+        guard parts > 1, count >= minimumPerThread * parts, lock.try() else {
+            body(context, 0, count)
+            return
+        }
+        defer { lock.unlock() }
+        // Parts rounded to multiples of 16 elements (whole SIMD vectors, separate cache lines).
+        let chunk = ((count + parts - 1) / parts + 15) & ~15
+        let g = next()
+        for (w, worker) in workers.enumerated() {
+            let start = Swift.min((w + 1) * chunk, count)
+            let end = Swift.min(start + chunk, count)
+            worker.submit(.range(body: body, context: context, start: start, end: end), generation: g)
+        }
+        body(context, 0, Swift.min(chunk, count))
+        for worker in workers { worker.waitFor(generation: g) }
+    }
+
+    private func next() -> Int {
+        generation &+= 1
+        return generation
+    }
+}
+
+/// Splits an element-wise loop over the threads of `GEMMThreading.rowSplit` (the caller's and
+/// the persistent workers). No heap allocation: the body is a C function pointer and its data
+/// is passed by pointer.
+public enum ParallelFor {
+    /// Runs `body(context, start, end)` over `0..<count`, split in contiguous parts over the
+    /// gemm threads when row-split threading is active and each part gets at least
+    /// `minimumPerThread` elements; otherwise one call `body(context, 0, count)`. Parts may run
+    /// concurrently, so they must touch disjoint memory.
+    public static func run(count: Int, minimumPerThread: Int = 32_768,
+                           context: UnsafeMutableRawPointer,
+                           _ body: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void) {
+        if GEMMThreadingState.rowSplitActive.load(ordering: .relaxed),
+           let e = GEMMThreadingState.executor.withLock({ $0 }) {
+            e.parallelFor(count: count, minimumPerThread: minimumPerThread, context: context, body)
+        } else {
+            body(context, 0, count)
+        }
     }
 }
 
