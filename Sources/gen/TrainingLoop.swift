@@ -39,7 +39,8 @@ struct TrainingLoop {
         }
         try config.gan?.validate()
         try config.vae?.validate()
-        BLASThreads.set(config.threads)
+        // Row-split threading: our own gemm and Adam threads, no allocation per step (gen bench).
+        BLASThreads.set(.rowSplit(threads: config.threads))
 
         // --- Data ---
         let data = try TrainingData.load(path: config.data, limit: config.limit)
