@@ -176,10 +176,15 @@ extension Matrix {
     /// True when every element is finite (no NaN, no ±inf).
     public func allFinite() -> Bool {
         withUnsafeBufferPointer { p in
-            // x - x is 0 for finite x and NaN for NaN or inf; NaN poisons the sum.
-            var acc: Float = 0
-            for i in 0..<p.count { acc += p[i] - p[i] }
-            return acc == 0
+            guard let base = p.baseAddress else { return true }
+            // NaN and ±inf are exactly the values with an all-ones exponent. An integer OR
+            // reduction vectorises (a Float accumulation would not): it runs once per
+            // parameter tensor per training step in the non-finite guard.
+            var bad: UInt32 = 0
+            for i in 0..<p.count {
+                bad |= (base[i].bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+            }
+            return bad == 0
         }
     }
 }

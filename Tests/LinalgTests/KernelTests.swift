@@ -97,3 +97,19 @@ final class KernelTests: XCTestCase {
         XCTAssertTrue(Matrix(rows: 0, cols: 0).allFinite())
     }
 }
+
+/// allFinite on every position of a long vector (the vectorised loop and its remainder).
+final class AllFiniteTests: XCTestCase {
+    func testDetectsOneNonFiniteValueAnywhere() {
+        var m = Matrix(rows: 1, cols: 1031, repeating: 1)
+        XCTAssertTrue(m.allFinite())
+        for bad: Float in [.nan, .infinity, -.infinity] {
+            for pos in [0, 7, 8, 515, 1023, 1024, 1030] {
+                m[0, pos] = bad
+                XCTAssertFalse(m.allFinite(), "\(bad) at \(pos)")
+                m[0, pos] = .greatestFiniteMagnitude
+                XCTAssertTrue(m.allFinite())
+            }
+        }
+    }
+}
