@@ -73,14 +73,26 @@ struct TrainingData {
         guard m.rows > 0 && m.cols > 0 else {
             throw ValidationError("--data \(source): no samples (\(m.rows)x\(m.cols))")
         }
+        // Swift's min/max skip NaN, so NaN is looked for explicitly; byte data must be whole
+        // numbers (a float file slightly above 1 is an error, not bytes to divide by 255).
         var lo = Float.infinity, hi = -Float.infinity
-        m.withUnsafeBufferPointer { p in for v in p { lo = min(lo, v); hi = max(hi, v) } }
+        var firstNaN: Int?, allWhole = true
+        m.withUnsafeBufferPointer { p in
+            for (i, v) in p.enumerated() {
+                if v.isNaN { firstNaN = firstNaN ?? i; continue }
+                lo = min(lo, v); hi = max(hi, v)
+                if v.rounded() != v { allWhole = false }
+            }
+        }
+        if let i = firstNaN {
+            throw ValidationError("--data \(source): NaN at row \(i / m.cols + 1), column \(i % m.cols + 1)")
+        }
         var scaled = m
-        if hi > 1 && lo >= 0 && hi <= 255 {
+        if hi > 1 && lo >= 0 && hi <= 255 && allWhole {
             // Byte-valued data (uint8 .npy, 0-255 CSV): bring it to [0, 1].
             scaled.scale(by: 1 / 255)
         } else if !(lo >= 0 && hi <= 1) {
-            throw ValidationError("--data \(source): values must lie in [0, 1] (or 0-255), found [\(lo), \(hi)]")
+            throw ValidationError("--data \(source): values must lie in [0, 1] (or be whole numbers 0-255), found [\(lo), \(hi)]")
         }
         let side = Int(Double(m.cols).squareRoot())
         return TrainingData(train: .floats(scaled), test: nil, source: source,

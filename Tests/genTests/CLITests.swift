@@ -129,6 +129,25 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(fm.fileExists(atPath: tmp.appendingPathComponent("g2.png").path))
     }
 
+    /// A float data file is checked value by value: NaN (which Swift's min/max skip) is refused
+    /// naming its row and column, and floats slightly above 1 are an error rather than bytes
+    /// silently divided by 255. Whole numbers 0-255 are still accepted as bytes.
+    func testFloatDataNaNAndRange() throws {
+        let out = tmp.appendingPathComponent("r").path
+        let nan = tmp.appendingPathComponent("nan.csv")
+        try "0.1,0.2\n0.3,nan\n".write(to: nan, atomically: true, encoding: .utf8)
+        try assertFails(["train", "vae", "--data", nan.path, "--out", out], mentions: "NaN at row 2, column 2")
+        let over = tmp.appendingPathComponent("over.csv")
+        try "0.1,0.2\n0.3,1.01\n".write(to: over, atomically: true, encoding: .utf8)
+        try assertFails(["train", "vae", "--data", over.path, "--out", out], mentions: "1.01")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad data")
+        let bytes = tmp.appendingPathComponent("bytes.csv")
+        try "0,255\n17,3\n".write(to: bytes, atomically: true, encoding: .utf8)
+        let r = try gen(["train", "vae", "--data", bytes.path, "--epochs", "1", "--hidden", "4",
+                         "--latent-dim", "2", "--threads", "1", "--out", out])
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
     /// A diverging run (absurd learning rate) stops at the first non-finite loss, names the
     /// step, exits non-zero and keeps the last good checkpoint.
     func testNonFiniteLossStops() throws {
