@@ -47,6 +47,10 @@ struct Bench: ParsableCommand {
                 throw ValidationError("no data/mnist here: run from the repository root or pass --data DIR")
             }
             train = try MNIST.load(.train, from: dir)
+            // Full batches only (dropLast): a larger batch would leave no batch to time.
+            guard batchSize <= train.count else {
+                throw ValidationError("--batch-size \(batchSize) exceeds the \(train.count) training samples")
+            }
         } catch let e as ValidationError {
             throw e
         } catch {

@@ -24,7 +24,10 @@ struct Eval: ParsableCommand {
     var classifier: String = MNISTClassifier.defaultPath
     @Option(help: "MNIST directory. Default: data/mnist.")
     var data: String?
-    @Option(help: "Samples generated from a model.")
+    /// Largest `--count` (about 400 MB of samples).
+    static let maxCount = 1 << 17
+
+    @Option(help: "Samples generated from a model (at most 131072).")
     var count: Int = 10000
     @Option(help: "Seed of sample noise and IWAE draws.")
     var seed: UInt64 = 1
@@ -44,7 +47,10 @@ struct Eval: ParsableCommand {
     func validate() throws {
         if (path == nil) == (samples == nil) { throw ValidationError("give a run or checkpoint directory, or --samples FILE.npy (not both)") }
         if samples != nil && range == nil { throw ValidationError("--samples needs --range unit|symmetric") }
-        if count < 2 { throw ValidationError("--count must be at least 2, got \(count)") }
+        // The upper bound keeps count x 784 samples and their features allocatable.
+        if count < 2 || count > Eval.maxCount {
+            throw ValidationError("--count must be in 2...\(Eval.maxCount), got \(count)")
+        }
         if iwaeImages < 1 { throw ValidationError("--iwae-images must be at least 1, got \(iwaeImages)") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
         _ = try parseK()

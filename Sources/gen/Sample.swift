@@ -11,7 +11,10 @@ struct Sample: ParsableCommand {
 
     @Option(help: "A checkpoint directory (runs/X/checkpoints/step-N) or a run directory.")
     var checkpoint: String
-    @Option(help: "Number of samples.")
+    /// Largest `--count`: a 256 x 256 grid.
+    static let maxCount = 1 << 16
+
+    @Option(help: "Number of samples (at most 65536).")
     var count: Int = 64
     @Option(help: "Output PNG file.")
     var out: String = "grid.png"
@@ -21,7 +24,10 @@ struct Sample: ParsableCommand {
     var columns: Int?
 
     func validate() throws {
-        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        // The upper bound keeps the samples (count x 784 floats) and the grid allocatable.
+        if count < 1 || count > Sample.maxCount {
+            throw ValidationError("--count must be in 1...\(Sample.maxCount), got \(count)")
+        }
         if let c = columns, c < 1 { throw ValidationError("--columns must be at least 1, got \(c)") }
     }
 

@@ -72,6 +72,10 @@ struct Train: ParsableCommand {
         if let b = beta1, !(b >= 0 && b < 1) { throw ValidationError("--beta1 must be in [0, 1), got \(b)") }
         if let b = beta2, !(b >= 0 && b < 1) { throw ValidationError("--beta2 must be in [0, 1), got \(b)") }
         if let h = hidden { _ = try parseHidden(h) }
+        // URL(fileURLWithPath: "") is the current directory: the run would land in it.
+        if let o = out, o.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--out must name a directory, got '\(o)'")
+        }
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1, got \(e)") }
         if let t = targetFid, !(t > 0 && t.isFinite) { throw ValidationError("--target-fid must be a positive number, got \(t)") }
         if model == .classifier && (evalEvery != nil || targetFid != nil || resume != nil) {
@@ -129,6 +133,9 @@ struct Train: ParsableCommand {
         case .classifier:
             throw ValidationError("the classifier has no run configuration")
         }
+        // The same limits as a config.json read back (sizes too large to allocate), checked
+        // here so that flags like --hidden 100000000 fail before anything is written.
+        if let p = cfg.problem { throw ValidationError("--hidden/--latent-dim: \(p)") }
         return cfg
     }
 

@@ -129,6 +129,28 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(fm.fileExists(atPath: tmp.appendingPathComponent("g2.png").path))
     }
 
+    /// Sizes that cannot be allocated, an empty --out and out-of-range counts are refused before
+    /// anything is written (they trapped in Matrix allocation, or wrote the run into the current
+    /// directory).
+    func testOversizedAndEmptyFlags() throws {
+        let out = tmp.appendingPathComponent("r").path
+        try assertFails(["train", "vae", "--hidden", "100000000", "--out", out], mentions: "exceeds")
+        try assertFails(["train", "gan", "--latent-dim", "9999999999", "--out", out], mentions: "exceeds")
+        try assertFails(["train", "gan", "--hidden", "3000000", "--out", out], mentions: "--hidden")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for oversized flags")
+        let cwd = tmp.appendingPathComponent("cwd")
+        try FileManager.default.createDirectory(at: cwd, withIntermediateDirectories: true)
+        let r = try gen(["train", "vae", "--out", "", "--data", "/nonexistent"], cwd: cwd)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--out"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cwd.path), [])
+        let grid = tmp.appendingPathComponent("g.png").path
+        try assertFails(["sample", "--checkpoint", tmp.path, "--count", "100000000", "--out", grid],
+                        mentions: "--count")
+        try assertFails(["eval", tmp.path, "--count", "1000000000"], mentions: "--count")
+        try assertFails(["bench", "vae", "--batch-size", "60001"], mentions: "--batch-size")
+    }
+
     /// A float data file is checked value by value: NaN (which Swift's min/max skip) is refused
     /// naming its row and column, and floats slightly above 1 are an error rather than bytes
     /// silently divided by 255. Whole numbers 0-255 are still accepted as bytes.
