@@ -66,13 +66,15 @@ final class GANJob: TrainingJob {
 
     func restore(from dir: URL, state: TrainingState) throws {
         let m = trainer.model
+        let gSteps = try optimizerSteps(state, "generator", in: dir)
+        let dSteps = try optimizerSteps(state, "discriminator", in: dir)
         try load(dir, "generator") { try m.generator.loadStateDict($0) }
         try load(dir, "discriminator") { try m.discriminator.loadStateDict($0) }
         try load(dir, "optimizer") { opt in
             try trainer.generatorOptimizer.loadState(strip(opt, "generator."),
-                                                     stepCount: state.optimizerSteps["generator"] ?? 0)
+                                                     stepCount: gSteps)
             try trainer.discriminatorOptimizer.loadState(strip(opt, "discriminator."),
-                                                         stepCount: state.optimizerSteps["discriminator"] ?? 0)
+                                                         stepCount: dSteps)
         }
         trainer.restore(step: state.step, rng: try generator(state.noiseRNG, in: dir))
     }
@@ -93,6 +95,15 @@ func strip(_ tensors: [String: Matrix], _ prefix: String) -> [String: Matrix] {
     var out: [String: Matrix] = [:]
     for (k, v) in tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
     return out
+}
+
+/// The saved step count of optimiser `name` (Adam's bias correction depends on it), or an error
+/// naming state.json when it is missing: defaulting to 0 would silently change the run.
+func optimizerSteps(_ state: TrainingState, _ name: String, in dir: URL) throws -> Int {
+    guard let n = state.optimizerSteps[name] else {
+        throw CheckpointError("\(dir.appendingPathComponent("state.json").path): optimizerSteps has no \"\(name)\" entry")
+    }
+    return n
 }
 
 /// A generator from saved state words, or an error naming the checkpoint when they are invalid.

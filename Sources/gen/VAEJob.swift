@@ -103,9 +103,10 @@ final class VAEJob: TrainingJob {
     }
 
     func restore(from dir: URL, state: TrainingState) throws {
+        let steps = try optimizerSteps(state, "vae", in: dir)
         try load(dir, "model") { try trainer.model.loadStateDict($0) }
         try load(dir, "optimizer") {
-            try trainer.optimizer.loadState($0, stepCount: state.optimizerSteps["vae"] ?? 0)
+            try trainer.optimizer.loadState($0, stepCount: steps)
         }
         trainer.restore(step: state.step, rng: try generator(state.noiseRNG, in: dir))
     }

@@ -170,6 +170,30 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// A state.json without an optimiser's step count is refused (it used to default to 0,
+    /// silently restarting Adam's bias correction on resume).
+    func testResumeRefusesMissingOptimizerSteps() throws {
+        let data = tmp.appendingPathComponent("d.csv")
+        try (0..<8).map { i in "\(Double(i) / 8),\(Double(7 - i) / 8)" }.joined(separator: "\n")
+            .write(to: data, atomically: true, encoding: .utf8)
+        for model in ["vae", "gan"] {
+            let run = tmp.appendingPathComponent("run-\(model)")
+            var r = try gen(["train", model, "--data", data.path, "--epochs", "1", "--batch-size", "4",
+                             "--hidden", "4", "--latent-dim", "2", "--threads", "1", "--out", run.path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let state = run.appendingPathComponent("checkpoints/step-00000002/state.json")
+            var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: state)) as? [String: Any])
+            var steps = try XCTUnwrap(json["optimizerSteps"] as? [String: Int])
+            let dropped = model == "vae" ? "vae" : "discriminator"
+            XCTAssertNotNil(steps.removeValue(forKey: dropped))
+            json["optimizerSteps"] = steps
+            try JSONSerialization.data(withJSONObject: json).write(to: state)
+            r = try gen(["train", "--resume", run.path, "--epochs", "2"])
+            XCTAssertNotEqual(r.status, 0, r.stdout)
+            XCTAssertTrue(r.stderr.contains("state.json: optimizerSteps has no \"\(dropped)\""), r.stderr)
+        }
+    }
+
     /// A diverging run (absurd learning rate) stops at the first non-finite loss, names the
     /// step, exits non-zero and keeps the last good checkpoint.
     func testNonFiniteLossStops() throws {
