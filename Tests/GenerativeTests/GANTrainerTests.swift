@@ -108,4 +108,37 @@ final class GANTrainerTests: XCTestCase {
         let l = try t.step(real: real)
         XCTAssertEqual(Double(l.discriminator), expected, accuracy: 1e-4 * max(1, abs(expected)))
     }
+
+    /// Gradient direction of the generator update, for each loss: with the discriminator as
+    /// it is after the step, the generator loss computed here from its definition (not by the
+    /// trainer) is lower for G after the step than for G before it, on the same z; and the
+    /// trainer reports that loss for G before the step. A small learning rate keeps the step
+    /// first-order, so a flipped sign (e.g. minimax's -BCE) would raise the loss instead.
+    func testGeneratorStepDescendsItsLossForEveryLoss() throws {
+        func softplus(_ x: Double) -> Double { max(x, 0) + log1p(exp(-abs(x))) }
+        for loss in GANLoss.allCases {
+            var config = GANConfig.standard(loss: loss)
+            config.learningRate = 1e-5
+            config.criticSteps = 1
+            let t = try makeTrainer(config, seed: 7)
+            var rng = t.rng
+            var z = Matrix(rows: 16, cols: config.latentDim)
+            z.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+            let fakeBefore = t.model.generate(z)
+            let reported = try t.step(real: mnistBatch(0, 16, .symmetric)).generator
+            func gLoss(_ fake: Matrix) -> Double {
+                let x = t.model.discriminator.forward(fake, training: false).elements.map(Double.init)
+                let n = Double(x.count)
+                switch loss {
+                case .nonSaturating: return x.map { softplus(-$0) }.reduce(0, +) / n   // -log σ(x)
+                case .minimax: return x.map { -softplus($0) }.reduce(0, +) / n         // log(1 - σ(x))
+                case .wasserstein: return -x.reduce(0, +) / n
+                }
+            }
+            let before = gLoss(fakeBefore)
+            let after = gLoss(t.model.generate(z))
+            XCTAssertEqual(Double(reported), before, accuracy: 1e-4 * max(1, abs(before)), "\(loss)")
+            XCTAssertLessThan(after, before, "\(loss): the generator step must lower its loss")
+        }
+    }
 }
