@@ -31,9 +31,10 @@ public struct BatchSampler: Sendable {
         indices = Array(0..<count)
     }
 
-    /// Batches per epoch: `count / batchSize` rounded up, or down when `dropLast`.
+    /// Batches per epoch: `count / batchSize` rounded up, or down when `dropLast`. (Not
+    /// `(count + batchSize - 1) / batchSize`, which overflows for a batch size near `Int.max`.)
     public var batchesPerEpoch: Int {
-        dropLast ? count / batchSize : (count + batchSize - 1) / batchSize
+        count / batchSize + (dropLast || count % batchSize == 0 ? 0 : 1)
     }
 
     /// Starts an epoch: a new uniformly random order (Fisher-Yates through `rng.shuffle`) when
@@ -50,7 +51,7 @@ public struct BatchSampler: Sendable {
     public func batchIndices(_ b: Int) -> ArraySlice<Int> {
         precondition(b >= 0 && b < batchesPerEpoch, "BatchSampler: batch \(b) out of 0..<\(batchesPerEpoch)")
         let start = b * batchSize
-        return indices[start..<min(start + batchSize, count)]
+        return indices[start..<(start + min(batchSize, count - start))]
     }
 
     /// The current epoch's order (for checkpoints and resuming mid-epoch).

@@ -23,6 +23,20 @@ final class BatchSamplerTests: XCTestCase {
         }
     }
 
+    /// A batch size larger than the data set (up to Int.max, which overflowed the rounding-up
+    /// division) gives one batch of everything, or none with dropLast.
+    func testBatchLargerThanDataSet() {
+        for size in [11, 1 << 40, Int.max] {
+            var s = BatchSampler(count: 10, batchSize: size)
+            XCTAssertEqual(s.batchesPerEpoch, 1)
+            var rng = Xoshiro256(seed: 3)
+            s.startEpoch(rng: &rng)
+            XCTAssertEqual(s.batchIndices(0).sorted(), Array(0..<10))
+            XCTAssertEqual(BatchSampler(count: 10, batchSize: size, dropLast: true).batchesPerEpoch, 0)
+        }
+        XCTAssertEqual(BatchSampler(count: 0, batchSize: Int.max).batchesPerEpoch, 0)
+    }
+
     func testDropLast() {
         var s = BatchSampler(count: 10, batchSize: 4, dropLast: true)
         XCTAssertEqual(s.batchesPerEpoch, 2)
