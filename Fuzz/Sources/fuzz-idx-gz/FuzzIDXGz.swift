@@ -5,7 +5,13 @@ import FuzzSupport
 /// IDX reader through a valid gzip stream: the input is gzip-compressed (by the `gzip` format
 /// writer of zlib, via `gzopen(…, "wb")`) before reading, so the fuzzer explores IDX headers
 /// and sizes behind decompression (claimed sizes against decoded data).
-/// Entry point: SwiftPM links `main` to `<module>_main`; this hands control to libFuzzer.
+/// The libFuzzer callback, for builds where libFuzzer's own `main` is linked (debug).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzzIDXGz(data ?? UnsafePointer(bitPattern: 1)!, size)
+}
+
+/// Entry point where SwiftPM links `main` to `<module>_main` (release): hands over to libFuzzer.
 @_cdecl("fuzz_idx_gz_main")
 public func fuzzIDXGzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     FuzzInput.runDriver(argc, argv) { data, size in fuzzIDXGz(data ?? UnsafePointer(bitPattern: 1)!, size) }

@@ -3,7 +3,13 @@ import Foundation
 import FuzzSupport
 
 /// IDX reader on raw bytes as a file (seeds include gzip files, so both ByteReader paths run).
-/// Entry point: SwiftPM links `main` to `<module>_main`; this hands control to libFuzzer.
+/// The libFuzzer callback, for builds where libFuzzer's own `main` is linked (debug).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzzIDX(data ?? UnsafePointer(bitPattern: 1)!, size)
+}
+
+/// Entry point where SwiftPM links `main` to `<module>_main` (release): hands over to libFuzzer.
 @_cdecl("fuzz_idx_main")
 public func fuzzIDXMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     FuzzInput.runDriver(argc, argv) { data, size in fuzzIDX(data ?? UnsafePointer(bitPattern: 1)!, size) }

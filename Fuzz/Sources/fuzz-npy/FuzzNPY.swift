@@ -2,7 +2,13 @@ import Datasets
 import Foundation
 import FuzzSupport
 
-/// Entry point: SwiftPM links `main` to `<module>_main`; this hands control to libFuzzer.
+/// The libFuzzer callback, for builds where libFuzzer's own `main` is linked (debug).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzzNPY(data ?? UnsafePointer(bitPattern: 1)!, size)
+}
+
+/// Entry point where SwiftPM links `main` to `<module>_main` (release): hands over to libFuzzer.
 @_cdecl("fuzz_npy_main")
 public func fuzzNPYMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     FuzzInput.runDriver(argc, argv) { data, size in fuzzNPY(data ?? UnsafePointer(bitPattern: 1)!, size) }

@@ -4,7 +4,13 @@ import Generative
 
 /// The two JSON files `gen train --resume` reads: the run's `config.json` (RunConfig, gen's own
 /// file compiled here) and a checkpoint's `state.json` (TrainingState). The same bytes go to both.
-/// Entry point: SwiftPM links `main` to `<module>_main`; this hands control to libFuzzer.
+/// The libFuzzer callback, for builds where libFuzzer's own `main` is linked (debug).
+@_cdecl("LLVMFuzzerTestOneInput")
+public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzzRunConfig(data ?? UnsafePointer(bitPattern: 1)!, size)
+}
+
+/// Entry point where SwiftPM links `main` to `<module>_main` (release): hands over to libFuzzer.
 @_cdecl("fuzz_runconfig_main")
 public func fuzzRunConfigMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     FuzzInput.runDriver(argc, argv) { data, size in fuzzRunConfig(data ?? UnsafePointer(bitPattern: 1)!, size) }
