@@ -19,7 +19,7 @@ final class ReliabilityDiskTests: XCTestCase {
 
     override func tearDownWithError() throws {
         guard let mountPoint else { return }
-        _ = shell("umount", mountPoint.path)
+        _ = shell("umount", "-R", mountPoint.path)
         try? FileManager.default.removeItem(at: mountPoint)
     }
 
@@ -67,6 +67,41 @@ final class ReliabilityDiskTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("metrics.csv")), metrics)
         let names = try FileManager.default.subpathsOfDirectory(atPath: run.path)
         XCTAssertEqual(names.filter { $0.contains(".tmp-") }, [], "temporary files left behind")
+    }
+
+    /// The disk fills up while the checkpoint itself is written (metrics.csv, on another file
+    /// system here, still fits): a second 1 MB tmpfs holds only checkpoints/, filled after the
+    /// first epoch's checkpoint is copied onto it.
+    func testFullDiskDuringCheckpointWrite() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("disk-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: data) }
+        try Reliability.writeCSV(rows: 64, cols: 64, to: data)
+        let run = mountPoint.appendingPathComponent("run")
+        var r = try Reliability.gen(Reliability.tinyRun("gan", data: data, out: run, epochs: 1, batch: 64))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let checkpoints = run.appendingPathComponent("checkpoints")
+        let saved = mountPoint.appendingPathComponent("saved")
+        try FileManager.default.moveItem(at: checkpoints, to: saved)
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: false)
+        XCTAssertEqual(shell("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", checkpoints.path), 0)
+        try FileManager.default.copyItem(at: saved.appendingPathComponent("step-00000001"),
+                                         to: checkpoints.appendingPathComponent("step-00000001"))
+        let ckpt = checkpoints.appendingPathComponent("step-00000001")
+        let before = try Reliability.tensorBits(ckpt)
+        let filler = checkpoints.appendingPathComponent("filler")
+        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let h = try FileHandle(forWritingTo: filler)
+        while (try? h.write(contentsOf: Data(count: 4096))) != nil {}
+        try? h.close()
+
+        r = try Reliability.gen(["train", "--resume", run.path, "--epochs", "2"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("step-00000002: cannot write checkpoint")
+                      && r.stderr.contains("No space left on device"), r.stderr)
+        XCTAssertNil(Reliability.loadCheckpoint(ckpt))
+        XCTAssertEqual(try Reliability.tensorBits(ckpt), before)
+        let left = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted()
+        XCTAssertEqual(left, ["filler", "step-00000001"], "no partial checkpoint or temporary directory left")
     }
 
     func testFullDisk() throws {
