@@ -15,7 +15,7 @@ enum EvalModel {
     /// Loads the model of a checkpoint directory (its config.json names it).
     /// - Throws: `RunError`/`CheckpointError` naming the file.
     static func load(checkpoint dir: URL) throws -> EvalModel {
-        let config = try Checkpoint.readConfig(RunConfig.self, in: dir)
+        let config = try RunConfig.read(checkpoint: dir)
         var initRNG = Xoshiro256(seed: 0)
         if let g = config.gan {
             let model = try GAN(config: g, rng: &initRNG)

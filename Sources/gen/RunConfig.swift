@@ -42,6 +42,16 @@ struct RunConfig: Codable {
         return config
     }
 
+    /// Reads and validates the `config.json` of a checkpoint directory (as `read(runDirectory:)`).
+    /// - Throws: `CheckpointError` / `RunError` naming the file.
+    static func read(checkpoint dir: URL) throws -> RunConfig {
+        let config = try Checkpoint.readConfig(RunConfig.self, in: dir)
+        if let p = config.problem {
+            throw RunError("\(dir.appendingPathComponent("config.json").path): invalid run configuration: \(p)")
+        }
+        return config
+    }
+
     /// Largest layer width or latent size accepted from a file, and largest total weight count:
     /// a hand-edited or corrupt config must not make the model allocate gigabytes.
     static let maxWidth = 1 << 20, maxWeights = 1 << 28

@@ -34,7 +34,7 @@ struct Sample: ParsableCommand {
     func run() throws {
         do {
             let dir = try Sample.resolveCheckpoint(checkpoint)
-            let config = try Checkpoint.readConfig(RunConfig.self, in: dir)
+            let config = try RunConfig.read(checkpoint: dir)
             var rng = Xoshiro256(seed: seed)
             var initRNG = Xoshiro256(seed: 0)
             let samples: Matrix
