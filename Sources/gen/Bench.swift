@@ -35,7 +35,9 @@ struct Bench: ParsableCommand {
     func validate() throws {
         if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
         if warmup < 0 { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if !(1...RunConfig.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be in 1...\(RunConfig.maxThreads), got \(threads)")
+        }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     }
 

@@ -52,7 +52,9 @@ struct Eval: ParsableCommand {
             throw ValidationError("--count must be in 2...\(Eval.maxCount), got \(count)")
         }
         if iwaeImages < 1 { throw ValidationError("--iwae-images must be at least 1, got \(iwaeImages)") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        if let t = threads, !(1...RunConfig.maxThreads).contains(t) {
+            throw ValidationError("--threads must be in 1...\(RunConfig.maxThreads), got \(t)")
+        }
         _ = try parseK()
     }
 

@@ -55,6 +55,9 @@ struct RunConfig: Codable {
     /// Largest layer width or latent size accepted from a file, and largest total weight count:
     /// a hand-edited or corrupt config must not make the model allocate gigabytes.
     static let maxWidth = 1 << 20, maxWeights = 1 << 28
+    /// Largest thread count accepted from flags or a file: row-split threading starts one
+    /// persistent worker thread per extra thread, so a huge count would exhaust memory.
+    static let maxThreads = 256
 
     /// The first impossible setting, or nil: counts at least 1, the model's own section present
     /// (and the other absent), its settings valid, and sizes within the limits above.
@@ -64,6 +67,7 @@ struct RunConfig: Codable {
                           ("keepCheckpoints", keepCheckpoints), ("limit", limit ?? 1)] where v < 1 {
             return "\(name) must be at least 1, got \(v)"
         }
+        if threads > RunConfig.maxThreads { return "threads \(threads) exceeds \(RunConfig.maxThreads)" }
         let widths: [Int]
         switch (model, gan, vae) {
         case ("gan", let g?, nil):

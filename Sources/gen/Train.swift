@@ -63,7 +63,9 @@ struct Train: ParsableCommand {
         if let e = epochs, e < 1 { throw ValidationError("--epochs must be at least 1, got \(e)") }
         if let b = batchSize, b < 1 { throw ValidationError("--batch-size must be at least 1, got \(b)") }
         if let l = latentDim, l < 1 { throw ValidationError("--latent-dim must be at least 1, got \(l)") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1, got \(t)") }
+        if let t = threads, !(1...RunConfig.maxThreads).contains(t) {
+            throw ValidationError("--threads must be in 1...\(RunConfig.maxThreads), got \(t)")
+        }
         if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1, got \(n)") }
         if let s = sampleEvery, s < 1 { throw ValidationError("--sample-every must be at least 1, got \(s)") }
         if let s = logEvery, s < 1 { throw ValidationError("--log-every must be at least 1, got \(s)") }
@@ -106,7 +108,7 @@ struct Train: ParsableCommand {
         let m = model!
         var cfg = RunConfig(model: m.rawValue, gan: nil, vae: nil,
                             epochs: epochs ?? (m == .gan ? 30 : 10), batchSize: batchSize ?? 128,
-                            seed: seed ?? 1, threads: threads ?? BLASThreads.processors,
+                            seed: seed ?? 1, threads: threads ?? min(BLASThreads.processors, RunConfig.maxThreads),
                             data: data, limit: limit, sampleEvery: sampleEvery ?? 1,
                             logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? 3)
         switch m {

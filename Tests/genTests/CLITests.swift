@@ -149,6 +149,9 @@ final class CLITests: XCTestCase {
                         mentions: "--count")
         try assertFails(["eval", tmp.path, "--count", "1000000000"], mentions: "--count")
         try assertFails(["bench", "vae", "--batch-size", "60001"], mentions: "--batch-size")
+        for command in [["train", "vae", "--out", out], ["eval", tmp.path], ["bench", "vae"]] {
+            try assertFails(command + ["--threads", "9999999999"], mentions: "--threads")
+        }
     }
 
     /// A float data file is checked value by value: NaN (which Swift's min/max skip) is refused
