@@ -59,7 +59,7 @@ struct Eval: ParsableCommand {
     }
 
     func parseK() throws -> [Int] {
-        let ks = iwaeK.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let ks = iwaeK.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !ks.isEmpty, ks.allSatisfy({ ($0 ?? 0) >= 1 }) else {
             throw ValidationError("--iwae-k must be positive integers separated by commas, got '\(iwaeK)'")
         }

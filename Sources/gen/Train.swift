@@ -96,7 +96,8 @@ struct Train: ParsableCommand {
     }
 
     func parseHidden(_ s: String) throws -> [Int] {
-        let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        // Empty fields are kept so that "64,,32" or "64," is an error, not silently "64,32".
+        let parts = s.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else {
             throw ValidationError("--hidden must be positive integers separated by commas, got '\(s)'")
         }

@@ -60,6 +60,9 @@ final class CLITests: XCTestCase {
         try assertFails(["train", "gan", "--latent-dim", "0", "--out", out], mentions: "--latent-dim")
         try assertFails(["train", "gan", "--loss", "hinge", "--out", out], mentions: "--loss")
         try assertFails(["train", "gan", "--hidden", "128,x", "--out", out], mentions: "--hidden")
+        try assertFails(["train", "gan", "--hidden", "64,,32", "--out", out], mentions: "--hidden")
+        try assertFails(["train", "vae", "--hidden", "64,", "--out", out], mentions: "--hidden")
+        try assertFails(["eval", tmp.path, "--iwae-k", "1,,64"], mentions: "--iwae-k")
         try assertFails(["train", "vae", "--lr", "-1", "--out", out], mentions: "--lr")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad flags")
     }
