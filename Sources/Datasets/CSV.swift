@@ -6,9 +6,10 @@ public enum CSV {
     /// Reads a numeric CSV as a `lines x columns` Matrix (one sample per row).
     ///
     /// Fields are trimmed of spaces/tabs and parsed as Float (`1`, `-2.5e-3`, `nan`, `inf`);
-    /// `\r\n` line ends and empty lines are accepted; quoting is not. `hasHeader`: true skips the
-    /// first non-empty line, false requires it to be numeric, nil (default) treats it as a header
-    /// when any of its fields is not a number.
+    /// `\r\n` line ends, empty lines and a leading UTF-8 byte-order mark are accepted; quoting is
+    /// not. `hasHeader`: true skips the first non-empty line, false requires it to be numeric, nil
+    /// (default) treats it as a header when none of its fields is a number (so a data line with
+    /// one bad or empty field is reported, not skipped as a header).
     /// - Throws: `DatasetError` naming the file and the 1-based line (and column) of a
     ///   non-numeric or empty field, or of a line whose column count differs from the first
     ///   data line's; also for a file with no data lines or that is not UTF-8/ASCII readable.
@@ -30,7 +31,8 @@ public enum CSV {
         var lineNumber = 0
         var sawFirstLine = false
         var fields: [Float] = []
-        var start = 0
+        // A UTF-8 byte-order mark (spreadsheet exports) would otherwise spoil the first field.
+        var start = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0
         let n = bytes.count
         while start < n {
             var end = start
@@ -47,7 +49,7 @@ public enum CSV {
             let failure = splitNumbers(line, into: &fields)
             if isFirst {
                 if hasHeader == true { continue }
-                if hasHeader == nil && failure != nil { continue }
+                if hasHeader == nil && failure != nil && !hasNumericField(line) { continue }
             }
             if let (col, text) = failure {
                 throw DatasetError(path: path, problem: text.isEmpty
@@ -65,6 +67,19 @@ public enum CSV {
         }
         guard columns > 0 else { throw DatasetError(path: path, problem: "no numeric data lines") }
         return Matrix(rows: values.count / columns, cols: columns, elements: values)
+    }
+
+    /// True when any comma-separated field of `line` parses as a number.
+    static func hasNumericField(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        var scratch: [Float] = []
+        var rest = line[...]
+        while true {
+            let end = rest.firstIndex(of: 0x2C) ?? rest.endIndex
+            scratch.removeAll(keepingCapacity: true)
+            if splitNumbers(UnsafeBufferPointer(rebasing: rest[..<end]), into: &scratch) == nil { return true }
+            if end == rest.endIndex { return false }
+            rest = rest[(end + 1)...]
+        }
     }
 
     /// Parses the comma-separated fields of `line` into `out`; returns the 1-based column and

@@ -50,6 +50,25 @@ final class CSVTests: XCTestCase {
                            contains: [empty.path, "line 2, column 2: empty field"])
     }
 
+    /// A first line with some numeric fields is data: its bad or empty field is reported (it
+    /// used to be taken for a header and silently dropped).
+    func testFirstLineWithANumberIsNotAHeader() throws {
+        let empty = try file("0.1,,0.2\n0.3,0.4,0.5\n")
+        assertDatasetError(try CSV.readMatrix(contentsOf: empty),
+                           contains: [empty.path, "line 1, column 2: empty field"])
+        let word = try file("1,abc\n2,3\n")
+        assertDatasetError(try CSV.readMatrix(contentsOf: word),
+                           contains: [word.path, "line 1, column 2", "'abc'"])
+        XCTAssertEqual(try CSV.readMatrix(contentsOf: try file("x,,z\n1,2,3\n")), Matrix([[1, 2, 3]]))
+    }
+
+    /// A UTF-8 byte-order mark before the first line is skipped (it made the first data line
+    /// look like a header, losing a sample).
+    func testByteOrderMarkIsSkipped() throws {
+        XCTAssertEqual(try CSV.readMatrix(contentsOf: try file("\u{FEFF}1,2\n3,4\n")), Matrix([[1, 2], [3, 4]]))
+        XCTAssertEqual(try CSV.readMatrix(contentsOf: try file("\u{FEFF}x,y\n3,4\n")), Matrix([[3, 4]]))
+    }
+
     func testEmptyOrHeaderOnlyFile() throws {
         let url = try file("a,b\n\n")
         assertDatasetError(try CSV.readMatrix(contentsOf: url), contains: [url.path, "no numeric data"])
