@@ -80,6 +80,17 @@ struct Train: ParsableCommand {
         }
         if let e = evalEvery, e < 1 { throw ValidationError("--eval-every must be at least 1, got \(e)") }
         if let t = targetFid, !(t > 0 && t.isFinite) { throw ValidationError("--target-fid must be a positive number, got \(t)") }
+        if evalEvery != nil || targetFid != nil {
+            // Checked here, before the run directory exists (the evaluation hook is built after
+            // it, so these failures left a config.json without a run).
+            if let d = data, ["npy", "csv"].contains(URL(fileURLWithPath: d).pathExtension.lowercased()) {
+                throw ValidationError("--eval-every/--target-fid need MNIST data with its test set, not \(d)")
+            }
+            let path = classifier ?? MNISTClassifier.defaultPath
+            if !FileManager.default.fileExists(atPath: path) {
+                throw ValidationError("--classifier \(path): not found (train it with `gen train classifier`, or pass --classifier FILE)")
+            }
+        }
         if model == .classifier && (evalEvery != nil || targetFid != nil || resume != nil) {
             throw ValidationError("--eval-every, --target-fid and --resume do not apply to the classifier")
         }

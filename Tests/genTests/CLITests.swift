@@ -157,6 +157,22 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// --eval-every without the reference classifier (relative to another working directory) or
+    /// with data that has no MNIST test set fails before the run directory is created.
+    func testEvalEveryPrerequisitesCheckedFirst() throws {
+        let out = tmp.appendingPathComponent("r")
+        let mnist = CLITests.root.appendingPathComponent("data/mnist").path
+        var r = try gen(["train", "vae", "--eval-every", "1", "--data", mnist, "--out", out.path], cwd: tmp)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("mnist-classifier.safetensors: not found"), r.stderr)
+        let csv = tmp.appendingPathComponent("d.csv")
+        try "0.1,0.2\n0.3,0.4\n".write(to: csv, atomically: true, encoding: .utf8)
+        r = try gen(["train", "vae", "--target-fid", "50", "--data", csv.path, "--out", out.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("need MNIST data"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
+    }
+
     /// A float data file is checked value by value: NaN (which Swift's min/max skip) is refused
     /// naming its row and column, and floats slightly above 1 are an error rather than bytes
     /// silently divided by 255. Whole numbers 0-255 are still accepted as bytes.
