@@ -31,6 +31,16 @@ func fuzzRunConfig(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     } catch {
         fatalError("unexpected error: \(error)")
     }
+    // The same file as a checkpoint's config.json (gen sample / eval read it this way).
+    do {
+        _ = try RunConfig.read(checkpoint: FuzzInput.directory)
+    } catch let e as RunError {
+        FuzzInput.checkError(e.description, names: config)
+    } catch let e as CheckpointError {
+        FuzzInput.checkError(e.description, names: config)
+    } catch {
+        fatalError("unexpected error type: \(error)")
+    }
     let state = FuzzInput.file(bytes, size, name: "state.json")
     do {
         let s = try Checkpoint.readState(in: FuzzInput.directory)
