@@ -1,3 +1,4 @@
+import ArgumentParser
 import Datasets
 import Foundation
 import Linalg
@@ -34,7 +35,9 @@ struct ClassifierTraining {
         let adam = Adam(parameters: model.network.parameters, learningRate: learningRate)
         var sampler = BatchSampler(count: train.count, batchSize: batchSize)
         var batch = Matrix.empty, grad = Matrix.empty
-        var labels = [Int32](repeating: 0, count: batchSize)
+        // Sized by the batches that exist (--batch-size may exceed the training set).
+        var labels: [Int32] = []
+        labels.reserveCapacity(min(batchSize, train.count))
         let shape = "\(([train.sampleSize] + hidden + [10]).map(String.init).joined(separator: "-"))"
         print("classifier \(shape) ReLU, Adam lr \(learningRate) cosine, batch \(batchSize), \(epochs) epochs, seed \(seed), \(threads) threads; \(train.count) training images")
         let testX = Self.images(test)
@@ -93,9 +96,18 @@ struct ClassifierTraining {
 extension Train {
     /// `gen train classifier`: defaults 784-512-256-10, Adam 1e-3, batch 128, 15 epochs.
     func trainClassifier() throws {
+        let widths = try hidden.map(parseHidden) ?? [512, 256]
+        // The size limits of a GAN/VAE run (RunConfig), so a huge --hidden fails cleanly.
+        let all = [784] + widths + [10]
+        if let w = all.first(where: { $0 > RunConfig.maxWidth }) {
+            throw ValidationError("--hidden: layer size \(w) exceeds \(RunConfig.maxWidth)")
+        }
+        if zip(all, all.dropFirst()).reduce(0, { $0 + $1.0 * $1.1 }) > RunConfig.maxWeights {
+            throw ValidationError("--hidden: the classifier would have more than \(RunConfig.maxWeights) weights")
+        }
         try ClassifierTraining(
             epochs: epochs ?? 15, batchSize: batchSize ?? 128, learningRate: lr ?? 1e-3,
-            hidden: try hidden.map(parseHidden) ?? [512, 256], seed: seed ?? 1,
+            hidden: widths, seed: seed ?? 1,
             threads: threads ?? BLASThreads.processors, data: data,
             out: out ?? MNISTClassifier.defaultPath,
             commandLine: (["gen"] + CommandLine.arguments.dropFirst()).joined(separator: " ")).run()

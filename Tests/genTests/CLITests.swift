@@ -152,6 +152,7 @@ final class CLITests: XCTestCase {
                         mentions: "--count")
         try assertFails(["eval", tmp.path, "--count", "1000000000"], mentions: "--count")
         try assertFails(["bench", "vae", "--batch-size", "60001"], mentions: "--batch-size")
+        try assertFails(["train", "classifier", "--hidden", "100000000", "--out", out], mentions: "--hidden")
         for command in [["train", "vae", "--out", out], ["eval", tmp.path], ["bench", "vae"]] {
             try assertFails(command + ["--threads", "9999999999"], mentions: "--threads")
         }
@@ -171,6 +172,25 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("need MNIST data"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
+    }
+
+    /// The classifier trains with a batch size far above its data set (its label buffer was
+    /// allocated at --batch-size and aborted), on a tiny IDX data set written here.
+    func testClassifierBatchLargerThanData() throws {
+        let dir = tmp.appendingPathComponent("idx")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func be32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8((v >> $0) & 0xFF) } }
+        for (split, n) in [("train", 6), ("t10k", 3)] {
+            let images = be32(0x803) + be32(n) + be32(2) + be32(2) + (0..<(4 * n)).map { UInt8($0 * 9 % 256) }
+            let labels = be32(0x801) + be32(n) + (0..<n).map { UInt8($0 % 10) }
+            try Data(images).write(to: dir.appendingPathComponent("\(split)-images-idx3-ubyte"))
+            try Data(labels).write(to: dir.appendingPathComponent("\(split)-labels-idx1-ubyte"))
+        }
+        let out = tmp.appendingPathComponent("c.safetensors")
+        let r = try gen(["train", "classifier", "--data", dir.path, "--epochs", "1", "--hidden", "4",
+                         "--batch-size", "1000000000000", "--threads", "1", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out.path))
     }
 
     /// A float data file is checked value by value: NaN (which Swift's min/max skip) is refused
