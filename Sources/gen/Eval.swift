@@ -24,6 +24,8 @@ struct Eval: ParsableCommand {
     var classifier: String = MNISTClassifier.defaultPath
     @Option(help: "MNIST directory. Default: data/mnist.")
     var data: String?
+    /// Largest IWAE sample count `k`.
+    static let maxK = 1_000_000
     /// Largest `--count` (about 400 MB of samples).
     static let maxCount = 1 << 17
 
@@ -31,7 +33,7 @@ struct Eval: ParsableCommand {
     var count: Int = 10000
     @Option(help: "Seed of sample noise and IWAE draws.")
     var seed: UInt64 = 1
-    @Option(help: "IWAE sample counts k, comma-separated (VAE only).")
+    @Option(help: "IWAE sample counts k, comma-separated, each at most 1000000 (VAE only).")
     var iwaeK: String = "1,64,5000"
     @Option(help: "Test images for the IWAE bound at k > 64 (k <= 64 also runs on all 10,000).")
     var iwaeImages: Int = 1000
@@ -60,8 +62,9 @@ struct Eval: ParsableCommand {
 
     func parseK() throws -> [Int] {
         let ks = iwaeK.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !ks.isEmpty, ks.allSatisfy({ ($0 ?? 0) >= 1 }) else {
-            throw ValidationError("--iwae-k must be positive integers separated by commas, got '\(iwaeK)'")
+        // The upper bound keeps images x k (up to 10,000 x k) far from Int overflow.
+        guard !ks.isEmpty, ks.allSatisfy({ (1...Eval.maxK).contains($0 ?? 0) }) else {
+            throw ValidationError("--iwae-k must be integers in 1...\(Eval.maxK) separated by commas, got '\(iwaeK)'")
         }
         return ks.map { $0! }.sorted()
     }

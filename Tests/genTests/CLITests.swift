@@ -63,6 +63,7 @@ final class CLITests: XCTestCase {
         try assertFails(["train", "gan", "--hidden", "64,,32", "--out", out], mentions: "--hidden")
         try assertFails(["train", "vae", "--hidden", "64,", "--out", out], mentions: "--hidden")
         try assertFails(["eval", tmp.path, "--iwae-k", "1,,64"], mentions: "--iwae-k")
+        try assertFails(["eval", tmp.path, "--iwae-k", "10000000000000000"], mentions: "--iwae-k")
         try assertFails(["train", "vae", "--lr", "-1", "--out", out], mentions: "--lr")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad flags")
     }
