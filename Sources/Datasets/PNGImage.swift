@@ -26,7 +26,8 @@ public enum PNGImage {
         precondition(range.upperBound > range.lowerBound, "writeGrid: empty range \(range)")
         let n = images.rows
         let gridCols = min(columns, n)
-        let gridRows = (n + columns - 1) / columns
+        // Not (n + columns - 1) / columns: that overflows for a huge `columns` (gen sample --columns).
+        let gridRows = n / columns + (n % columns == 0 ? 0 : 1)
         let gridWidth = gridCols * width + (gridCols - 1) * padding
         let gridHeight = gridRows * height + (gridRows - 1) * padding
         var pixels = [UInt8](repeating: background, count: gridWidth * gridHeight)

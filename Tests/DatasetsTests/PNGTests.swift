@@ -69,6 +69,19 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(px, [0, 128, 255, 191])
     }
 
+    /// More columns than images, up to Int.max (the rounding-up division overflowed): one row
+    /// of all the images.
+    func testHugeColumnCountGivesOneRow() throws {
+        let images = Matrix([[0, 1], [1, 0], [0, 0]])
+        let url = dir.appendingPathComponent("row.png")
+        try PNGImage.writeGrid(images, height: 1, width: 2, columns: Int.max, range: 0...1, padding: 1,
+                               background: 9, to: url)
+        let (w, h, px) = try readGray(url)
+        XCTAssertEqual(w, 3 * 2 + 2)
+        XCTAssertEqual(h, 1)
+        XCTAssertEqual(px, [0, 255, 9, 255, 0, 9, 0, 0])
+    }
+
     func testWriteGrayRoundTrip() throws {
         let pixels: [UInt8] = (0..<(7 * 3)).map { UInt8($0 * 12) }
         let url = dir.appendingPathComponent("g.png")
