@@ -39,7 +39,7 @@ struct Eval: ParsableCommand {
     var iwaeImages: Int = 1000
     @Option(help: "Output directory for eval.json and pictures. Default: the run or checkpoint directory; for --samples, <file>-eval/ beside it.")
     var out: String?
-    @Option(help: "OpenBLAS threads. Default: all processors.")
+    @Option(help: "OpenBLAS threads, at most 256. Default: all processors.")
     var threads: Int?
     @Flag(help: "Skip the nearest-neighbour (memorisation) analysis.")
     var noMemorisation = false
