@@ -229,7 +229,10 @@ struct TrainingLoop {
             throw RunError("--out \(dir.path): cannot create the run directory: \(error.localizedDescription)")
         }
         if !resuming {
-            if fm.fileExists(atPath: dir.appendingPathComponent("config.json").path) {
+            // A run that stopped before its first checkpoint (NaN at step 1, killed) has nothing
+            // to resume: starting afresh in its directory is allowed, a run with checkpoints is kept.
+            if fm.fileExists(atPath: dir.appendingPathComponent("config.json").path),
+               !Checkpoint.list(in: dir.appendingPathComponent("checkpoints")).isEmpty {
                 throw RunError("--out \(dir.path): already holds a run (use --resume \(dir.path), or another --out)")
             }
             do {

@@ -246,5 +246,13 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0, r.stdout)
         XCTAssertTrue(r.stderr.contains("at step"), r.stderr)
         XCTAssertTrue(r.stderr.contains("non-finite"), r.stderr)
+        // It stopped before any checkpoint: the same --out can start a new run.
+        let again = try gen(["train", "gan", "--epochs", "1", "--limit", "256", "--batch-size", "128",
+                             "--hidden", "16", "--threads", "1", "--out", run.path])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        // Once it has a checkpoint, a fresh run there is refused.
+        let third = try gen(["train", "gan", "--epochs", "1", "--limit", "256", "--out", run.path])
+        XCTAssertNotEqual(third.status, 0)
+        XCTAssertTrue(third.stderr.contains("already holds a run"), third.stderr)
     }
 }
