@@ -15,23 +15,11 @@ final class CLITests: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    typealias Result = GenResult
 
     @discardableResult
     func gen(_ args: [String], cwd: URL = CLITests.root) throws -> Result {
-        let p = Process()
-        p.executableURL = CLITests.genBinary
-        p.arguments = args
-        p.currentDirectoryURL = cwd
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        try GenRunner.run(args, cwd: cwd)
     }
 
     var tmp: URL!

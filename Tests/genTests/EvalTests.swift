@@ -18,23 +18,9 @@ final class EvalTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    typealias Result = GenResult
 
-    func gen(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = CLITests.genBinary
-        p.arguments = args
-        p.currentDirectoryURL = EvalTests.root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
-    }
+    func gen(_ args: [String]) throws -> Result { try GenRunner.run(args, cwd: EvalTests.root) }
 
     /// A float32 .npy of shape (rows, cols) (NEP 1, version 1.0), written by hand.
     func writeNPY(_ values: [Float], rows: Int, cols: Int, to url: URL) throws {

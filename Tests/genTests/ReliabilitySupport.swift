@@ -6,16 +6,11 @@ import XCTest
 /// Shared by the Reliability* tests: runs `gen` (optionally in the background, with extra
 /// environment), writes tiny CSV data sets, and checks that a checkpoint directory loads.
 enum Reliability {
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
+    typealias Result = GenResult
 
     /// Runs `gen args` to completion.
     static func gen(_ args: [String], env: [String: String] = [:]) throws -> Result {
-        let p = try start(args, env: env)
-        let o = (p.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
-        let e = (p.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        try GenRunner.run(args, env: env)
     }
 
     /// Starts `gen args` with stdout and stderr on pipes (the caller drains or discards them).
