@@ -141,6 +141,8 @@ public enum Checkpoint {
         }
         do {
             return try SafeTensors.read(from: url).tensors
+        } catch let e as SafeTensorsError {
+            throw CheckpointError(e.description)   // already "<path>: <problem>"
         } catch {
             throw CheckpointError("\(url.path): \(error)")
         }

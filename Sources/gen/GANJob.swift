@@ -44,8 +44,9 @@ final class GANJob: TrainingJob {
     func writeSamples(to dir: URL, tag: String, data: TrainingData) throws {
         let samples = trainer.model.generate(fixedNoise)
         let shape = imageShape ?? (1, samples.cols)
-        try PNGImage.writeGrid(samples, height: shape.height, width: shape.width, columns: 8,
-                               range: -1...1, to: dir.appendingPathComponent("\(tag).png"))
+        try PNGImage.writeGrid(samples, height: shape.height, width: shape.width,
+                               columns: gridColumns(imageShape), range: -1...1,
+                               to: dir.appendingPathComponent("\(tag).png"))
     }
 
     func checkpointFiles() -> [(stem: String, tensors: Checkpoint.Tensors)] {
@@ -113,3 +114,7 @@ func generator(_ words: [UInt64], in dir: URL) throws -> Xoshiro256 {
     }
     return Xoshiro256(stateWords: words)
 }
+
+/// Images per grid row: 8 for images; 1 for non-image vectors (each a 1-pixel-high strip), so a
+/// grid of wide vectors stays within libpng's 1,000,000-pixel row limit.
+func gridColumns(_ imageShape: (height: Int, width: Int)?) -> Int { imageShape == nil ? 1 : 8 }

@@ -50,6 +50,9 @@ struct TrainingLoop {
         }
         config.gan?.dataDim = data.sampleSize
         config.vae?.dataDim = data.sampleSize
+        // The data fixes the input width: check the size limits again with it (a 1e6-column
+        // .npy would otherwise train and then be refused by --resume).
+        if let problem = config.problem { throw RunError("\(data.source): \(problem)") }
 
         // --- Run directory (fails early and clearly when --out is not writable) ---
         try prepareRunDirectory(runDir, config: config, resuming: resumeFrom != nil)
@@ -91,7 +94,7 @@ struct TrainingLoop {
         }
         print("\(config.model): \(describe(config)); \(data.count) training samples from \(data.source); batch \(config.batchSize); seed \(config.seed); \(config.threads) threads")
         if startEpoch > config.epochs {
-            print("nothing to do: \(config.epochs) epochs already trained")
+            print("nothing to do: \(startEpoch - 1) epochs already trained (--epochs \(config.epochs))")
             return
         }
 
@@ -222,6 +225,10 @@ struct TrainingLoop {
 
     private func prepareRunDirectory(_ dir: URL, config: RunConfig, resuming: Bool) throws {
         let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: dir.path, isDirectory: &isDir), !isDir.boolValue {
+            throw RunError("--out \(dir.path): exists and is not a directory")
+        }
         do {
             try fm.createDirectory(at: dir.appendingPathComponent("samples"), withIntermediateDirectories: true)
             try fm.createDirectory(at: dir.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)

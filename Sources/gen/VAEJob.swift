@@ -69,7 +69,7 @@ final class VAEJob: TrainingJob {
     func writeSamples(to dir: URL, tag: String, data: TrainingData) throws {
         let shape = imageShape ?? (1, trainer.model.config.dataDim)
         try PNGImage.writeGrid(trainer.model.decode(fixedNoise), height: shape.height,
-                               width: shape.width, columns: 8, range: 0...1,
+                               width: shape.width, columns: gridColumns(imageShape), range: 0...1,
                                to: dir.appendingPathComponent("\(tag).png"))
         // Reconstructions: rows of 8 originals, each followed by a row of their reconstructions.
         let source = data.test ?? data.train
@@ -84,8 +84,9 @@ final class VAEJob: TrainingJob {
             for i in start..<end { setRow(&pairs, row, originals, i); row += 1 }
             for i in start..<end { setRow(&pairs, row, recon, i); row += 1 }
         }
-        try PNGImage.writeGrid(pairs, height: shape.height, width: shape.width, columns: 8,
-                               range: 0...1, to: dir.appendingPathComponent("recon-\(tag).png"))
+        try PNGImage.writeGrid(pairs, height: shape.height, width: shape.width,
+                               columns: gridColumns(imageShape), range: 0...1,
+                               to: dir.appendingPathComponent("recon-\(tag).png"))
     }
 
     private func setRow(_ dst: inout Matrix, _ r: Int, _ src: Matrix, _ s: Int) {

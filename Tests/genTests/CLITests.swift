@@ -73,6 +73,40 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/config.json"))
     }
 
+    /// Wide non-image vectors train and write their grids as one strip per sample (8 per row
+    /// would pass libpng's row limit); a run over the layer-size limit is refused before
+    /// anything is written; `--out` naming a file says so.
+    func testWideVectorDataAndOutFile() throws {
+        // 4 samples x 130,000 values in [0, 1] as a float32 .npy (hand-written header).
+        let cols = 130_000
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4, \(cols)), }"
+        while (10 + header.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var npy = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.count & 255), UInt8(header.count >> 8)])
+        npy.append(header.data(using: .ascii)!)
+        for i in 0..<(4 * cols) { withUnsafeBytes(of: (Float(i % 7) / 7).bitPattern.littleEndian) { npy.append(contentsOf: $0) } }
+        let data = tmp.appendingPathComponent("wide.npy")
+        try npy.write(to: data)
+        let run = tmp.appendingPathComponent("wide-run")
+        let r = try gen(["train", "vae", "--data", data.path, "--epochs", "1", "--hidden", "2", "--latent-dim", "1",
+                         "--threads", "1", "--out", run.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("samples/epoch-0001.png").path))
+
+        let big = tmp.appendingPathComponent("big-run")
+        let r2 = try gen(["train", "vae", "--data", data.path, "--epochs", "1", "--hidden", "2000",
+                          "--threads", "1", "--out", big.path])
+        XCTAssertNotEqual(r2.status, 0)
+        XCTAssertTrue(r2.stderr.contains("wide.npy") && r2.stderr.contains("weights"), r2.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: big.appendingPathComponent("config.json").path))
+
+        let file = tmp.appendingPathComponent("plain-file")
+        try Data("x".utf8).write(to: file)
+        let r3 = try gen(["train", "vae", "--epochs", "1", "--out", file.path])
+        XCTAssertNotEqual(r3.status, 0)
+        XCTAssertTrue(r3.stderr.contains("exists and is not a directory"), r3.stderr)
+    }
+
     func testUnwritableOut() throws {
         let file = tmp.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: file)
