@@ -56,6 +56,9 @@ struct ClassifierTraining {
                 adam.zeroGradients()
                 let logits = model.network.forward(batch, training: true)
                 let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels, reduction: .mean, gradient: &grad)
+                guard loss.isFinite else {
+                    throw RunError("non-finite (NaN or inf) classifier loss at epoch \(epoch + 1), batch \(b + 1); nothing written")
+                }
                 _ = model.network.backward(grad)
                 adam.step()
                 lossSum += Double(loss) * Double(idx.count)
@@ -109,7 +112,8 @@ extension Train {
             epochs: epochs ?? 15, batchSize: batchSize ?? 128, learningRate: lr ?? 1e-3,
             hidden: widths, seed: seed ?? 1,
             threads: threads ?? BLASThreads.processors, data: data,
-            out: out ?? MNISTClassifier.defaultPath,
+            // Not the committed reference by default: overwriting it changes every FID.
+            out: out ?? "runs/mnist-classifier.safetensors",
             commandLine: (["gen"] + CommandLine.arguments.dropFirst()).joined(separator: " ")).run()
     }
 }

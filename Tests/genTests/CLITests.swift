@@ -214,6 +214,13 @@ final class CLITests: XCTestCase {
                          "--batch-size", "1000000000000", "--threads", "1", "--out", out.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.path))
+        // A diverging classifier run stops at the first non-finite loss and writes nothing.
+        let bad = tmp.appendingPathComponent("bad.safetensors")
+        let d = try gen(["train", "classifier", "--data", dir.path, "--epochs", "5", "--hidden", "4",
+                         "--lr", "1e38", "--threads", "1", "--out", bad.path])
+        XCTAssertNotEqual(d.status, 0, d.stdout)
+        XCTAssertTrue(d.stderr.contains("non-finite"), d.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bad.path))
     }
 
     /// A float data file is checked value by value: NaN (which Swift's min/max skip) is refused
