@@ -53,11 +53,14 @@ enum WorkerJob {
     case gemm(GEMMCall)
     case range(body: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void,
                context: UnsafeMutableRawPointer, start: Int, end: Int)
+    /// Ends the worker's thread (its executor was replaced).
+    case stop
 
     func run() {
         switch self {
         case .gemm(let call): call.run()
         case .range(let body, let context, let start, let end): body(context, start, end)
+        case .stop: break
         }
     }
 }
@@ -93,6 +96,7 @@ final class GEMMWorker: @unchecked Sendable {
                 spins = 0
             }
             seen = requested.load(ordering: .sequentiallyConsistent)
+            if case .stop = job { return }
             job?.run()
             completed.store(seen, ordering: .sequentiallyConsistent)
         }
@@ -122,6 +126,12 @@ final class RowSplitExecutor: @unchecked Sendable {
 
     init(threads: Int) {
         workers = (1..<Swift.max(threads, 1)).map { _ in GEMMWorker() }
+    }
+
+    /// Ends the worker threads when a new thread count replaces this executor.
+    deinit {
+        let g = next()
+        for worker in workers { worker.submit(.stop, generation: g) }
     }
 
     /// Runs `call`, split over the caller and the workers when it is large enough to pay for

@@ -52,3 +52,29 @@ final class WorkerThreadsTests: XCTestCase {
         XCTAssertTrue(counts.allSatisfy { $0 == 1 })
     }
 }
+
+/// Changing the thread count replaces the workers: the old threads end (none leak).
+final class WorkerLifetimeTests: XCTestCase {
+    override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
+
+    private func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+
+    func testSwitchingThreadCountsEndsOldWorkers() throws {
+        BLASThreads.set(.rowSplit(threads: 3))
+        let a = randomMatrix(256, 300, seed: 1), b = randomMatrix(300, 128, seed: 2)
+        _ = matmul(a, b)
+        let before = threadCount()
+        for t in [2, 4, 3, 2, 4, 3] {
+            BLASThreads.set(.rowSplit(threads: t))
+            XCTAssertEqual(BLASThreads.count, t)
+            _ = matmul(a, b)
+        }
+        BLASThreads.set(.rowSplit(threads: 3))
+        // Exiting threads need a moment to be reaped.
+        var after = threadCount()
+        for _ in 0..<50 where after > before { usleep(20_000); after = threadCount() }
+        XCTAssertLessThanOrEqual(after, before, "worker threads leaked")
+    }
+}
