@@ -48,7 +48,7 @@ final class ReliabilityDiskTests: XCTestCase {
         if fill {
             // Fill every remaining byte (the write stops at ENOSPC).
             let filler = mountPoint.appendingPathComponent("filler")
-            FileManager.default.createFile(atPath: filler.path, contents: nil)
+            XCTAssertTrue(FileManager.default.createFile(atPath: filler.path, contents: nil))
             let h = try FileHandle(forWritingTo: filler)
             let block = Data(count: 4096)
             while (try? h.write(contentsOf: block)) != nil {}
@@ -89,7 +89,7 @@ final class ReliabilityDiskTests: XCTestCase {
         let ckpt = checkpoints.appendingPathComponent("step-00000001")
         let before = try Reliability.tensorBits(ckpt)
         let filler = checkpoints.appendingPathComponent("filler")
-        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: filler.path, contents: nil))
         let h = try FileHandle(forWritingTo: filler)
         while (try? h.write(contentsOf: Data(count: 4096))) != nil {}
         try? h.close()
