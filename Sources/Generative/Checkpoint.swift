@@ -69,6 +69,14 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
+/// PyTorch's shapes for the names it knows: a `*.bias` stored as a `1 x n` row is `[n]`, as
+/// `nn.Linear.bias`, so `load_state_dict` accepts the file (reading turns it back into `1 x n`).
+func pytorchShapes(_ tensors: Checkpoint.Tensors) -> [String: [Int]] {
+    var shapes: [String: [Int]] = [:]
+    for (name, t) in tensors where name.hasSuffix(".bias") && t.rows == 1 { shapes[name] = [t.cols] }
+    return shapes
+}
+
 /// A checkpoint directory: one safetensors file per network plus `optimizer.safetensors`,
 /// `state.json` and `config.json`.
 ///
@@ -101,7 +109,8 @@ public enum Checkpoint {
         do {
             for f in files {
                 try SafeTensors.write(f.tensors, metadata: ["format": "pt"],
-                                      to: tmp.appendingPathComponent(f.stem + ".safetensors"))
+                                      to: tmp.appendingPathComponent(f.stem + ".safetensors"),
+                                      shapes: pytorchShapes(f.tensors))
             }
             try AtomicFile.write(config, to: tmp.appendingPathComponent("config.json"))
             let enc = JSONEncoder()
