@@ -75,11 +75,7 @@ public final class VAE {
     /// Loads tensors written by `stateDict()`. - Throws: on a missing, unexpected or
     /// mis-shaped tensor (the error names it).
     public func loadStateDict(_ tensors: [String: Matrix]) throws {
-        func part(_ prefix: String) -> [String: Matrix] {
-            var out: [String: Matrix] = [:]
-            for (k, v) in tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
-            return out
-        }
+        func part(_ prefix: String) -> [String: Matrix] { Checkpoint.tensors(tensors, withPrefix: prefix) }
         let known = ["encoder.", "mu.", "logvar.", "decoder."]
         if let stray = tensors.keys.sorted().first(where: { k in !known.contains { k.hasPrefix($0) } }) {
             throw ConfigError("unexpected tensor '\(stray)' in a VAE checkpoint")
@@ -103,15 +99,11 @@ public final class VAE {
         decode(Matrix.normal(rows: n, cols: config.latentDim, using: &rng))
     }
 
-    /// The posterior mean and log-variance for `x` (`n x dataDim`), copies.
+    /// The posterior mean and log-variance for `x` (`n x dataDim`), each `n x latentDim`.
+    /// They share the heads' buffers until either side writes (copy-on-write keeps them valid).
     public func encode(_ x: Matrix) -> (mu: Matrix, logvar: Matrix) {
         let h = encoder.forward(x, training: false)
-        var mu = muHead.forward(h, training: false)
-        let lv = logvarHead.forward(h, training: false)
-        mu.makeIndependentCopy()
-        var lvc = lv
-        lvc.makeIndependentCopy()
-        return (mu, lvc)
+        return (muHead.forward(h, training: false), logvarHead.forward(h, training: false))
     }
 
     /// Reconstructions of `x`: decode the posterior mean (no sampling), Bernoulli means in [0, 1].
@@ -120,19 +112,9 @@ public final class VAE {
     }
 }
 
-extension Matrix {
-    /// Detaches this value from any storage it shares (a copy only when shared).
-    mutating func makeIndependentCopy() {
-        withUnsafeMutableBufferPointer { _ in }
-    }
-}
-
-/// In-place logistic sigmoid, `1 / (1 + exp(-x))`, written to stay finite for any input.
+/// In-place logistic sigmoid with Linalg's `fastSigmoid` (finite for any input, NaN propagates).
 func applySigmoid(_ m: inout Matrix) {
     m.withUnsafeMutableBufferPointer { p in
-        for i in 0..<p.count {
-            let x = p[i]
-            p[i] = x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
-        }
+        for i in 0..<p.count { p[i] = fastSigmoid(p[i]) }
     }
 }
