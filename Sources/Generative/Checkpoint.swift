@@ -141,6 +141,14 @@ public enum Checkpoint {
         }
     }
 
+    /// The tensors whose names start with `prefix`, with the prefix removed (one network's
+    /// or one optimiser's part of a file that holds several).
+    public static func tensors(_ all: [String: Matrix], withPrefix prefix: String) -> [String: Matrix] {
+        var out: [String: Matrix] = [:]
+        for (k, v) in all where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
+        return out
+    }
+
     /// Reads `stem.safetensors` from a checkpoint directory.
     /// - Throws: `CheckpointError` naming the file when it is missing or malformed.
     public static func readTensors(_ stem: String, in directory: URL) throws -> [String: Matrix] {

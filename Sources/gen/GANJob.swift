@@ -72,9 +72,9 @@ final class GANJob: TrainingJob {
         try load(dir, "generator") { try m.generator.loadStateDict($0) }
         try load(dir, "discriminator") { try m.discriminator.loadStateDict($0) }
         try load(dir, "optimizer") { opt in
-            try trainer.generatorOptimizer.loadState(strip(opt, "generator."),
+            try trainer.generatorOptimizer.loadState(Checkpoint.tensors(opt, withPrefix: "generator."),
                                                      stepCount: gSteps)
-            try trainer.discriminatorOptimizer.loadState(strip(opt, "discriminator."),
+            try trainer.discriminatorOptimizer.loadState(Checkpoint.tensors(opt, withPrefix: "discriminator."),
                                                          stepCount: dSteps)
         }
         trainer.restore(step: state.step, rng: try generator(state.noiseRNG, in: dir))
@@ -89,13 +89,6 @@ func load(_ dir: URL, _ stem: String, _ body: ([String: Matrix]) throws -> Void)
     } catch {
         throw CheckpointError("\(dir.appendingPathComponent(stem + ".safetensors").path): \(error)")
     }
-}
-
-/// The tensors whose names start with `prefix`, with the prefix removed.
-func strip(_ tensors: [String: Matrix], _ prefix: String) -> [String: Matrix] {
-    var out: [String: Matrix] = [:]
-    for (k, v) in tensors where k.hasPrefix(prefix) { out[String(k.dropFirst(prefix.count))] = v }
-    return out
 }
 
 /// The saved step count of optimiser `name` (Adam's bias correction depends on it), or an error
