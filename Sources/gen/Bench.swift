@@ -97,30 +97,27 @@ struct Bench: ParsableCommand {
         var batch = Matrix.empty
         var b = 0
         let scaling: PixelScaling = model == .vae ? .unit : .symmetric
-        // Steps cycle through an epoch of real batches; the gather is part of the timed step.
-        let step: () throws -> Void
+        // One optimisation step on a batch, per model.
+        let update: (Matrix) throws -> Void
         let flops: Double
         switch model {
         case .gan, .ganLarge:
             let config = model == .gan ? GANConfig.standard() : GANConfig.large()
             let trainer = GANTrainer(model: try GAN(config: config, rng: &rng), rng: Xoshiro256(seed: 7))
             flops = Bench.ganFlops(config, batch: batchSize)
-            step = {
-                gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: sampler.batchIndices(b),
-                            scaling: scaling, into: &batch)
-                b = (b + 1) % sampler.batchesPerEpoch
-                try trainer.step(real: batch)
-            }
+            update = { try trainer.step(real: $0) }
         case .vae:
             let config = VAEConfig()
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), rng: Xoshiro256(seed: 7))
             flops = Bench.vaeFlops(config, batch: batchSize)
-            step = {
-                gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: sampler.batchIndices(b),
-                            scaling: scaling, into: &batch)
-                b = (b + 1) % sampler.batchesPerEpoch
-                try trainer.step(batch: batch)
-            }
+            update = { try trainer.step(batch: $0) }
+        }
+        // Steps cycle through an epoch of real batches; the gather is part of the timed step.
+        let step: () throws -> Void = {
+            gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: sampler.batchIndices(b),
+                        scaling: scaling, into: &batch)
+            b = (b + 1) % sampler.batchesPerEpoch
+            try update(batch)
         }
         for _ in 0..<warmup { try step() }
         let start = DispatchTime.now().uptimeNanoseconds
