@@ -91,8 +91,8 @@ public final class GANTrainer {
         let fake = model.generator.forward(z, training: updatesGenerator)
 
         // --- Discriminator update on [real; fake] ---
-        copyRows(real, into: &stacked, at: 0)
-        copyRows(fake, into: &stacked, at: b)
+        stacked.setRows(real, at: 0)
+        stacked.setRows(fake, at: b)
         let d = model.discriminator
         d.layers.first?.computesInputGradient = false   // dLoss/dx of data is not needed
         // In a closure so that no reference to D's output outlives this update (it would
@@ -213,18 +213,5 @@ public final class GANTrainer {
 
     private func clipWeights(_ net: Sequential, _ c: Float) {
         for p in net.parameters { p.value.clamp(low: -c, high: c) }
-    }
-}
-
-/// Copies all rows of `src` into `dst` starting at row `start` (no allocation when `dst` is
-/// unshared). - Precondition: same column count, and the rows fit.
-func copyRows(_ src: Matrix, into dst: inout Matrix, at start: Int) {
-    precondition(src.cols == dst.cols && start + src.rows <= dst.rows,
-                 "copyRows: \(src.rows)x\(src.cols) does not fit at row \(start) of \(dst.rows)x\(dst.cols)")
-    let n = src.count, offset = start * dst.cols
-    src.withUnsafeBufferPointer { s in
-        dst.withUnsafeMutableBufferPointer { d in
-            if let sb = s.baseAddress, let db = d.baseAddress { (db + offset).update(from: sb, count: n) }
-        }
     }
 }

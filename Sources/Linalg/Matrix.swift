@@ -274,3 +274,19 @@ extension Matrix: CustomStringConvertible {
         return "Matrix \(rows)x\(cols) [" + lines.joined(separator: ", ") + "]"
     }
 }
+
+extension Matrix {
+    /// Overwrites rows `start ..< start + src.rows` with `src`'s rows (no allocation when this
+    /// matrix is unshared).
+    /// - Precondition: `src.cols == cols` and the rows fit.
+    public mutating func setRows(_ src: Matrix, at start: Int) {
+        precondition(src.cols == cols && start >= 0 && start + src.rows <= rows,
+                     "Matrix.setRows: \(src.rows)x\(src.cols) does not fit at row \(start) of \(rows)x\(cols)")
+        let n = src.count, offset = start &* cols
+        src.withUnsafeBufferPointer { s in
+            withUnsafeMutableBufferPointer { d in
+                if let sb = s.baseAddress, let db = d.baseAddress { (db + offset).update(from: sb, count: n) }
+            }
+        }
+    }
+}

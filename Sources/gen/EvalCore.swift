@@ -50,22 +50,10 @@ enum EvalModel {
             case .vae(let v):
                 part = v.sample(count: n, rng: &rng)
             }
-            copyRows(part, into: &out, at: start)
+            out.setRows(part, at: start)
             start += n
         }
         return out
-    }
-}
-
-/// Copies all rows of `src` into `dst` starting at row `row`. - Precondition: same cols, fits.
-func copyRows(_ src: Matrix, into dst: inout Matrix, at row: Int) {
-    precondition(src.cols == dst.cols && row + src.rows <= dst.rows, "copyRows: shapes")
-    let cols = dst.cols
-    src.withUnsafeBufferPointer { s in
-        dst.withUnsafeMutableBufferPointer { d in
-            guard let sb = s.baseAddress else { return }
-            (d.baseAddress! + row &* cols).update(from: sb, count: src.count)
-        }
     }
 }
 

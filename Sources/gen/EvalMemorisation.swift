@@ -49,8 +49,8 @@ struct Memorisation: Codable {
         let closest = order.map { Closest(sample: $0, trainIndex: s.indices[$0], distance: Double(s.distances[$0])) }
         var pairs = Matrix(rows: 2 * closest.count, cols: samples.cols)
         for (i, c) in closest.enumerated() {
-            copyRows(samples.row(c.sample), into: &pairs, at: i)
-            copyRows(train.row(c.trainIndex), into: &pairs, at: closest.count + i)
+            pairs.setRows(samples.row(c.sample), at: i)
+            pairs.setRows(train.row(c.trainIndex), at: closest.count + i)
         }
         try PNGImage.writeGrid(pairs, height: 28, width: 28, columns: max(closest.count, 1), range: 0...1,
                                background: 128, to: picture)

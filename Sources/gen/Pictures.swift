@@ -48,9 +48,9 @@ enum Pictures {
             let decoded = v.decode(z)
             var strip = Matrix(rows: 8 * (steps + 2), cols: test.cols)
             for s in 0..<8 {
-                copyRows(pairs.row(2 * s), into: &strip, at: s * (steps + 2))
-                copyRows(decoded.rows(s * steps..<(s + 1) * steps), into: &strip, at: s * (steps + 2) + 1)
-                copyRows(pairs.row(2 * s + 1), into: &strip, at: s * (steps + 2) + steps + 1)
+                strip.setRows(pairs.row(2 * s), at: s * (steps + 2))
+                strip.setRows(decoded.rows(s * steps..<(s + 1) * steps), at: s * (steps + 2) + 1)
+                strip.setRows(pairs.row(2 * s + 1), at: s * (steps + 2) + steps + 1)
             }
             try save(strip, "interpolation.png", columns: steps + 2)
             // Reconstructions: 2 blocks of 16 originals above their reconstructions.
@@ -58,8 +58,8 @@ enum Pictures {
             let recon = v.reconstruct(originals)
             var grid = Matrix(rows: 64, cols: test.cols)
             for b in 0..<2 {
-                copyRows(originals.rows(16 * b..<16 * (b + 1)), into: &grid, at: 32 * b)
-                copyRows(recon.rows(16 * b..<16 * (b + 1)), into: &grid, at: 32 * b + 16)
+                grid.setRows(originals.rows(16 * b..<16 * (b + 1)), at: 32 * b)
+                grid.setRows(recon.rows(16 * b..<16 * (b + 1)), at: 32 * b + 16)
             }
             try save(grid, "reconstructions.png", columns: 16)
             if l == 2 {
