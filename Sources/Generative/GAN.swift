@@ -1,50 +1,85 @@
+import Foundation
 import Linalg
 import NN
 
-/// An MLP generative adversarial network (Goodfellow et al. 2014).
+/// A generative adversarial network (Goodfellow et al. 2014) over any two networks.
 ///
-/// Generator: `z (batch x latentDim)` -> Dense + LeakyReLU per hidden width -> Dense -> tanh,
-/// output `batch x dataDim` in (-1, 1). Discriminator: `x (batch x dataDim)` -> Dense + LeakyReLU
-/// per hidden width -> Dense -> one logit per sample (`batch x 1`); the sigmoid is applied inside
-/// the loss (BCE with logits), and the WGAN critic uses the raw score.
+/// Generator: `z (batch x latentDim)` -> `batch x dataDim` samples in `outputRange`.
+/// Discriminator: `x (batch x dataDim)` -> one logit per sample (`batch x 1`); the sigmoid is
+/// applied inside the loss (BCE with logits), and the WGAN critic uses the raw score. Each
+/// network's gradients live in one contiguous buffer (`generatorParameters`,
+/// `discriminatorParameters`). Factories build the standard networks: `GAN.mlp(_:rng:)`.
 public final class GAN {
-    public let config: GANConfig
-    public let generator: Sequential
-    public let discriminator: Sequential
+    public let generator: any Layer
+    public let discriminator: any Layer
+    /// Size of the noise vector z.
+    public let latentDim: Int
+    /// Size of one sample.
+    public let dataDim: Int
+    /// The range of the generator's outputs (its final activation's; tanh: -1...1). Data is
+    /// scaled to it for training, and samples are mapped back from it.
+    public let outputRange: ClosedRange<Float>
+    /// The generator's parameters and their contiguous gradients.
+    public let generatorParameters: ParameterGroup
+    /// The discriminator's parameters and their contiguous gradients.
+    public let discriminatorParameters: ParameterGroup
 
-    /// A freshly initialised GAN (PyTorch's `nn.Linear` default initialisation) from `rng`.
-    /// - Throws: `ConfigError` for invalid settings.
-    public init(config: GANConfig, rng: inout Xoshiro256) throws {
-        try config.validate()
-        self.config = config
-        let act = Activation.leakyReLU(negativeSlope: config.negativeSlope)
-        generator = GAN.mlp(sizes: [config.latentDim] + config.generatorHidden + [config.dataDim],
-                            hidden: act, output: .tanh, rng: &rng)
-        discriminator = GAN.mlp(sizes: [config.dataDim] + config.discriminatorHidden + [1],
-                                hidden: act, output: .identity, rng: &rng)
-        // Nobody needs dLoss/dz or dLoss/dx of the data: skip those gemms.
-        generator.layers.first?.computesInputGradient = false
-    }
-
-    static func mlp(sizes: [Int], hidden: Activation, output: Activation,
-                    rng: inout Xoshiro256) -> Sequential {
-        var layers: [any Layer] = []
-        for i in 0..<(sizes.count - 1) {
-            let act = i == sizes.count - 2 ? output : hidden
-            layers.append(Dense(inputSize: sizes[i], outputSize: sizes[i + 1], activation: act,
-                                rng: &rng))
+    /// A GAN over `generator` (`latentDim` -> `dataDim`) and `discriminator` (`dataDim` -> 1).
+    /// - Throws: `ConfigError` when the networks' sizes do not chain (the generator's output
+    ///   for `latentDim` inputs must be the discriminator's input, and D must give one value).
+    public init(generator: any Layer, discriminator: any Layer, latentDim: Int,
+                outputRange: ClosedRange<Float> = -1...1) throws {
+        guard latentDim >= 1, let dataDim = generator.outputFeatures(for: latentDim) else {
+            throw ConfigError("the generator does not take \(latentDim) latent values")
         }
-        return Sequential(layers)
+        guard discriminator.outputFeatures(for: dataDim) == 1 else {
+            throw ConfigError("the discriminator must map \(dataDim) values to 1 logit")
+        }
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latentDim = latentDim
+        self.dataDim = dataDim
+        self.outputRange = outputRange
+        generatorParameters = ParameterGroup(generator)
+        discriminatorParameters = ParameterGroup(discriminator)
+        // Nobody needs dLoss/dz: skip that gemm.
+        generator.computesInputGradient = false
     }
 
-    /// Generator samples for noise `z` (`n x latentDim`), `n x dataDim` in (-1, 1).
+    /// The MLP GAN of `config` (PyTorch's `nn.Linear` default initialisation, from `rng`):
+    /// G `latentDim` -> Dense + LeakyReLU per `generatorHidden` width -> Dense -> tanh;
+    /// D `dataDim` -> Dense + LeakyReLU per `discriminatorHidden` width -> Dense -> 1 logit.
+    /// - Throws: `ConfigError` for invalid settings.
+    public static func mlp(_ config: GANConfig, rng: inout Xoshiro256) throws -> GAN {
+        try config.validate()
+        let act = Activation.leakyReLU(negativeSlope: config.negativeSlope)
+        let g = Sequential.mlp(sizes: [config.latentDim] + config.generatorHidden + [config.dataDim],
+                               hidden: act, output: .tanh, rng: &rng)
+        let d = Sequential.mlp(sizes: [config.dataDim] + config.discriminatorHidden + [1],
+                               hidden: act, output: .identity, rng: &rng)
+        return try GAN(generator: g, discriminator: d, latentDim: config.latentDim, outputRange: -1...1)
+    }
+
+    /// `GAN.mlp(config, rng: &rng)`.
+    public convenience init(config: GANConfig, rng: inout Xoshiro256) throws {
+        let m = try GAN.mlp(config, rng: &rng)
+        try self.init(generator: m.generator, discriminator: m.discriminator, latentDim: m.latentDim,
+                      outputRange: m.outputRange)
+    }
+
+    /// Generator samples for noise `z` (`n x latentDim`), `n x dataDim` in `outputRange`.
     /// Caches nothing (inference).
     public func generate(_ z: Matrix) -> Matrix {
         generator.forward(z, training: false)
     }
 
-    /// `n` samples from noise drawn from `N(0, I)` with `rng`.
+    /// `n` samples from noise drawn from `N(0, I)` with `rng`, in `outputRange`.
     public func sample(count n: Int, rng: inout Xoshiro256) -> Matrix {
-        generate(Matrix.normal(rows: n, cols: config.latentDim, using: &rng))
+        generate(Matrix.normal(rows: n, cols: latentDim, using: &rng))
+    }
+
+    /// Floating-point operations of one generator and one discriminator forward pass per sample.
+    public var forwardFLOPsPerSample: (generator: Int, discriminator: Int) {
+        (generator.forwardFLOPsPerSample, discriminator.forwardFLOPsPerSample)
     }
 }

@@ -1,3 +1,5 @@
+import NN
+
 /// The objective of the GAN minimax game.
 public enum GANLoss: String, Codable, Sendable, CaseIterable {
     /// Goodfellow et al. 2014, eq. 1, for both players: D maximises
@@ -43,6 +45,9 @@ public struct GANConfig: Codable, Sendable, Equatable {
     public var criticSteps: Int = 1
     /// Weight clipping bound c of the WGAN critic; unused by the other losses.
     public var clipValue: Float = 0.01
+    /// SGD momentum (`optimizer: .sgd` only; nil: none). Adam uses `beta1`/`beta2`, RMSprop
+    /// its defaults.
+    public var momentum: Float?
 
     public init() {}
 
@@ -68,6 +73,16 @@ public struct GANConfig: Codable, Sendable, Equatable {
         return c
     }
 
+    /// The optimiser of `optimizer` over `parameters` with this configuration's learning rate
+    /// (Adam: `beta1`, `beta2`; RMSprop: alpha 0.99, eps 1e-8; SGD: `momentum`).
+    public func makeOptimizer(_ parameters: [Parameter]) -> Optimizer {
+        switch optimizer {
+        case .adam: return Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2)
+        case .rmsprop: return RMSprop(parameters: parameters, learningRate: learningRate)
+        case .sgd: return SGD(parameters: parameters, learningRate: learningRate, momentum: momentum ?? 0)
+        }
+    }
+
     /// Checks the settings; throws `ConfigError` naming the first bad field.
     public func validate() throws {
         if latentDim < 1 { throw ConfigError("latent-dim must be at least 1, got \(latentDim)") }
@@ -82,6 +97,7 @@ public struct GANConfig: Codable, Sendable, Equatable {
         if !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta2 must be in [0, 1), got \(beta2)") }
         if criticSteps < 1 { throw ConfigError("critic steps must be at least 1, got \(criticSteps)") }
         if !(clipValue > 0) { throw ConfigError("clip value must be positive, got \(clipValue)") }
+        if let m = momentum, !(m >= 0 && m < 1) { throw ConfigError("momentum must be in [0, 1), got \(m)") }
     }
 }
 

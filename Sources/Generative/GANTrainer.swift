@@ -20,49 +20,80 @@ public struct NonFiniteError: Error, CustomStringConvertible, Sendable {
     public let step: Int
     /// Where it appeared first, e.g. `discriminator loss`, `generator 2.weight gradient`.
     public let location: String
+    public init(step: Int, location: String) {
+        self.step = step
+        self.location = location
+    }
     public var description: String { "non-finite value (NaN or inf) in \(location) at step \(step)" }
 }
 
-/// Trains a `GAN` one mini-batch at a time.
+/// Runs `hooks` on `group` in order; a non-finite gradient becomes a `NonFiniteError` naming
+/// `network` and the parameter.
+func runHooks(_ hooks: [GradientHook], on group: ParameterGroup, network: String, step: Int) throws {
+    for hook in hooks {
+        do {
+            try hook.body(group)
+        } catch let e as NonFiniteGradientError {
+            throw NonFiniteError(step: step, location: "\(network) \(e.parameter) gradient")
+        }
+    }
+}
+
+/// Trains a `GAN` one mini-batch at a time, each update in three phases: compute the
+/// gradients, run the gradient hooks (`gradientHooks`: by default the non-finite check; add
+/// `.clipNorm(x)`, an allreduce, ...), apply the optimiser.
 ///
 /// One `step(real:)`: draw `z`, generate `G(z)`, update D on the real batch and the fake batch
 /// (stacked into one `2B x dataDim` matrix so each D layer is one gemm), then, every
-/// `config.criticSteps` steps, update G through D with D **frozen** (no D parameter gradient is
+/// `criticSteps` steps, update G through D with D **frozen** (no D parameter gradient is
 /// computed; D's weights cannot change). As in the PyTorch DCGAN example, the G update reuses
 /// this step's `G(z)`, so G runs forward once per step. All buffers are allocated on the first
 /// step; later steps at the same batch size perform no heap allocation.
 public final class GANTrainer {
     public let model: GAN
-    public let discriminatorOptimizer: any Optimizer
-    public let generatorOptimizer: any Optimizer
+    public let loss: GANLoss
+    /// Discriminator (critic) updates per generator update.
+    public let criticSteps: Int
+    /// WGAN weight clipping bound c (critic weights clamped to [-c, c] after each update);
+    /// nil: no clipping.
+    public let weightClip: Float?
+    public let discriminatorOptimizer: Optimizer
+    public let generatorOptimizer: Optimizer
+    /// Run on each network's gradients before each update, in order.
+    public var gradientHooks: [GradientHook] = [.nonFiniteCheck]
     /// Noise generator for z; part of the training state (saved in checkpoints).
     public var rng: Xoshiro256
     /// Completed steps (each one D update).
     public private(set) var step: Int = 0
 
+    private var objective: GANObjective
     private var z = Matrix.empty
     private var stacked = Matrix.empty      // [real; fake], 2B x dataDim
-    private var targets = Matrix.empty      // 2B x 1: ones then zeros
-    private var ones = Matrix.empty         // B x 1
-    private var zeros = Matrix.empty        // B x 1
-    private var gradLogits = Matrix.empty
-    private var gradFakeLogits = Matrix.empty
 
-    /// - Parameter rng: the noise generator (seeded by the caller).
-    public init(model: GAN, rng: Xoshiro256) {
+    /// - Parameters: the optimisers must be over `model.generator.parameters` and
+    ///   `model.discriminator.parameters`; `rng` draws z (seeded by the caller).
+    public init(model: GAN, loss: GANLoss, generatorOptimizer: Optimizer,
+                discriminatorOptimizer: Optimizer, criticSteps: Int = 1, weightClip: Float? = nil,
+                rng: Xoshiro256) {
+        precondition(criticSteps >= 1, "GANTrainer: criticSteps must be at least 1, got \(criticSteps)")
         self.model = model
+        self.loss = loss
+        self.generatorOptimizer = generatorOptimizer
+        self.discriminatorOptimizer = discriminatorOptimizer
+        self.criticSteps = criticSteps
+        self.weightClip = weightClip
         self.rng = rng
-        let c = model.config
-        discriminatorOptimizer = GANTrainer.makeOptimizer(c, model.discriminator.parameters)
-        generatorOptimizer = GANTrainer.makeOptimizer(c, model.generator.parameters)
+        objective = GANObjective(loss: loss)
     }
 
-    static func makeOptimizer(_ c: GANConfig, _ p: [Parameter]) -> any Optimizer {
-        switch c.optimizer {
-        case .adam: return Adam(parameters: p, learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2)
-        case .rmsprop: return RMSprop(parameters: p, learningRate: c.learningRate)
-        case .sgd: return SGD(parameters: p, learningRate: c.learningRate, momentum: c.beta1)
-        }
+    /// The trainer of `config`'s training settings: its loss, critic steps, WGAN clipping and
+    /// one optimiser per network built by `config.makeOptimizer`.
+    public convenience init(model: GAN, config: GANConfig, rng: Xoshiro256) {
+        self.init(model: model, loss: config.loss,
+                  generatorOptimizer: config.makeOptimizer(model.generator.parameters),
+                  discriminatorOptimizer: config.makeOptimizer(model.discriminator.parameters),
+                  criticSteps: config.criticSteps,
+                  weightClip: config.loss == .wasserstein ? config.clipValue : nil, rng: rng)
     }
 
     /// Restores the step counter (when resuming from a checkpoint).
@@ -71,147 +102,86 @@ public final class GANTrainer {
         self.rng = rng
     }
 
-    /// One training step on `real` (`B x dataDim`, values in the generator's range [-1, 1]).
-    /// - Throws: `NonFiniteError` when a loss or a parameter gradient becomes NaN or inf; the
-    ///   update it would have fed is not applied (the D update of this step is kept when only
-    ///   the generator's loss or gradient is non-finite). The step counter and noise generator
-    ///   have advanced, so the caller may skip the batch and continue.
+    /// One training step on `real` (`B x dataDim`, values in the generator's `outputRange`).
+    /// - Throws: `NonFiniteError` when a loss or a parameter gradient becomes NaN or inf, and
+    ///   whatever a gradient hook throws; the update it would have fed is not applied (the D
+    ///   update of this step is kept when only the generator's loss or gradient is
+    ///   non-finite). The step counter and noise generator have advanced, so the caller may
+    ///   skip the batch and continue.
     @discardableResult
     public func step(real: Matrix) throws -> GANStepLosses {
-        let c = model.config
-        precondition(real.cols == c.dataDim,
-                     "GANTrainer.step: real batch is \(real.rows)x\(real.cols), expected B x \(c.dataDim)")
+        precondition(real.cols == model.dataDim,
+                     "GANTrainer.step: real batch is \(real.rows)x\(real.cols), expected B x \(model.dataDim)")
         let b = real.rows
         step += 1
-        let updatesGenerator = step % c.criticSteps == 0
+        let updatesGenerator = step % criticSteps == 0
         prepareBuffers(batch: b)
-
         // z ~ N(0, I); G(z) kept for the generator update when there is one.
         z.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
         let fake = model.generator.forward(z, training: updatesGenerator)
-
-        // --- Discriminator update on [real; fake] ---
-        stacked.setRows(real, at: 0)
-        stacked.setRows(fake, at: b)
-        let d = model.discriminator
-        d.layers.first?.computesInputGradient = false   // dLoss/dx of data is not needed
-        // In a closure so that no reference to D's output outlives this update (it would
-        // force D's buffers to be reallocated by the generator update's forward).
-        let (dLoss, realScore, fakeScore) = { () -> (Float, Float, Float) in
-            let logits = d.forward(stacked, training: true)
-            let (r, f) = meanScores(logits, batch: b)
-            return (discriminatorLoss(logits, batch: b), r, f)
-        }()
-        guard dLoss.isFinite else { throw NonFiniteError(step: step, location: "discriminator loss") }
-        d.zeroGradients()
-        _ = d.backward(gradLogits)
-        // A finite loss can still give an inf/NaN gradient (overflow in backward): never apply it.
-        if let name = d.firstNonFiniteGradient() {
-            throw NonFiniteError(step: step, location: "discriminator \(name) gradient")
-        }
-        discriminatorOptimizer.step()
-        if c.loss == .wasserstein { clipWeights(d, c.clipValue) }
-
+        let (dLoss, realScore, fakeScore) = try discriminatorGradients(real: real, fake: fake)
+        try runHooks(gradientHooks, on: model.discriminatorParameters, network: "discriminator", step: step)
+        applyDiscriminatorUpdate()
         guard updatesGenerator else {
             return GANStepLosses(discriminator: dLoss, generator: .nan,
                                  realScore: realScore, fakeScore: fakeScore)
         }
-
-        // --- Generator update through the frozen discriminator ---
-        d.isFrozen = true
-        d.layers.first?.computesInputGradient = true
-        defer { d.isFrozen = false }
-        let fakeLogits = d.forward(fake, training: true)
-        let gLoss = generatorLoss(fakeLogits)
-        guard gLoss.isFinite else { throw NonFiniteError(step: step, location: "generator loss") }
-        let gradFake = d.backward(gradFakeLogits)
-        model.generator.zeroGradients()
-        _ = model.generator.backward(gradFake)
-        if let name = model.generator.firstNonFiniteGradient() {
-            throw NonFiniteError(step: step, location: "generator \(name) gradient")
-        }
+        let gLoss = try generatorGradients(fake: fake)
+        try runHooks(gradientHooks, on: model.generatorParameters, network: "generator", step: step)
         generatorOptimizer.step()
         return GANStepLosses(discriminator: dLoss, generator: gLoss,
                              realScore: realScore, fakeScore: fakeScore)
     }
 
+    /// Phase 1 of the D update: forward on [real; fake], the loss, and D's gradients.
+    /// - Returns: D's loss and its mean scores on the real and fake rows.
+    private func discriminatorGradients(real: Matrix, fake: Matrix) throws -> (Float, Float, Float) {
+        let b = real.rows
+        stacked.setRows(real, at: 0)
+        stacked.setRows(fake, at: b)
+        let d = model.discriminator
+        d.computesInputGradient = false   // dLoss/dx of data is not needed
+        // In a closure so that no reference to D's output outlives this update (it would
+        // force D's buffers to be reallocated by the generator update's forward).
+        let (dLoss, realScore, fakeScore) = { () -> (Float, Float, Float) in
+            let logits = d.forward(stacked, training: true)
+            let (r, f) = objective.meanScores(logits, batch: b)
+            return (objective.discriminatorLoss(logits, batch: b), r, f)
+        }()
+        guard dLoss.isFinite else { throw NonFiniteError(step: step, location: "discriminator loss") }
+        model.discriminatorParameters.zeroGradients()
+        _ = d.backward(objective.gradLogits)
+        return (dLoss, realScore, fakeScore)
+    }
+
+    /// Phase 3 of the D update: the optimiser, then WGAN weight clipping.
+    private func applyDiscriminatorUpdate() {
+        discriminatorOptimizer.step()
+        if let c = weightClip {
+            for p in model.discriminatorParameters.parameters { p.value.clamp(low: -c, high: c) }
+        }
+    }
+
+    /// Phase 1 of the G update: D frozen, forward of G(z) through D, the loss, G's gradients.
+    private func generatorGradients(fake: Matrix) throws -> Float {
+        let d = model.discriminator
+        d.isFrozen = true
+        d.computesInputGradient = true
+        defer { d.isFrozen = false }
+        let fakeLogits = d.forward(fake, training: true)
+        let gLoss = objective.generatorLoss(fakeLogits)
+        guard gLoss.isFinite else { throw NonFiniteError(step: step, location: "generator loss") }
+        let gradFake = d.backward(objective.gradFakeLogits)
+        model.generatorParameters.zeroGradients()
+        _ = model.generator.backward(gradFake)
+        return gLoss
+    }
+
     private func prepareBuffers(batch b: Int) {
-        let c = model.config
-        if z.rows == b && targets.rows == 2 * b { return }
+        objective.prepare(batch: b)
+        if z.rows == b && stacked.rows == 2 * b { return }
         // resize reuses capacity, so alternating full and last partial batches stays allocation-free.
-        z.resize(rows: b, cols: c.latentDim)
-        stacked.resize(rows: 2 * b, cols: c.dataDim)
-        // Targets: real -> 1, fake -> 0 (the discriminator's labels).
-        targets.resize(rows: 2 * b, cols: 1)
-        targets.withUnsafeMutableBufferPointer { p in
-            for i in 0..<(2 &* b) { p[i] = i < b ? 1 : 0 }
-        }
-        ones.resize(rows: b, cols: 1)
-        ones.fill(1)
-        zeros.resize(rows: b, cols: 1)
-        zeros.fill(0)
-    }
-
-    /// D's loss on the stacked logits and its gradient into `gradLogits`.
-    private func discriminatorLoss(_ logits: Matrix, batch b: Int) -> Float {
-        switch model.config.loss {
-        case .minimax, .nonSaturating:
-            // -[log D(x) + log(1 - D(G(z)))], each term a mean over its batch of B:
-            // the sum over 2B rows divided by B.
-            let sum = Loss.binaryCrossEntropyWithLogits(
-                logits: logits, targets: targets, reduction: .sum, gradient: &gradLogits)
-            gradLogits.scale(by: 1 / Float(b))
-            return sum / Float(b)
-        case .wasserstein:
-            // -(E[D(x)] - E[D(G(z))]): d/dD(x_i) = -1/B, d/dD(G(z_i)) = +1/B.
-            gradLogits.resize(rows: 2 * b, cols: 1)
-            let inv = 1 / Float(b)
-            gradLogits.withUnsafeMutableBufferPointer { g in
-                for i in 0..<b { g[i] = -inv; g[b &+ i] = inv }
-            }
-            let (r, f) = meanScores(logits, batch: b)
-            return -(r - f)
-        }
-    }
-
-    /// G's loss on D's logits for G(z), and its gradient into `gradFakeLogits`.
-    private func generatorLoss(_ logits: Matrix) -> Float {
-        let b = logits.rows
-        switch model.config.loss {
-        case .nonSaturating:
-            // -E[log D(G(z))] = BCE(D(G(z)), 1).
-            return Loss.binaryCrossEntropyWithLogits(
-                logits: logits, targets: ones, reduction: .mean, gradient: &gradFakeLogits)
-        case .minimax:
-            // E[log(1 - D(G(z)))] = -BCE(D(G(z)), 0), minimised by G.
-            let bce = Loss.binaryCrossEntropyWithLogits(
-                logits: logits, targets: zeros, reduction: .mean, gradient: &gradFakeLogits)
-            gradFakeLogits.scale(by: -1)
-            return -bce
-        case .wasserstein:
-            // -E[D(G(z))].
-            gradFakeLogits.resize(rows: b, cols: 1)
-            gradFakeLogits.fill(-1 / Float(b))
-            return -Float(logits.mean())
-        }
-    }
-
-    /// Mean D output over the real rows and over the fake rows: sigmoid probabilities for the
-    /// BCE losses, raw critic scores for WGAN.
-    private func meanScores(_ logits: Matrix, batch b: Int) -> (Float, Float) {
-        let sigmoid = model.config.loss != .wasserstein
-        return logits.withUnsafeBufferPointer { p in
-            var r = 0.0, f = 0.0
-            for i in 0..<b {
-                let x = Double(p[i]), y = Double(p[b &+ i])
-                r += sigmoid ? 1 / (1 + exp(-x)) : x
-                f += sigmoid ? 1 / (1 + exp(-y)) : y
-            }
-            return (Float(r / Double(b)), Float(f / Double(b)))
-        }
-    }
-
-    private func clipWeights(_ net: Sequential, _ c: Float) {
-        for p in net.parameters { p.value.clamp(low: -c, high: c) }
+        z.resize(rows: b, cols: model.latentDim)
+        stacked.resize(rows: 2 * b, cols: model.dataDim)
     }
 }

@@ -19,71 +19,96 @@ public struct VAELosses: Sendable, Equatable {
     }
 }
 
-/// An MLP variational autoencoder with a Gaussian encoder and a Bernoulli decoder
-/// (Kingma & Welling 2014, appendix C).
+/// A variational autoencoder with a Gaussian encoder and a Bernoulli decoder (Kingma &
+/// Welling 2014, appendix C), over any networks.
 ///
-/// Encoder: `x (batch x dataDim)` -> Dense + ReLU per hidden width -> two heads, `mu` and
-/// `logvar` (`batch x latentDim` each). Reparameterisation: `z = mu + exp(0.5 * logvar) * eps`,
-/// `eps ~ N(0, I)`. Decoder: `z` -> Dense + ReLU per hidden width (mirrored) -> Dense -> pixel
-/// logits (`batch x dataDim`); `sigmoid(logits)` is the Bernoulli mean.
+/// Encoder: `x (batch x dataDim)` -> `h`; two heads map `h` to `mu` and `logvar`
+/// (`batch x latentDim` each). Reparameterisation: `z = mu + exp(0.5 * logvar) * eps`,
+/// `eps ~ N(0, I)`. Decoder: `z` -> pixel logits (`batch x dataDim`); `sigmoid(logits)` is the
+/// Bernoulli mean, so outputs lie in `outputRange` = [0, 1]. The model owns its forward and
+/// backward pass and its negative ELBO (`negativeELBO`, `backwardNegativeELBO`), which both
+/// training and evaluation (IWAE) use. All parameters' gradients live in one contiguous buffer
+/// (`parameterGroup`). Factories build the standard networks: `VAE.mlp(_:rng:)`.
 public final class VAE {
-    public let config: VAEConfig
-    public let encoder: Sequential
-    public let muHead: Dense
-    public let logvarHead: Dense
-    public let decoder: Sequential
+    public let encoder: any Layer
+    public let muHead: any Layer
+    public let logvarHead: any Layer
+    public let decoder: any Layer
+    public let dataDim: Int
+    public let latentDim: Int
+    /// The range of `decode`'s outputs (Bernoulli means): data is scaled to it.
+    public let outputRange: ClosedRange<Float> = 0...1
+    /// Every parameter (encoder, mu head, logvar head, decoder) and their contiguous gradients.
+    public let parameterGroup: ParameterGroup
+    /// Work buffers of the ELBO's forward and backward pass (reused: no allocation per step).
+    let work = ELBOWork()
 
-    /// A freshly initialised VAE (PyTorch's `nn.Linear` default) from `rng`.
+    /// A VAE over the given networks.
+    /// - Throws: `ConfigError` when the sizes do not chain: the heads must map the encoder's
+    ///   output to the same latent size, and the decoder must map it back to `dataDim`.
+    public init(encoder: any Layer, muHead: any Layer, logvarHead: any Layer, decoder: any Layer,
+                dataDim: Int) throws {
+        guard dataDim >= 1, let h = encoder.outputFeatures(for: dataDim) else {
+            throw ConfigError("the encoder does not take \(dataDim) values")
+        }
+        guard let latent = muHead.outputFeatures(for: h), latent == logvarHead.outputFeatures(for: h) else {
+            throw ConfigError("the mu and logvar heads must map the encoder's \(h) outputs to one latent size")
+        }
+        guard decoder.outputFeatures(for: latent) == dataDim else {
+            throw ConfigError("the decoder must map \(latent) latent values to \(dataDim)")
+        }
+        self.encoder = encoder
+        self.muHead = muHead
+        self.logvarHead = logvarHead
+        self.decoder = decoder
+        self.dataDim = dataDim
+        latentDim = latent
+        parameterGroup = ParameterGroup([("encoder.", encoder), ("mu.", muHead),
+                                         ("logvar.", logvarHead), ("decoder.", decoder)])
+        // Nobody needs dLoss/dx of the data: skip that gemm.
+        encoder.computesInputGradient = false
+    }
+
+    /// The MLP VAE of `config` (PyTorch's `nn.Linear` default initialisation, from `rng`):
+    /// encoder Dense + ReLU per `hidden` width; heads Dense to `latentDim` (each a one-module
+    /// `Sequential`, so their state-dict names are `mu.0.weight`, ...); decoder Dense + ReLU per
+    /// mirrored width, then Dense to `dataDim` logits.
     /// - Throws: `ConfigError` for invalid settings.
-    public init(config: VAEConfig, rng: inout Xoshiro256) throws {
+    public static func mlp(_ config: VAEConfig, rng: inout Xoshiro256) throws -> VAE {
         try config.validate()
-        self.config = config
-        var enc: [any Layer] = []
-        var width = config.dataDim
-        for h in config.hidden {
-            enc.append(Dense(inputSize: width, outputSize: h, activation: .relu, rng: &rng))
-            width = h
-        }
-        encoder = Sequential(enc)
-        muHead = Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)
-        logvarHead = Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)
-        var dec: [any Layer] = []
-        width = config.latentDim
-        for h in config.hidden.reversed() {
-            dec.append(Dense(inputSize: width, outputSize: h, activation: .relu, rng: &rng))
-            width = h
-        }
-        dec.append(Dense(inputSize: width, outputSize: config.dataDim, rng: &rng))
-        decoder = Sequential(dec)
-        encoder.layers.first?.computesInputGradient = false
+        let encoder = Sequential.mlp(sizes: [config.dataDim] + config.hidden, hidden: .relu, output: .relu, rng: &rng)
+        let width = config.hidden.last ?? config.dataDim
+        let mu = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
+        let logvar = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
+        let decoder = Sequential.mlp(sizes: [config.latentDim] + config.hidden.reversed() + [config.dataDim],
+                                     hidden: .relu, output: .identity, rng: &rng)
+        return try VAE(encoder: encoder, muHead: mu, logvarHead: logvar, decoder: decoder, dataDim: config.dataDim)
+    }
+
+    /// `VAE.mlp(config, rng: &rng)`.
+    public convenience init(config: VAEConfig, rng: inout Xoshiro256) throws {
+        let m = try VAE.mlp(config, rng: &rng)
+        try self.init(encoder: m.encoder, muHead: m.muHead, logvarHead: m.logvarHead,
+                      decoder: m.decoder, dataDim: m.dataDim)
     }
 
     /// All parameters: encoder, mu head, logvar head, decoder.
-    public var parameters: [Parameter] {
-        encoder.parameters + muHead.parameters + logvarHead.parameters + decoder.parameters
+    public var parameters: [Parameter] { parameterGroup.parameters }
+
+    /// State-dict entries: `encoder.0.weight`, `mu.0.weight`, `logvar.0.weight`,
+    /// `decoder.0.weight`, … in PyTorch's layouts.
+    public var stateEntries: [StateEntry] {
+        prefixed(encoder.stateEntries, "encoder.") + prefixed(muHead.stateEntries, "mu.")
+            + prefixed(logvarHead.stateEntries, "logvar.") + prefixed(decoder.stateEntries, "decoder.")
     }
 
-    /// Named tensors for checkpoints: `encoder.0.weight`, `mu.weight`, `logvar.weight`,
-    /// `decoder.0.weight`, … in PyTorch's layouts (see `Sequential.stateDict`).
-    public func stateDict() -> [(name: String, tensor: Matrix)] {
-        let mu = Sequential([muHead]).stateDict().map { ("mu." + $0.name, $0.tensor) }
-        let lv = Sequential([logvarHead]).stateDict().map { ("logvar." + $0.name, $0.tensor) }
-        return encoder.stateDict().map { ("encoder." + $0.name, $0.tensor) } + mu + lv
-            + decoder.stateDict().map { ("decoder." + $0.name, $0.tensor) }
-    }
+    /// Named tensors for checkpoints (see `stateEntries`).
+    public func stateDict() -> [(name: String, tensor: Matrix)] { NN.stateDict(stateEntries) }
 
-    /// Loads tensors written by `stateDict()`. - Throws: on a missing, unexpected or
-    /// mis-shaped tensor (the error names it).
+    /// Loads tensors written by `stateDict()`.
+    /// - Throws: `StateDictError` on a missing, unexpected or mis-shaped tensor (naming it).
     public func loadStateDict(_ tensors: [String: Matrix]) throws {
-        func part(_ prefix: String) -> [String: Matrix] { Checkpoint.tensors(tensors, withPrefix: prefix) }
-        let known = ["encoder.", "mu.", "logvar.", "decoder."]
-        if let stray = tensors.keys.sorted().first(where: { k in !known.contains { k.hasPrefix($0) } }) {
-            throw ConfigError("unexpected tensor '\(stray)' in a VAE checkpoint")
-        }
-        try encoder.loadStateDict(part("encoder."))
-        try Sequential([muHead]).loadStateDict(part("mu."))
-        try Sequential([logvarHead]).loadStateDict(part("logvar."))
-        try decoder.loadStateDict(part("decoder."))
+        try NN.loadStateDict(tensors, into: stateEntries)
     }
 
     /// Decodes latent codes `z` (`n x latentDim`) to Bernoulli means in [0, 1]
@@ -96,7 +121,7 @@ public final class VAE {
 
     /// `n` samples from the prior: `z ~ N(0, I)`, decoded to Bernoulli means.
     public func sample(count n: Int, rng: inout Xoshiro256) -> Matrix {
-        decode(Matrix.normal(rows: n, cols: config.latentDim, using: &rng))
+        decode(Matrix.normal(rows: n, cols: latentDim, using: &rng))
     }
 
     /// The posterior mean and log-variance for `x` (`n x dataDim`), each `n x latentDim`.

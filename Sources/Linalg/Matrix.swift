@@ -5,10 +5,14 @@ import Foundation
 final class MatrixStorage: @unchecked Sendable {
     @usableFromInline let base: UnsafeMutablePointer<Float>
     @usableFromInline let capacity: Int
+    /// True for storage shared on purpose by several matrices (`Matrix.sharedBuffer`): writes
+    /// through any of them go to the shared memory instead of copying it first.
+    @usableFromInline let writesThrough: Bool
 
     @usableFromInline
-    init(capacity: Int) {
+    init(capacity: Int, writesThrough: Bool = false) {
         self.capacity = capacity
+        self.writesThrough = writesThrough
         var raw: UnsafeMutableRawPointer?
         // 64-byte alignment: one cache line, and what AVX loads like.
         let bytes = Swift.max(capacity, 1) * MemoryLayout<Float>.stride
@@ -191,7 +195,7 @@ public struct Matrix: @unchecked Sendable {
 
     @inlinable
     mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { copyStorage() }
+        if !storage.writesThrough && !isKnownUniquelyReferenced(&storage) { copyStorage() }
     }
 
     @usableFromInline
@@ -209,7 +213,10 @@ public struct Matrix: @unchecked Sendable {
     public mutating func resize(rows newRows: Int, cols newCols: Int) {
         precondition(newRows >= 0 && newCols >= 0, "Matrix: negative shape \(newRows)x\(newCols)")
         let n = newRows * newCols
-        if newRows == rows && newCols == cols && isKnownUniquelyReferenced(&storage) { return }
+        if newRows == rows && newCols == cols
+            && (storage.writesThrough || isKnownUniquelyReferenced(&storage)) { return }
+        precondition(!storage.writesThrough,
+                     "Matrix: a view of a shared buffer cannot change shape (\(rows)x\(cols) -> \(newRows)x\(newCols))")
         if isKnownUniquelyReferenced(&storage) && offset + n <= storage.capacity {
             rows = newRows
             cols = newCols
@@ -288,5 +295,32 @@ extension Matrix {
                 if let sb = s.baseAddress, let db = d.baseAddress { (db + offset).update(from: sb, count: n) }
             }
         }
+    }
+}
+
+extension Matrix {
+    /// A `1 x count` zero matrix whose storage is shared *by design*: `view(offset:rows:cols:)`
+    /// carves matrices out of it, and a write through any of them (or through this one) changes
+    /// the shared memory in place instead of copying it (no copy-on-write). Used to keep all
+    /// gradients of a network in one contiguous buffer, so one pass (a norm, a scale, an
+    /// allreduce) sees every gradient. Views cannot be resized.
+    public static func sharedBuffer(count: Int) -> Matrix {
+        precondition(count >= 0, "Matrix.sharedBuffer: negative count \(count)")
+        let s = MatrixStorage(capacity: count, writesThrough: true)
+        s.base.initialize(repeating: 0, count: count)
+        return Matrix(rows: 1, cols: count, storage: s, offset: 0)
+    }
+
+    /// True when this matrix is a view of a `sharedBuffer` (writes go through, no copy).
+    public var writesThrough: Bool { storage.writesThrough }
+
+    /// A `rows x cols` matrix over elements `offset ..< offset + rows * cols` of this one,
+    /// sharing its storage. On a `sharedBuffer` the view writes through; on ordinary storage it
+    /// is copy-on-write like `rows(_:)`.
+    /// - Precondition: the elements lie inside this matrix.
+    public func view(offset start: Int, rows r: Int, cols c: Int) -> Matrix {
+        precondition(start >= 0 && r >= 0 && c >= 0 && start + r * c <= count,
+                     "Matrix.view: \(r)x\(c) at \(start) is outside \(count) elements")
+        return Matrix(rows: r, cols: c, storage: storage, offset: offset + start)
     }
 }

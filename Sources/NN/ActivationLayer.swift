@@ -4,7 +4,7 @@ import Linalg
 ///
 /// Holds no parameters. Backward takes the derivative from its own output buffer (see
 /// `Activation`), so it keeps no reference to the caller's input.
-public final class ActivationLayer: Layer, CacheReleasing {
+public final class ActivationLayer: Layer {
     /// The function applied.
     public let activation: Activation
     /// No parameters: has no effect, kept for `Layer`.

@@ -12,73 +12,41 @@ import Linalg
 /// `t` is the optimiser's `stepCount` after increment (shared by all parameters; a parameter
 /// that was frozen for some steps still uses the global `t`). State: `adam.m.i`, `adam.v.i`.
 public final class Adam: Optimizer {
-    public let parameters: [Parameter]
-    public var learningRate: Float
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     /// True: AdamW's decoupled decay; false: L2 added to the gradient (torch's `Adam`).
     public let decoupledWeightDecay: Bool
-    public private(set) var stepCount: Int = 0
-    private var m: [Matrix]
-    private var v: [Matrix]
+    private var stepSize: Float = 0, invBc2Sqrt: Float = 0
 
     public init(parameters: [Parameter], learningRate: Float = 1e-3, beta1: Float = 0.9,
                 beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0,
                 decoupledWeightDecay: Bool = false) {
-        self.parameters = parameters
-        self.learningRate = learningRate
         self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
         self.weightDecay = weightDecay
         self.decoupledWeightDecay = decoupledWeightDecay
-        m = OptimizerState.zeros(like: parameters)
-        v = OptimizerState.zeros(like: parameters)
+        super.init(parameters: parameters, learningRate: learningRate, stateName: "adam", slotNames: ["m", "v"])
     }
 
-    public func step() {
-        stepCount += 1
+    /// Bias corrections for this step's `t` (in Double, then rounded once).
+    public override func prepareStep() {
         let t = Double(stepCount)
         let bc1 = 1 - Foundation.pow(Double(beta1), t)
         let bc2 = 1 - Foundation.pow(Double(beta2), t)
-        let stepSize = Float(Double(learningRate) / bc1)
-        let invBc2Sqrt = Float(1 / bc2.squareRoot())
-        let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay
-        let l2 = decoupledWeightDecay ? 0 : wd
-        let shrink: Float = decoupledWeightDecay ? 1 - learningRate * wd : 1
-        for k in parameters.indices {
-            let p = parameters[k]
-            if p.isFrozen { continue }
-            p.gradient.withUnsafeBufferPointer { pg in
-                p.value.withUnsafeMutableBufferPointer { pv in
-                    m[k].withUnsafeMutableBufferPointer { pm in
-                        v[k].withUnsafeMutableBufferPointer { pvv in
-                            guard let g = pg.baseAddress, let x = pv.baseAddress,
-                                  let mp = pm.baseAddress, let vp = pvv.baseAddress else { return }
-                            var slice = AdamSlice(x: x, g: g, m: mp, v: vp, b1: b1, b2: b2, l2: l2,
-                                                  shrink: shrink, stepSize: stepSize,
-                                                  invBc2Sqrt: invBc2Sqrt, eps: e)
-                            // Split over the gemm threads (row-split mode) when large: the update
-                            // streams 4 arrays and is memory-bound on one core.
-                            withUnsafeMutablePointer(to: &slice) { ctx in
-                                ParallelFor.run(count: pv.count, context: UnsafeMutableRawPointer(ctx),
-                                                adamUpdate)
-                            }
-                        }
-                    }
-                }
-            }
+        stepSize = Float(Double(learningRate) / bc1)
+        invBc2Sqrt = Float(1 / bc2.squareRoot())
+    }
+
+    public override func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
+                                gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>]) {
+        guard let x = value.baseAddress, let g = gradient.baseAddress else { return }
+        var slice = AdamSlice(x: x, g: g, m: state[0], v: state[1], b1: beta1, b2: beta2,
+                              l2: decoupledWeightDecay ? 0 : weightDecay,
+                              shrink: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1,
+                              stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps)
+        // Split over the gemm threads (row-split mode) when large: the update streams 4 arrays
+        // and is memory-bound on one core.
+        withUnsafeMutablePointer(to: &slice) { ctx in
+            ParallelFor.run(count: value.count, context: UnsafeMutableRawPointer(ctx), adamUpdate)
         }
-    }
-
-    public func zeroGradients() { for p in parameters { p.zeroGradient() } }
-
-    public func stateTensors() -> [(name: String, tensor: Matrix)] {
-        OptimizerState.tensors([("adam.m", m), ("adam.v", v)])
-    }
-
-    public func loadState(_ tensors: [String: Matrix], stepCount: Int) throws {
-        try OptimizerState.validate(tensors, [("adam.m", m), ("adam.v", v)], stepCount: stepCount)
-        OptimizerState.copy(tensors, prefix: "adam.m", into: &m)
-        OptimizerState.copy(tensors, prefix: "adam.v", into: &v)
-        self.stepCount = stepCount
     }
 }
 

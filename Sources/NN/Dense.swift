@@ -4,7 +4,7 @@ import Linalg
 ///
 /// Shapes: `X` is `batch x inputSize`, `W` (`weight`) is `inputSize x outputSize`, `b` (`bias`)
 /// is `1 x outputSize`, `Y` is `batch x outputSize`. PyTorch's `nn.Linear.weight` is `Wᵀ`
-/// (`out x in`); `Sequential.stateDict()` converts.
+/// (`out x in`); `stateDict()` converts.
 ///
 /// Forward is one gemm and one fused pass adding the bias and applying `f`. Backward is one pass
 /// `dZ = dY ⊙ f'` (skipped for `identity`), `dW += Xᵀ dZ` (gemm, beta 1), `db += column sums
@@ -12,7 +12,7 @@ import Linalg
 /// `computesInputGradient` is false). Parameter gradients accumulate until zeroed, as in PyTorch.
 /// Output and gradient buffers belong to the layer and are reused (`resize`), so a steady-state
 /// step at a fixed batch size allocates nothing.
-public final class Dense: Layer, CacheReleasing {
+public final class Dense: Layer {
     /// Number of input features (`fanIn`).
     public let inputSize: Int
     /// Number of output features (`fanOut`).
@@ -132,4 +132,19 @@ public final class Dense: Layer, CacheReleasing {
         input = .empty
         hasCache = false
     }
+
+    /// `weight` as `nn.Linear.weight` (`[out, in]`, transposed), `bias` 1-D `[out]`.
+    public var stateEntries: [StateEntry] {
+        [.transposedParameter(weight), .parameter(bias, oneD: true)]
+    }
+
+    /// Linear, plus the activation module when there is one.
+    public var moduleCount: Int { activation == .identity ? 1 : 2 }
+
+    public func outputFeatures(for inputFeatures: Int) -> Int? {
+        inputFeatures == inputSize ? outputSize : nil
+    }
+
+    /// One `1 x in` by `in x out` product per sample.
+    public var forwardFLOPsPerSample: Int { 2 * inputSize * outputSize }
 }

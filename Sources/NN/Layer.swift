@@ -3,26 +3,100 @@ import Linalg
 /// A trainable tensor of a layer: its value and the gradient accumulated by `backward`.
 ///
 /// A class so that a layer, its optimiser and a checkpoint all see the same storage: optimisers
-/// update `value` in place and never allocate.
+/// update `value` in place and never allocate. Once a `ParameterGroup` is built over a
+/// parameter, its `gradient` is a view into the group's one contiguous buffer (assigning a new
+/// matrix copies the elements into that view).
 public final class Parameter {
     /// The name inside its layer, e.g. `weight`, `bias`.
     public let name: String
     /// The parameter's value.
     public var value: Matrix
-    /// The gradient of the loss with respect to `value`, same shape; accumulated by `backward`
-    /// (as in PyTorch) until `zeroGradient()`.
-    public var gradient: Matrix
+    private var storedGradient: Matrix
     /// A frozen parameter gets no gradient and is skipped by optimisers.
     public var isFrozen: Bool = false
 
     public init(name: String, value: Matrix) {
         self.name = name
         self.value = value
-        self.gradient = Matrix(rows: value.rows, cols: value.cols)
+        self.storedGradient = Matrix(rows: value.rows, cols: value.cols)
+    }
+
+    /// The gradient of the loss with respect to `value`, same shape; accumulated by `backward`
+    /// (as in PyTorch) until `zeroGradient()`.
+    public var gradient: Matrix {
+        get { storedGradient }
+        _modify { yield &storedGradient }
+        set {
+            // Keep a group's view: copy the elements in rather than replacing the matrix.
+            if storedGradient.writesThrough { storedGradient.assign(newValue) } else { storedGradient = newValue }
+        }
+    }
+
+    /// Makes `gradient` the view `buffer` (same shape), copying the current values into it.
+    func bindGradient(to view: Matrix) {
+        precondition(view.rows == value.rows && view.cols == value.cols && view.writesThrough,
+                     "Parameter.bindGradient: view \(view.rows)x\(view.cols) for \(value.rows)x\(value.cols)")
+        var v = view
+        v.assign(storedGradient)
+        storedGradient = v
     }
 
     /// Sets the gradient to zero in place (no allocation).
-    public func zeroGradient() { gradient.fill(0) }
+    public func zeroGradient() { storedGradient.fill(0) }
+}
+
+/// One tensor of a layer's state dict, as PyTorch's `state_dict()` lists it.
+public struct StateEntry {
+    /// A trainable parameter (optimised) or a buffer (saved and loaded, never optimised, such
+    /// as BatchNorm's running statistics).
+    public enum Kind: Sendable { case parameter, buffer }
+
+    /// The key, e.g. `weight`, or `2.weight` inside a `Sequential`.
+    public var name: String
+    /// PyTorch's shape of the tensor (a Linear bias is `[out]`, its weight `[out, in]`).
+    public let shape: [Int]
+    public let kind: Kind
+    /// The parameter behind a `.parameter` entry (nil for buffers).
+    public let parameter: Parameter?
+    /// The tensor in PyTorch's layout, `shape[0] x (product of the rest)` (a 1-D tensor is
+    /// `1 x n`). Allocates when the layout differs from the stored one.
+    public let read: () -> Matrix
+    /// Stores a tensor given in `read`'s layout (shape already checked by the caller).
+    public let write: (Matrix) -> Void
+
+    public init(name: String, shape: [Int], kind: Kind, parameter: Parameter?,
+                read: @escaping () -> Matrix, write: @escaping (Matrix) -> Void) {
+        self.name = name
+        self.shape = shape
+        self.kind = kind
+        self.parameter = parameter
+        self.read = read
+        self.write = write
+    }
+
+    /// A parameter stored as PyTorch stores it: `[rows, cols]`, or `[cols]` when `oneD`.
+    public static func parameter(_ p: Parameter, oneD: Bool = false) -> StateEntry {
+        let shape = oneD ? [p.value.cols] : [p.value.rows, p.value.cols]
+        return StateEntry(name: p.name, shape: shape, kind: .parameter, parameter: p,
+                          read: { p.value }, write: { p.value.assign($0) })
+    }
+
+    /// A parameter stored transposed relative to PyTorch (a `Dense` weight is `in x out`,
+    /// `nn.Linear.weight` is `out x in`).
+    public static func transposedParameter(_ p: Parameter) -> StateEntry {
+        StateEntry(name: p.name, shape: [p.value.cols, p.value.rows], kind: .parameter, parameter: p,
+                   read: { p.value.transposed() }, write: { p.value.assign($0.transposed()) })
+    }
+
+    /// `rows x cols` of `read`'s layout: `1 x n` for a 1-D tensor, otherwise the first dimension
+    /// by the product of the others.
+    public var matrixShape: [Int] {
+        switch shape.count {
+        case 0: return [1, 1]
+        case 1: return [1, shape[0]]
+        default: return [shape[0], shape.dropFirst().reduce(1, *)]
+        }
+    }
 }
 
 /// A differentiable building block with an explicit forward and backward pass.
@@ -49,6 +123,22 @@ public protocol Layer: AnyObject {
     var computesInputGradient: Bool { get set }
     /// Sets every parameter's gradient to zero in place (no allocation).
     func zeroGradients()
+    /// Drops the references cached by a training `forward` without running `backward`
+    /// (assigning `Matrix.empty`, no allocation). `Sequential.forward` calls it on every layer
+    /// first, so the buffers the layers are about to rewrite are uniquely referenced.
+    func releaseCaches()
+    /// The layer's state-dict entries (parameters and buffers) in PyTorch's order, names and
+    /// shapes. Default: every parameter as stored, `[rows, cols]`.
+    var stateEntries: [StateEntry] { get }
+    /// How many modules of an equivalent `nn.Sequential` this layer stands for (a `Dense` with a
+    /// fused activation is two: Linear, then the activation). Default 1.
+    var moduleCount: Int { get }
+    /// Output features for `inputFeatures` input features per sample (nil when the input size
+    /// does not fit the layer).
+    func outputFeatures(for inputFeatures: Int) -> Int?
+    /// Floating-point operations of one forward pass per sample (2 per multiply-add of a gemm;
+    /// element-wise work not counted). Default 0.
+    var forwardFLOPsPerSample: Int { get }
 }
 
 extension Layer {
@@ -58,4 +148,15 @@ extension Layer {
     /// Zeroes `parameters`' gradients (a layer with a stored list may override to avoid
     /// building the array).
     public func zeroGradients() { for p in parameters { p.zeroGradient() } }
+
+    public func releaseCaches() {}
+
+    public var stateEntries: [StateEntry] { parameters.map { StateEntry.parameter($0) } }
+
+    public var moduleCount: Int { 1 }
+
+    /// Shape-preserving by default (activations).
+    public func outputFeatures(for inputFeatures: Int) -> Int? { inputFeatures }
+
+    public var forwardFLOPsPerSample: Int { 0 }
 }

@@ -1,28 +1,137 @@
+import Foundation
 import Linalg
 
-/// A first-order optimiser over a fixed list of parameters.
+/// The base of every first-order optimiser: the parameters, the learning rate (optionally
+/// driven by a schedule), the step count and named state slots; a subclass writes only its
+/// update rule (`update(parameter:value:gradient:state:)`) and, if it needs per-step scalars,
+/// `prepareStep()`.
 ///
-/// `step()` updates every non-frozen parameter's `value` in place from its `gradient` and
-/// performs no heap allocation (state buffers are allocated in `init`). Gradients are not
-/// cleared by `step()`: call `zeroGradients()` (as with PyTorch's `optimizer.zero_grad()`).
-public protocol Optimizer: AnyObject {
-    /// The parameters updated, in order (state tensor `i` belongs to `parameters[i]`).
-    var parameters: [Parameter] { get }
-    /// The step size (may be changed between steps, e.g. by a schedule).
-    var learningRate: Float { get set }
+/// State slot `s` of parameter `k` is saved as `<stateName>.<slot>.<k>` (e.g. `adam.m.3`), shaped
+/// like the parameter. Slots live in one contiguous buffer per slot name, allocated in `init`:
+/// `step()` performs no heap allocation. Gradients are not cleared by `step()`: call
+/// `zeroGradients()` (as with PyTorch's `optimizer.zero_grad()`).
+open class Optimizer {
+    /// The parameters updated, in order (state tensor `k` belongs to `parameters[k]`).
+    public let parameters: [Parameter]
+    /// The step size used by the next `step()`.
+    public var learningRate: Float
+    /// The learning rate given at construction, which a `schedule` scales.
+    public let baseLearningRate: Float
+    /// When set, `startEpoch(_:)` sets `learningRate` from it.
+    public var schedule: (any LearningRateSchedule)?
     /// Number of `step()` calls so far (restored by `loadState`).
-    var stepCount: Int { get }
+    public private(set) var stepCount: Int = 0
+    /// Prefix of the state tensors' names (`adam`).
+    public let stateName: String
+    /// Names of the per-parameter state slots (`m`, `v`).
+    public let slotNames: [String]
+    /// One shared buffer per slot; `slotPointers[k][s]` points at parameter k's part of slot s.
+    private var slots: [Matrix]
+    private var slotOffsets: [Int] = []
+    private var slotPointers: [[UnsafeMutablePointer<Float>]] = []
+
+    /// - Parameters:
+    ///   - stateName: prefix of the saved state (`adam`); slotNames: one zero buffer per name is
+    ///     kept for every parameter.
+    public init(parameters: [Parameter], learningRate: Float, stateName: String, slotNames: [String]) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.baseLearningRate = learningRate
+        self.stateName = stateName
+        self.slotNames = slotNames
+        let total = parameters.reduce(0) { $0 + $1.value.count }
+        slots = slotNames.map { _ in Matrix.sharedBuffer(count: total) }
+        var offset = 0
+        for p in parameters {
+            slotOffsets.append(offset)
+            offset += p.value.count
+        }
+        // Shared buffers never move or copy: the pointers stay valid as long as `slots` lives.
+        slotPointers = slotOffsets.map { o in
+            slots.indices.map { s in slots[s].withUnsafeMutableBufferPointer { $0.baseAddress! + o } }
+        }
+    }
+
+    /// Per-step scalars (bias corrections); called once by `step()` after `stepCount` has
+    /// advanced, before any update. Default: nothing.
+    open func prepareStep() {}
+
+    /// Updates one parameter in place. `state[s]` points at its part of slot `slotNames[s]`
+    /// (`value.count` elements). Must not allocate.
+    open func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
+                     gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>]) {
+        preconditionFailure("\(type(of: self)) must override update(parameter:value:gradient:state:)")
+    }
+
     /// One update of every non-frozen parameter; no heap allocation.
-    func step()
+    public final func step() {
+        stepCount += 1
+        prepareStep()
+        for k in parameters.indices {
+            let p = parameters[k]
+            if p.isFrozen { continue }
+            p.gradient.withUnsafeBufferPointer { g in
+                p.value.withUnsafeMutableBufferPointer { x in
+                    update(parameter: k, value: x, gradient: g, state: slotPointers[k])
+                }
+            }
+        }
+    }
+
     /// Sets every parameter's gradient to zero in place.
-    func zeroGradients()
-    /// The optimiser's state (moments etc.) for a checkpoint, named like `adam.m.3`
-    /// (`<optimizer>.<buffer>.<parameter index>`).
-    func stateTensors() -> [(name: String, tensor: Matrix)]
+    public func zeroGradients() { for p in parameters { p.zeroGradient() } }
+
+    /// Sets `learningRate` from `schedule` for the 0-based `epoch` (no change without one).
+    public func startEpoch(_ epoch: Int) {
+        if let schedule { learningRate = schedule.learningRate(base: baseLearningRate, epoch: epoch) }
+    }
+
+    /// The optimiser's state for a checkpoint, named `<stateName>.<slot>.<parameter index>`
+    /// (copies).
+    public func stateTensors() -> [(name: String, tensor: Matrix)] {
+        slotNames.indices.flatMap { s in
+            parameters.indices.map { k in
+                let p = parameters[k].value
+                var copy = Matrix(rows: p.rows, cols: p.cols)
+                copy.assign(slots[s].view(offset: slotOffsets[k], rows: p.rows, cols: p.cols))
+                return ("\(stateName).\(slotNames[s]).\(k)", copy)
+            }
+        }
+    }
+
     /// Restores `stateTensors()` output and the step count.
     /// - Throws: `OptimizerStateError` naming the first missing/unexpected name or bad shape;
     ///   nothing is changed when it throws.
-    func loadState(_ tensors: [String: Matrix], stepCount: Int) throws
+    public func loadState(_ tensors: [String: Matrix], stepCount: Int) throws {
+        if stepCount < 0 { throw OptimizerStateError.negativeStepCount(stepCount) }
+        var known = Set<String>()
+        for s in slotNames.indices {
+            for (k, p) in parameters.enumerated() {
+                let name = "\(stateName).\(slotNames[s]).\(k)"
+                known.insert(name)
+                guard let t = tensors[name] else { throw OptimizerStateError.missingTensor(name) }
+                if t.rows != p.value.rows || t.cols != p.value.cols {
+                    throw OptimizerStateError.shapeMismatch(name: name, expected: [p.value.rows, p.value.cols],
+                                                            actual: [t.rows, t.cols])
+                }
+            }
+        }
+        if let extra = tensors.keys.sorted().first(where: { !known.contains($0) }) {
+            throw OptimizerStateError.unexpectedTensor(extra)
+        }
+        for s in slotNames.indices {
+            for (k, p) in parameters.enumerated() {
+                var view = slots[s].view(offset: slotOffsets[k], rows: p.value.rows, cols: p.value.cols)
+                view.assign(tensors["\(stateName).\(slotNames[s]).\(k)"]!)
+            }
+        }
+        self.stepCount = stepCount
+        didLoadState()
+    }
+
+    /// Called after `loadState` succeeded (e.g. to mark momentum buffers as started). Default:
+    /// nothing.
+    open func didLoadState() {}
 }
 
 /// Optimiser state that does not fit the optimiser.
@@ -40,45 +149,5 @@ public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
             return "optimizer state: \"\(n)\" has shape \(a) but the parameter has \(e)"
         case .negativeStepCount(let s): return "optimizer state: negative step count \(s)"
         }
-    }
-}
-
-/// Helpers for per-parameter state buffers, kept by each optimiser as separate `[Matrix]`
-/// properties (separate properties so nested mutable accesses in `step()` do not overlap).
-enum OptimizerState {
-    /// One zero matrix shaped like each parameter.
-    static func zeros(like parameters: [Parameter]) -> [Matrix] {
-        parameters.map { Matrix(rows: $0.value.rows, cols: $0.value.cols) }
-    }
-
-    /// `prefix.i` names for every buffer of every group.
-    static func tensors(_ groups: [(prefix: String, buffers: [Matrix])]) -> [(name: String, tensor: Matrix)] {
-        groups.flatMap { g in g.buffers.enumerated().map { ("\(g.prefix).\($0.offset)", $0.element) } }
-    }
-
-    /// Checks names and shapes of `tensors` against the groups (throws on the first problem).
-    static func validate(_ tensors: [String: Matrix], _ groups: [(prefix: String, buffers: [Matrix])],
-                         stepCount: Int) throws {
-        if stepCount < 0 { throw OptimizerStateError.negativeStepCount(stepCount) }
-        var known = Set<String>()
-        for g in groups {
-            for (i, b) in g.buffers.enumerated() {
-                let name = "\(g.prefix).\(i)"
-                known.insert(name)
-                guard let t = tensors[name] else { throw OptimizerStateError.missingTensor(name) }
-                if t.rows != b.rows || t.cols != b.cols {
-                    throw OptimizerStateError.shapeMismatch(name: name, expected: [b.rows, b.cols],
-                                                            actual: [t.rows, t.cols])
-                }
-            }
-        }
-        if let extra = tensors.keys.sorted().first(where: { !known.contains($0) }) {
-            throw OptimizerStateError.unexpectedTensor(extra)
-        }
-    }
-
-    /// Copies validated tensors `prefix.i` into `buffers`.
-    static func copy(_ tensors: [String: Matrix], prefix: String, into buffers: inout [Matrix]) {
-        for i in buffers.indices { buffers[i].assign(tensors["\(prefix).\(i)"]!) }
     }
 }

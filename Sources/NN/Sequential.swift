@@ -1,7 +1,11 @@
 import Linalg
 
 /// Layers applied in order: `layers[0]` first. Shapes chain `batch x features` through them.
-public final class Sequential: Layer, CacheReleasing {
+///
+/// State-dict names follow an equivalent `nn.Sequential`: each layer's entries are prefixed by
+/// its module index, and a layer that stands for several modules (`moduleCount`, e.g. a Dense
+/// with a fused activation) advances the index by that many.
+public final class Sequential: Layer {
     /// The layers, first applied first.
     public let layers: [any Layer]
 
@@ -41,7 +45,7 @@ public final class Sequential: Layer, CacheReleasing {
         while i >= 0 {
             g = layers[i].backward(g)
             if g.rows == 0 && g.cols == 0 && i > 0 {
-                for j in 0..<i { (layers[j] as? CacheReleasing)?.releaseCaches() }
+                for j in 0..<i { layers[j].releaseCaches() }
                 return .empty
             }
             i -= 1
@@ -50,7 +54,7 @@ public final class Sequential: Layer, CacheReleasing {
     }
 
     public func releaseCaches() {
-        for l in layers { (l as? CacheReleasing)?.releaseCaches() }
+        for l in layers { l.releaseCaches() }
     }
 
     /// Zeroes every parameter's gradient in place.
@@ -58,116 +62,26 @@ public final class Sequential: Layer, CacheReleasing {
         for l in layers { l.zeroGradients() }
     }
 
-    /// One entry per tensor of the equivalent PyTorch state_dict, with the parameter it maps to.
-    private struct Entry {
-        let name: String
-        let parameter: Parameter
-        /// Dense weights are stored transposed (`out x in`, like `nn.Linear.weight`).
-        let transposed: Bool
-        /// PyTorch's shape (a bias is 1-D).
-        let torchShape: [Int]
-    }
-
-    /// Module indices as in an equivalent `nn.Sequential`: a Dense with a non-identity activation
-    /// is two modules (Linear, activation); every other layer is one (a nested Sequential's names
-    /// get its index as prefix).
-    private var entries: [Entry] {
-        var result: [Entry] = []
+    /// The layers' entries named `<module index>.<name>`, as in `nn.Sequential`.
+    public var stateEntries: [StateEntry] {
+        var result: [StateEntry] = []
         var index = 0
         for layer in layers {
-            if let d = layer as? Dense {
-                result.append(Entry(name: "\(index).weight", parameter: d.weight, transposed: true,
-                                    torchShape: [d.outputSize, d.inputSize]))
-                result.append(Entry(name: "\(index).bias", parameter: d.bias, transposed: false,
-                                    torchShape: [d.outputSize]))
-                index += d.activation == .identity ? 1 : 2
-            } else if let inner = layer as? Sequential {
-                // Nested nn.Sequential: names are "<index>.<inner name>", as in PyTorch.
-                for e in inner.entries {
-                    result.append(Entry(name: "\(index).\(e.name)", parameter: e.parameter,
-                                        transposed: e.transposed, torchShape: e.torchShape))
-                }
-                index += 1
-            } else {
-                for p in layer.parameters {
-                    result.append(Entry(name: "\(index).\(p.name)", parameter: p, transposed: false,
-                                        torchShape: [p.value.rows, p.value.cols]))
-                }
-                index += 1
-            }
+            result += prefixed(layer.stateEntries, "\(index).")
+            index += layer.moduleCount
         }
         return result
     }
 
-    /// Names and tensors as an equivalent PyTorch `nn.Sequential`'s `state_dict()`: a Dense with a
-    /// fused non-identity activation counts as two modules, so G 100-128-784 (ReLU, then sigmoid)
-    /// gives `0.weight`, `0.bias`, `2.weight`, `2.bias`. Dense weights are transposed
-    /// (`out x in`, like `nn.Linear.weight`); biases are `1 x out` (see `stateDictShapes()`).
-    /// Allocates copies.
-    public func stateDict() -> [(name: String, tensor: Matrix)] {
-        entries.map { e in (e.name, e.transposed ? e.parameter.value.transposed() : e.parameter.value) }
+    /// Chains every layer's output size.
+    public func outputFeatures(for inputFeatures: Int) -> Int? {
+        var n = inputFeatures
+        for l in layers {
+            guard let next = l.outputFeatures(for: n) else { return nil }
+            n = next
+        }
+        return n
     }
 
-    /// The `stateDict()` name of the first parameter whose gradient holds a NaN or inf (e.g.
-    /// `2.weight`), or nil when all are finite. One pass over the gradients; allocates only
-    /// when one is not finite (to build the name).
-    public func firstNonFiniteGradient() -> String? {
-        func finite(_ layer: any Layer) -> Bool {
-            if let d = layer as? Dense { return d.weight.gradient.allFinite() && d.bias.gradient.allFinite() }
-            if let s = layer as? Sequential { return s.firstNonFiniteGradient() == nil }
-            return layer.parameters.allSatisfy { $0.gradient.allFinite() }
-        }
-        if layers.allSatisfy(finite) { return nil }
-        return entries.first { !$0.parameter.gradient.allFinite() }?.name ?? "?"
-    }
-
-    /// PyTorch's shapes for `stateDict()`'s names (biases are 1-D `[out]`), for
-    /// `SafeTensors.write(_:metadata:to:shapes:)` so that `torch`'s `load_state_dict` accepts the file.
-    public func stateDictShapes() -> [String: [Int]] {
-        Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0.torchShape) })
-    }
-
-    /// Loads tensors named as by `stateDict()` (weights `out x in`; biases `1 x out`, which is
-    /// what a 1-D bias read by `SafeTensors.read` becomes).
-    /// - Throws: `StateDictError` naming the first missing key or mismatched shape (in
-    ///   `stateDict()` order), or the first unexpected key (in sorted order). Nothing is changed
-    ///   when it throws.
-    public func loadStateDict(_ tensors: [String: Matrix]) throws {
-        let es = entries
-        for e in es {
-            guard let t = tensors[e.name] else { throw StateDictError.missingKey(e.name) }
-            let v = e.parameter.value
-            let expected = e.transposed ? [v.cols, v.rows] : [v.rows, v.cols]
-            if [t.rows, t.cols] != expected {
-                throw StateDictError.shapeMismatch(name: e.name, expected: expected, actual: [t.rows, t.cols])
-            }
-        }
-        let known = Set(es.map(\.name))
-        if let extra = tensors.keys.sorted().first(where: { !known.contains($0) }) {
-            throw StateDictError.unexpectedKey(extra)
-        }
-        for e in es {
-            let t = tensors[e.name]!
-            e.parameter.value.assign(e.transposed ? t.transposed() : t)
-        }
-    }
-}
-
-/// A state dict that does not fit a network.
-public enum StateDictError: Error, Equatable, CustomStringConvertible {
-    /// The network has a tensor with this name that the state dict lacks.
-    case missingKey(String)
-    /// The state dict has a tensor with this name that the network lacks.
-    case unexpectedKey(String)
-    /// Shapes as `[rows, cols]` in the state dict's layout (Dense weights `out x in`).
-    case shapeMismatch(name: String, expected: [Int], actual: [Int])
-
-    public var description: String {
-        switch self {
-        case .missingKey(let n): return "state dict: missing key \"\(n)\""
-        case .unexpectedKey(let n): return "state dict: unexpected key \"\(n)\""
-        case .shapeMismatch(let n, let e, let a):
-            return "state dict: \"\(n)\" has shape \(a) but the network expects \(e)"
-        }
-    }
+    public var forwardFLOPsPerSample: Int { layers.reduce(0) { $0 + $1.forwardFLOPsPerSample } }
 }

@@ -103,12 +103,12 @@ struct Bench: ParsableCommand {
         switch model {
         case .gan, .ganLarge:
             let config = model == .gan ? GANConfig.standard() : GANConfig.large()
-            let trainer = GANTrainer(model: try GAN(config: config, rng: &rng), rng: Xoshiro256(seed: 7))
+            let trainer = GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
             flops = Bench.ganFlops(config, batch: batchSize)
             update = { try trainer.step(real: $0) }
         case .vae:
             let config = VAEConfig()
-            let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), rng: Xoshiro256(seed: 7))
+            let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
             flops = Bench.vaeFlops(config, batch: batchSize)
             update = { try trainer.step(batch: $0) }
         }

@@ -35,8 +35,8 @@ enum EvalModel {
     func samples(count: Int, rng: inout Xoshiro256) -> Matrix {
         let dim: Int
         switch self {
-        case .gan(let g): dim = g.config.dataDim
-        case .vae(let v): dim = v.config.dataDim
+        case .gan(let g): dim = g.dataDim
+        case .vae(let v): dim = v.dataDim
         }
         var out = Matrix(rows: count, cols: dim)
         var start = 0

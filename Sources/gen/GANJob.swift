@@ -37,7 +37,7 @@ final class GANJob: TrainingJob {
     func evaluate(_ data: TrainingData) -> [Double] { [] }
 
     func epochLine(means: [Double], eval: [Double]) -> String {
-        let score = trainer.model.config.loss == .wasserstein ? ("critic(x)", "critic(G(z))") : ("D(x)", "D(G(z))")
+        let score = trainer.loss == .wasserstein ? ("critic(x)", "critic(G(z))") : ("D(x)", "D(G(z))")
         return "D loss \(fmt(means[0]))  G loss \(fmt(means[1]))  \(score.0) \(fmt(means[2], 3))  \(score.1) \(fmt(means[3], 3))"
     }
 

@@ -23,7 +23,7 @@ enum Pictures {
         switch model {
         case .gan(let g)?:
             // 8 strips, each from z0 to z1 in `steps` linear steps.
-            let l = g.config.latentDim
+            let l = g.latentDim
             let ends = Matrix.normal(rows: 16, cols: l, using: &rng)
             var z = Matrix(rows: 8 * steps, cols: l)
             for s in 0..<8 {
@@ -37,7 +37,7 @@ enum Pictures {
             // 8 strips between test images 2s and 2s+1: original, steps decoded means, original.
             let pairs = test.rows(0..<16)
             let mu = v.encode(pairs).mu
-            let l = v.config.latentDim
+            let l = v.latentDim
             var z = Matrix(rows: 8 * steps, cols: l)
             for s in 0..<8 {
                 for t in 0..<steps {

@@ -63,13 +63,13 @@ struct TrainingLoop {
         let job: any TrainingJob
         if let gc = config.gan {
             let model = try GAN(config: gc, rng: &initRNG)
-            job = GANJob(trainer: GANTrainer(model: model, rng: Xoshiro256(seed: config.seed &+ 1)),
+            job = GANJob(trainer: GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1)),
                          fixedNoise: Matrix.normal(rows: 64, cols: gc.latentDim, using: &fixedRNG),
                          imageShape: data.imageShape)
         } else {
             let vc = config.vae!
             let model = try VAE(config: vc, rng: &initRNG)
-            job = VAEJob(trainer: VAETrainer(model: model, rng: Xoshiro256(seed: config.seed &+ 1)),
+            job = VAEJob(trainer: VAETrainer(model: model, config: vc, rng: Xoshiro256(seed: config.seed &+ 1)),
                          fixedNoise: Matrix.normal(rows: 64, cols: vc.latentDim, using: &fixedRNG),
                          imageShape: data.imageShape, seed: config.seed, batchSize: config.batchSize)
         }

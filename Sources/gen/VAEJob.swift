@@ -67,7 +67,7 @@ final class VAEJob: TrainingJob {
     }
 
     func writeSamples(to dir: URL, tag: String, data: TrainingData) throws {
-        let shape = imageShape ?? (1, trainer.model.config.dataDim)
+        let shape = imageShape ?? (1, trainer.model.dataDim)
         try PNGImage.writeGrid(trainer.model.decode(fixedNoise), height: shape.height,
                                width: shape.width, columns: gridColumns(imageShape), range: 0...1,
                                to: dir.appendingPathComponent("\(tag).png"))

@@ -6,11 +6,11 @@ import XCTest
 final class GANTrainerTests: XCTestCase {
     private func makeTrainer(_ config: GANConfig, seed: UInt64 = 3) throws -> GANTrainer {
         var rng = Xoshiro256(seed: seed)
-        return GANTrainer(model: try GAN(config: config, rng: &rng), rng: Xoshiro256(seed: seed &+ 1))
+        return GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: seed &+ 1))
     }
 
-    private func snapshot(_ net: Sequential) -> [[Float]] { net.parameters.map { $0.value.elements } }
-    private func gradients(_ net: Sequential) -> [[Float]] { net.parameters.map { $0.gradient.elements } }
+    private func snapshot(_ net: any Layer) -> [[Float]] { net.parameters.map { $0.value.elements } }
+    private func gradients(_ net: any Layer) -> [[Float]] { net.parameters.map { $0.gradient.elements } }
 
     /// The article's architecture: G 100-128-784 (tanh out), D 784-128-1.
     func testDefaultArchitecture() throws {

@@ -6,7 +6,7 @@ import XCTest
 final class VAETrainerTests: XCTestCase {
     private func makeTrainer(_ config: VAEConfig = VAEConfig(), seed: UInt64 = 3) throws -> VAETrainer {
         var rng = Xoshiro256(seed: seed)
-        return VAETrainer(model: try VAE(config: config, rng: &rng), rng: Xoshiro256(seed: seed &+ 1))
+        return VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: seed &+ 1))
     }
 
     /// Short training on 2,000 real MNIST images (debug build, a few seconds): the per-sample

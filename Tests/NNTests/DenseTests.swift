@@ -71,7 +71,7 @@ final class DenseTests: XCTestCase {
         XCTAssertTrue(frozen.bias.gradient.elements.allSatisfy { $0 == 0 }, "no db when frozen")
         // Give it a nonzero gradient anyway: optimisers must still skip it.
         frozen.weight.gradient.fill(1); frozen.bias.gradient.fill(1)
-        for opt in [Adam(parameters: frozen.parameters, learningRate: 0.1) as any Optimizer,
+        for opt in [Adam(parameters: frozen.parameters, learningRate: 0.1) as Optimizer,
                     SGD(parameters: frozen.parameters, learningRate: 0.1, momentum: 0.9),
                     RMSprop(parameters: frozen.parameters)] {
             opt.step()

@@ -25,7 +25,7 @@ final class OptimizerTests: XCTestCase {
         return try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }
 
-    static func make(_ c: Fixture.Case, _ p: Parameter) -> any Optimizer {
+    static func make(_ c: Fixture.Case, _ p: Parameter) -> Optimizer {
         let h = { (k: String, d: Float) -> Float in c.hyper[k].map(Float.init) ?? d }
         switch c.optimizer {
         case "adam", "adamw":

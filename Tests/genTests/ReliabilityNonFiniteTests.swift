@@ -20,14 +20,14 @@ final class ReliabilityNonFiniteTests: XCTestCase {
         cfg.criticSteps = 1
         var rng = Xoshiro256(seed: 5)
         let gan = try GAN(config: cfg, rng: &rng)
-        let d = gan.discriminator
+        let d = try XCTUnwrap(gan.discriminator as? Sequential)
         let first = try XCTUnwrap(d.layers.first as? Dense)
         let last = try XCTUnwrap(d.layers.last as? Dense)
         for j in 0..<first.weight.value.cols { first.weight.value[0, j] = 0 }
         first.bias.value.fill(1)
         last.weight.value.fill(10)
         let before = d.stateDict().map { $0.tensor.withUnsafeBufferPointer { Array($0) } }
-        let trainer = GANTrainer(model: gan, rng: Xoshiro256(seed: 6))
+        let trainer = GANTrainer(model: gan, config: cfg, rng: Xoshiro256(seed: 6))
         var real = Matrix(rows: 8, cols: 4)
         for r in 0..<8 { real[r, 0] = 3e38 }
         XCTAssertThrowsError(try trainer.step(real: real)) { error in

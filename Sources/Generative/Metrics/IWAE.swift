@@ -29,10 +29,10 @@ extension VAE {
     /// comparable. The log weights are combined by a running log-sum-exp in Double. Work is done
     /// in chunks of `chunk` (image, sample) rows, so memory stays `O(chunk x dataDim)` for any k.
     /// - Parameters: `k >= 1`; `rng` draws the `eps` of `z = mu + exp(logvar / 2) eps`.
-    /// - Precondition: `x.cols == config.dataDim`, `x.rows >= 1`, `k >= 1`, `chunk >= 1`.
+    /// - Precondition: `x.cols == dataDim`, `x.rows >= 1`, `k >= 1`, `chunk >= 1`.
     public func importanceWeightedBound(_ x: Matrix, k: Int, chunk: Int = 1024,
                                         rng: inout Xoshiro256) -> IWAEResult {
-        let n = x.rows, d = config.dataDim, l = config.latentDim
+        let n = x.rows, d = dataDim, l = latentDim
         precondition(x.cols == d && n >= 1 && k >= 1 && chunk >= 1,
                      "importanceWeightedBound: x is \(x.rows)x\(x.cols) (dataDim \(d)), k \(k), chunk \(chunk)")
         let (mu, logvar) = encode(x)
@@ -60,7 +60,7 @@ extension VAE {
                                 var s = 0.0
                                 for j in 0..<l {
                                     let lv = pl[img &* l &+ j], e = pe[row &* l &+ j]
-                                    let zz = pm[img &* l &+ j] + Foundation.exp(0.5 * lv) * e
+                                    let zz = VAE.reparameterize(mu: pm[img &* l &+ j], logvar: lv, eps: e).z
                                     pz[row &* l &+ j] = zz
                                     // log N(z; 0, I) - log N(z; mu, sigma²); the 2π terms cancel.
                                     s += -0.5 * Double(zz * zz) + 0.5 * (Double(e * e) + Double(lv))

@@ -1,0 +1,92 @@
+import Foundation
+import Linalg
+import NN
+
+/// Buffers of the VAE's ELBO forward and backward pass, kept between the two and reused.
+final class ELBOWork {
+    var eps = Matrix.empty
+    var std = Matrix.empty
+    var z = Matrix.empty
+    var gradLogits = Matrix.empty
+    var gradMu = Matrix.empty
+    var gradLogvar = Matrix.empty
+    var gradHidden = Matrix.empty
+}
+
+extension VAE {
+    /// The reparameterisation `z = mu + exp(0.5 * logvar) * eps` of one latent value (Kingma &
+    /// Welling 2014, eq. 10 with L = 1); also returns the standard deviation `exp(0.5 * logvar)`.
+    @inlinable
+    public static func reparameterize(mu: Float, logvar: Float, eps: Float) -> (z: Float, std: Float) {
+        let s = Foundation.exp(0.5 * logvar)
+        return (mu + s * eps, s)
+    }
+
+    /// The per-sample negative ELBO of `x` (`B x dataDim`, values in [0, 1]) with one `eps` draw
+    /// per sample from `rng` (Kingma & Welling 2014, eq. 10 with L = 1): reconstruction =
+    /// BCE-with-logits summed over pixels (Bernoulli NLL), KL = `KL(N(mu, exp(logvar)) || N(0, I))`
+    /// summed over latent dimensions (appendix B), both averaged over the batch, in nats.
+    /// With `training`, keeps what `backwardNegativeELBO()` needs. No allocation once sized.
+    public func negativeELBO(_ x: Matrix, training: Bool, rng: inout Xoshiro256) -> VAELosses {
+        precondition(x.cols == dataDim, "VAE.negativeELBO: x is \(x.rows)x\(x.cols), expected B x \(dataDim)")
+        let w = work
+        let b = x.rows, latent = latentDim
+        let h = encoder.forward(x, training: training)
+        let mu = muHead.forward(h, training: training)
+        let logvar = logvarHead.forward(h, training: training)
+        w.eps.resize(rows: b, cols: latent)
+        w.std.resize(rows: b, cols: latent)
+        w.z.resize(rows: b, cols: latent)
+        w.eps.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+        let n = b * latent
+        mu.withUnsafeBufferPointer { pm in
+            logvar.withUnsafeBufferPointer { pl in
+                w.eps.withUnsafeBufferPointer { pe in
+                    w.std.withUnsafeMutableBufferPointer { ps in
+                        w.z.withUnsafeMutableBufferPointer { pz in
+                            for i in 0..<n {
+                                (pz[i], ps[i]) = VAE.reparameterize(mu: pm[i], logvar: pl[i], eps: pe[i])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let logits = decoder.forward(w.z, training: training)
+        let rec = Loss.binaryCrossEntropyWithLogits(
+            logits: logits, targets: x, reduction: .batchMean, gradient: &w.gradLogits)
+        let kl = Loss.gaussianKL(mu: mu, logvar: logvar, reduction: .batchMean,
+                                 gradientMu: &w.gradMu, gradientLogvar: &w.gradLogvar)
+        return VAELosses(reconstruction: rec, kl: kl)
+    }
+
+    /// Zeroes the gradients, then backpropagates the last training `negativeELBO` through the
+    /// decoder, the reparameterisation, both heads and the encoder, accumulating every
+    /// parameter's gradient. - Precondition: follows `negativeELBO(_:training: true, rng:)`.
+    public func backwardNegativeELBO() {
+        let w = work
+        parameterGroup.zeroGradients()
+        let gradZ = decoder.backward(w.gradLogits)
+        // dz/dmu = 1; dz/dlogvar = 0.5 * exp(0.5 logvar) * eps. Add the reconstruction path's
+        // gradient to the KL gradients already in gradMu / gradLogvar.
+        let n = gradZ.count
+        gradZ.withUnsafeBufferPointer { gz in
+            w.eps.withUnsafeBufferPointer { pe in
+                w.std.withUnsafeBufferPointer { ps in
+                    w.gradMu.withUnsafeMutableBufferPointer { gm in
+                        w.gradLogvar.withUnsafeMutableBufferPointer { gl in
+                            for i in 0..<n {
+                                gm[i] += gz[i]
+                                gl[i] += gz[i] * 0.5 * ps[i] * pe[i]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let gh1 = muHead.backward(w.gradMu)
+        let gh2 = logvarHead.backward(w.gradLogvar)
+        Matrix.add(gh1, gh2, into: &w.gradHidden)
+        _ = encoder.backward(w.gradHidden)
+    }
+}
