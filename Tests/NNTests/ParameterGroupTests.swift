@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+import Linalg
+@testable import NN
+
+/// The contiguous gradient buffer, the gradient hooks and `clipGradientNorm`.
+final class ParameterGroupTests: XCTestCase {
+    /// Two parameters whose gradients are [[3, 4]] and [[12]]: total L2 norm 13 (3-4-5 and 5-12-13).
+    private func twoParameters() -> (ParameterGroup, Parameter, Parameter) {
+        let a = Parameter(name: "a", value: Matrix(rows: 1, cols: 2))
+        let b = Parameter(name: "b", value: Matrix(rows: 1, cols: 1))
+        let group = ParameterGroup([("a", a), ("b", b)])
+        a.gradient = Matrix([[3, 4]])
+        b.gradient = Matrix([[12]])
+        return (group, a, b)
+    }
+
+    func testGradientsAreViewsOfOneBuffer() {
+        let (group, a, b) = twoParameters()
+        XCTAssertEqual(group.gradients.elements, [3, 4, 12])
+        XCTAssertEqual(group.offsets, [0, 2])
+        group.scaleGradients(by: 2)
+        XCTAssertEqual(a.gradient.elements, [6, 8], "a write to the buffer is seen by the parameter")
+        // A layer-style in-place write through the parameter is seen by the buffer.
+        b.gradient.withUnsafeMutableBufferPointer { $0[0] = -1 }
+        XCTAssertEqual(group.gradients.elements, [6, 8, -1])
+        group.zeroGradients()
+        XCTAssertEqual(a.gradient.elements, [0, 0])
+        XCTAssertEqual(b.gradient.elements, [0])
+    }
+
+    func testBuildingAGroupKeepsTheCurrentGradients() {
+        let p = Parameter(name: "w", value: Matrix(rows: 2, cols: 2))
+        p.gradient = Matrix([[1, 2], [3, 4]])
+        let group = ParameterGroup([("w", p)])
+        XCTAssertEqual(group.gradients.elements, [1, 2, 3, 4])
+    }
+
+    func testGroupOfANetworkUsesStateDictNames() {
+        var rng = Xoshiro256(seed: 1)
+        let net = Sequential([Dense(inputSize: 3, outputSize: 4, activation: .relu, rng: &rng),
+                              Dense(inputSize: 4, outputSize: 2, rng: &rng)])
+        let group = ParameterGroup([(prefix: "d.", network: net)])
+        XCTAssertEqual(group.names, ["d.0.weight", "d.0.bias", "d.2.weight", "d.2.bias"])
+        XCTAssertEqual(group.count, 3 * 4 + 4 + 4 * 2 + 2)
+        XCTAssertNil(group.firstNonFiniteGradient())
+        (net.layers[1] as! Dense).bias.gradient[0, 1] = .nan
+        XCTAssertEqual(group.firstNonFiniteGradient(), "d.2.bias")
+    }
+
+    /// Hand-computed: total norm 13, max 6.5 -> every gradient times 6.5 / (13 + 1e-6).
+    func testClipNormScalesTheTotalNormNotEachTensor() {
+        let (group, a, b) = twoParameters()
+        let before = clipGradientNorm(group, maxNorm: 6.5)
+        XCTAssertEqual(before, 13, accuracy: 1e-12)
+        let c = 6.5 / (13 + 1e-6)
+        XCTAssertEqual(a.gradient[0, 0], Float(3 * c), accuracy: 1e-6)
+        XCTAssertEqual(a.gradient[0, 1], Float(4 * c), accuracy: 1e-6)
+        XCTAssertEqual(b.gradient[0, 0], Float(12 * c), accuracy: 1e-6)
+        XCTAssertEqual(group.gradientNorm(), 6.5, accuracy: 1e-5)
+        // Clipping each tensor to 6.5 would have left [3, 4] (norm 5) unchanged.
+        XCTAssertLessThan(a.gradient[0, 1], 3)
+    }
+
+    func testClipNormLeavesSmallGradientsUnchanged() {
+        let (group, a, b) = twoParameters()
+        clipGradientNorm(group, maxNorm: 20)
+        XCTAssertEqual(a.gradient.elements, [3, 4])
+        XCTAssertEqual(b.gradient.elements, [12])
+    }
+
+    func testHooksAsValues() throws {
+        let (group, _, b) = twoParameters()
+        try GradientHook.clipNorm(1).body(group)
+        XCTAssertEqual(group.gradientNorm(), 1, accuracy: 1e-5)
+        b.gradient[0, 0] = .infinity
+        XCTAssertThrowsError(try GradientHook.nonFiniteCheck.body(group)) { error in
+            XCTAssertEqual((error as? NonFiniteGradientError)?.parameter, "b")
+        }
+    }
+}
