@@ -39,6 +39,13 @@ public func stateDictShapes(_ entries: [StateEntry]) -> [String: [Int]] {
 /// - Throws: `StateDictError` naming the first missing key or mismatched shape (in `entries`
 ///   order), or the first unexpected key (in sorted order). Nothing is changed when it throws.
 public func loadStateDict(_ tensors: [String: Matrix], into entries: [StateEntry]) throws {
+    try validateStateDict(tensors, for: entries)
+    for e in entries { e.write(tensors[e.name]!) }
+}
+
+/// Checks that `tensors` fit `entries` exactly, changing nothing.
+/// - Throws: `StateDictError` as `loadStateDict(_:into:)`.
+public func validateStateDict(_ tensors: [String: Matrix], for entries: [StateEntry]) throws {
     for e in entries {
         guard let t = tensors[e.name] else { throw StateDictError.missingKey(e.name) }
         if [t.rows, t.cols] != e.matrixShape {
@@ -49,7 +56,6 @@ public func loadStateDict(_ tensors: [String: Matrix], into entries: [StateEntry
     if let extra = tensors.keys.sorted().first(where: { !known.contains($0) }) {
         throw StateDictError.unexpectedKey(extra)
     }
-    for e in entries { e.write(tensors[e.name]!) }
 }
 
 /// `entries` with `prefix` put before every name (a container's module index, `encoder.`).
