@@ -79,3 +79,37 @@ final class ParameterGroupTests: XCTestCase {
         }
     }
 }
+
+/// `clipGradientNorm` against torch.nn.utils.clip_grad_norm_ (fixture written by
+/// scripts/clip_norm_reference.py with torch): the total norm and every clipped gradient.
+final class ClipNormFixtureTests: XCTestCase {
+    struct Fixture: Decodable {
+        struct Case: Decodable { let max_norm: Float; let total_norm: Double; let clipped: [[Float]] }
+        let shapes: [[Int]]
+        let gradients: [[Float]]
+        let cases: [Case]
+    }
+
+    func testMatchesPyTorch() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/clip_norm_reference.json")
+        let f = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        XCTAssertEqual(f.cases.count, 3)
+        for c in f.cases {
+            let params = zip(f.shapes, f.gradients).enumerated().map { i, sg -> Parameter in
+                let rows = sg.0.count == 1 ? 1 : sg.0[0]
+                let p = Parameter(name: "p\(i)", value: Matrix(rows: rows, cols: sg.1.count / rows))
+                p.gradient = Matrix(rows: rows, cols: sg.1.count / rows, elements: sg.1)
+                return p
+            }
+            let group = ParameterGroup(params.map { ($0.name, $0) })
+            let total = clipGradientNorm(group, maxNorm: c.max_norm)
+            XCTAssertEqual(total, c.total_norm, accuracy: 1e-5 * c.total_norm, "max \(c.max_norm)")
+            for (p, want) in zip(params, c.clipped) {
+                for (got, w) in zip(p.gradient.elements, want) {
+                    XCTAssertEqual(got, w, accuracy: 1e-6 + 1e-5 * abs(w), "max \(c.max_norm) \(p.name)")
+                }
+            }
+        }
+    }
+}
