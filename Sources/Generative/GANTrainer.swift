@@ -177,6 +177,19 @@ public final class GANTrainer {
         return gLoss
     }
 
+    /// Floating-point operations of the gemms of one step at batch `b` that updates G (from
+    /// the layers): G forward; D forward and backward (weights, and inputs except the data's) on
+    /// the 2B stacked rows; D forward and input gradients (frozen) on the B fakes; G backward
+    /// (weights, and inputs except z's).
+    public func flopsPerStep(batch b: Int) -> Double {
+        let g = model.generator, d = model.discriminator
+        let perSample = g.forwardFLOPsPerSample
+            + 2 * (d.forwardFLOPsPerSample + d.backwardFLOPsPerSample(inputGradient: false, weightGradient: true))
+            + d.forwardFLOPsPerSample + d.backwardFLOPsPerSample(inputGradient: true, weightGradient: false)
+            + g.backwardFLOPsPerSample(inputGradient: false, weightGradient: true)
+        return Double(b) * Double(perSample)
+    }
+
     private func prepareBuffers(batch b: Int) {
         objective.prepare(batch: b)
         if z.rows == b && stacked.rows == 2 * b { return }

@@ -56,6 +56,19 @@ public final class VAETrainer {
         return losses
     }
 
+    /// Floating-point operations of the gemms of one step at batch `b` (from the layers):
+    /// forward, weight gradients and input gradients of every network, except the data's.
+    public func flopsPerStep(batch b: Int) -> Double {
+        let m = model
+        let forward = m.encoder.forwardFLOPsPerSample + m.muHead.forwardFLOPsPerSample
+            + m.logvarHead.forwardFLOPsPerSample + m.decoder.forwardFLOPsPerSample
+        let backward = m.encoder.backwardFLOPsPerSample(inputGradient: false, weightGradient: true)
+            + [m.muHead, m.logvarHead, m.decoder].reduce(0) {
+                $0 + $1.backwardFLOPsPerSample(inputGradient: true, weightGradient: true)
+            }
+        return Double(b) * Double(forward + backward)
+    }
+
     /// The per-sample losses of `x` with one `eps` draw from `rng`, without updating anything
     /// (the stochastic ELBO estimate PyTorch's example reports on the test set).
     public func evaluate(_ x: Matrix, rng evalRNG: inout Xoshiro256) -> VAELosses {

@@ -147,4 +147,9 @@ public final class Dense: Layer {
 
     /// One `1 x in` by `in x out` product per sample.
     public var forwardFLOPsPerSample: Int { 2 * inputSize * outputSize }
+
+    /// `dW = Xᵀ dZ` and `dX = dZ Wᵀ` each cost what the forward gemm does.
+    public func backwardFLOPsPerSample(inputGradient: Bool, weightGradient: Bool) -> Int {
+        (inputGradient ? forwardFLOPsPerSample : 0) + (weightGradient ? forwardFLOPsPerSample : 0)
+    }
 }

@@ -139,6 +139,11 @@ public protocol Layer: AnyObject {
     /// Floating-point operations of one forward pass per sample (2 per multiply-add of a gemm;
     /// element-wise work not counted). Default 0.
     var forwardFLOPsPerSample: Int { get }
+    /// Floating-point operations of one backward pass per sample: the weight gradients when
+    /// `weightGradient`, the input gradient when `inputGradient` (a container asks its first
+    /// layer for the input gradient only when `inputGradient`, and the others always).
+    /// Default 0.
+    func backwardFLOPsPerSample(inputGradient: Bool, weightGradient: Bool) -> Int
 }
 
 extension Layer {
@@ -159,4 +164,6 @@ extension Layer {
     public func outputFeatures(for inputFeatures: Int) -> Int? { inputFeatures }
 
     public var forwardFLOPsPerSample: Int { 0 }
+
+    public func backwardFLOPsPerSample(inputGradient: Bool, weightGradient: Bool) -> Int { 0 }
 }

@@ -84,4 +84,11 @@ public final class Sequential: Layer {
     }
 
     public var forwardFLOPsPerSample: Int { layers.reduce(0) { $0 + $1.forwardFLOPsPerSample } }
+
+    public func backwardFLOPsPerSample(inputGradient: Bool, weightGradient: Bool) -> Int {
+        layers.enumerated().reduce(0) { sum, l in
+            sum + l.element.backwardFLOPsPerSample(inputGradient: l.offset > 0 || inputGradient,
+                                                   weightGradient: weightGradient)
+        }
+    }
 }

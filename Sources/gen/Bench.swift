@@ -104,12 +104,12 @@ struct Bench: ParsableCommand {
         case .gan, .ganLarge:
             let config = model == .gan ? GANConfig.standard() : GANConfig.large()
             let trainer = GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
-            flops = Bench.ganFlops(config, batch: batchSize)
+            flops = trainer.flopsPerStep(batch: batchSize)
             update = { try trainer.step(real: $0) }
         case .vae:
             let config = VAEConfig()
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
-            flops = Bench.vaeFlops(config, batch: batchSize)
+            flops = trainer.flopsPerStep(batch: batchSize)
             update = { try trainer.step(batch: $0) }
         }
         // Steps cycle through an epoch of real batches; the gather is part of the timed step.
@@ -139,34 +139,6 @@ struct Bench: ParsableCommand {
         return Result(samplesPerSec: Double(steps * batchSize) / secs,
                       gflops: flops * Double(steps) / secs / 1e9, flopsPerStep: flops,
                       allocationsPerStep: active ? Double(allocations) / Double(counted) : nil)
-    }
-
-    /// FLOPs of the gemms of one GAN step as GANTrainer runs it (see the command's discussion).
-    static func ganFlops(_ c: GANConfig, batch b: Int) -> Double {
-        let g = zip([c.latentDim] + c.generatorHidden, c.generatorHidden + [c.dataDim]).map { Double($0 * $1) }
-        let d = zip([c.dataDim] + c.discriminatorHidden, c.discriminatorHidden + [1]).map { Double($0 * $1) }
-        let B = Double(b)
-        let gForward = 2 * B * g.reduce(0, +)
-        let dForwardStacked = 2 * (2 * B) * d.reduce(0, +)
-        let dBackwardWeights = 2 * (2 * B) * d.reduce(0, +)            // dW of every D layer
-        let dBackwardInputs = 2 * (2 * B) * d.dropFirst().reduce(0, +)  // dX except the first
-        let dForwardFake = 2 * B * d.reduce(0, +)
-        let dBackwardFrozen = 2 * B * d.reduce(0, +)                    // dX only, all layers
-        let gBackward = 2 * B * g.reduce(0, +) + 2 * B * g.dropFirst().reduce(0, +)
-        return gForward + dForwardStacked + dBackwardWeights + dBackwardInputs + dForwardFake
-            + dBackwardFrozen + gBackward
-    }
-
-    /// FLOPs of the gemms of one VAE step (forward, backward with no dX for the first layer).
-    static func vaeFlops(_ c: VAEConfig, batch b: Int) -> Double {
-        let enc = zip([c.dataDim] + c.hidden.dropLast(), c.hidden).map { Double($0 * $1) }
-        let heads = 2 * Double((c.hidden.last ?? c.dataDim) * c.latentDim)
-        let decSizes = [c.latentDim] + c.hidden.reversed() + [c.dataDim]
-        let dec = zip(decSizes.dropLast(), decSizes.dropFirst()).map { Double($0 * $1) }
-        let all = enc.reduce(0, +) + heads + dec.reduce(0, +)
-        let B = Double(b)
-        // forward 1x, dW 1x, dX 1x except the first encoder layer.
-        return 2 * B * (3 * all - (enc.first ?? 0))
     }
 
     /// GFLOP/s of cblas_sgemm (through Matrix) on 1024^3, best of 5: the machine's roofline here.
