@@ -118,16 +118,39 @@ public enum SafeTensors {
     /// `__metadata__`. Allocates only tensors that fit in the file.
     /// - Throws: `SafeTensorsError` naming the file and the problem; never traps on bad input.
     public static func read(from url: URL) throws -> SafeTensorsFile {
-        let path = url.path
-        func fail(_ k: SafeTensorsError.Kind, _ m: String) -> SafeTensorsError {
-            SafeTensorsError(kind: k, path: path, message: m)
-        }
+        let fail = { (k: SafeTensorsError.Kind, m: String) in SafeTensorsError(kind: k, path: url.path, message: m) }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
             throw fail(.io, "cannot read: \(error.localizedDescription)")
         }
+        let (root, headerLength) = try readHeader(data, fail)
+        let metadata = try readMetadata(root, fail)
+        let dataSize = data.count - 8 - headerLength
+        var entries: [HeaderEntry] = []
+        for (name, value) in root where name != "__metadata__" {
+            entries.append(try readEntry(name, value, dataSize: dataSize, fail))
+        }
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        try checkContiguous(entries, dataSize: dataSize, fail)
+        var tensors: [String: Matrix] = [:]
+        var shapes: [String: [Int]] = [:]
+        for e in entries {
+            tensors[e.name] = try loadTensor(e, from: data, dataStart: 8 + headerLength, fail)
+            shapes[e.name] = e.shape
+        }
+        return SafeTensorsFile(tensors: tensors, names: entries.map(\.name), shapes: shapes, metadata: metadata)
+    }
+
+    typealias Fail = (SafeTensorsError.Kind, String) -> SafeTensorsError
+
+    /// One tensor's header entry, validated.
+    struct HeaderEntry { let name: String; let shape: [Int]; let begin: Int; let end: Int }
+
+    /// The header's JSON object and its length: the 8-byte length against the file size, the
+    /// JSON, and duplicate names (which JSONSerialization would silently merge).
+    static func readHeader(_ data: Data, _ fail: Fail) throws -> ([String: Any], Int) {
         guard data.count >= 8 else { throw fail(.truncated, "\(data.count) bytes, shorter than the 8-byte header length") }
         let n = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         guard n <= UInt64(data.count - 8) else {
@@ -150,7 +173,11 @@ public enum SafeTensors {
         for k in keys where !seen.insert(k).inserted {
             throw fail(.duplicateName, "tensor \"\(k)\" appears twice in the header")
         }
+        return (root, headerLength)
+    }
 
+    /// `__metadata__`: an object of strings, or absent.
+    static func readMetadata(_ root: [String: Any], _ fail: Fail) throws -> [String: String] {
         var metadata: [String: String] = [:]
         if let m = root["__metadata__"] {
             guard let dict = m as? [String: Any] else { throw fail(.metadata, "__metadata__ is not an object") }
@@ -159,41 +186,44 @@ public enum SafeTensors {
                 metadata[k] = s
             }
         }
+        return metadata
+    }
 
-        struct Entry { let name: String; let shape: [Int]; let begin: Int; let end: Int }
-        var entries: [Entry] = []
-        let dataSize = data.count - 8 - headerLength
-        for (name, value) in root where name != "__metadata__" {
-            guard let e = value as? [String: Any] else { throw fail(.header, "entry \"\(name)\" is not an object") }
-            guard let dtype = e["dtype"] as? String else { throw fail(.header, "entry \"\(name)\" has no string dtype") }
-            guard knownDtypes.contains(dtype) else { throw fail(.dtype, "tensor \"\(name)\" has unknown dtype \"\(dtype)\"") }
-            guard dtype == "F32" else { throw fail(.dtype, "tensor \"\(name)\" has dtype \(dtype); only F32 is supported") }
-            guard let shapeAny = e["shape"] as? [Any] else { throw fail(.header, "entry \"\(name)\" has no shape array") }
-            var shape: [Int] = []
-            var elements = 1
-            for s in shapeAny {
-                guard let d = exactInt(s), d >= 0 else { throw fail(.shape, "tensor \"\(name)\" has a bad shape \(shapeAny)") }
-                shape.append(d)
-                let (p, o) = elements.multipliedReportingOverflow(by: d)
-                guard !o else { throw fail(.shape, "tensor \"\(name)\" shape \(shape) overflows") }
-                elements = p
-            }
-            guard let offs = e["data_offsets"] as? [Any], offs.count == 2,
-                  let begin = exactInt(offs[0]), let end = exactInt(offs[1]) else {
-                throw fail(.header, "entry \"\(name)\" needs data_offsets [begin, end]")
-            }
-            guard begin >= 0, begin <= end, end <= dataSize else {
-                throw fail(.offsets, "tensor \"\(name)\" data_offsets [\(begin), \(end)] are outside the \(dataSize) data bytes")
-            }
-            let (bytes, o) = elements.multipliedReportingOverflow(by: 4)
-            guard !o, bytes == end - begin else {
-                throw fail(.shape, "tensor \"\(name)\" shape \(shape) needs \(o ? "too many" : String(bytes)) bytes but data_offsets span \(end - begin)")
-            }
-            let extra = Set(e.keys).subtracting(["dtype", "shape", "data_offsets"])
-            if let x = extra.sorted().first { throw fail(.header, "entry \"\(name)\" has unknown field \"\(x)\"") }
-            entries.append(Entry(name: name, shape: shape, begin: begin, end: end))
+    /// One entry: F32 dtype, a shape whose byte size equals its `data_offsets` range (no
+    /// overflow), offsets inside the data, no unknown fields.
+    static func readEntry(_ name: String, _ value: Any, dataSize: Int, _ fail: Fail) throws -> HeaderEntry {
+        guard let e = value as? [String: Any] else { throw fail(.header, "entry \"\(name)\" is not an object") }
+        guard let dtype = e["dtype"] as? String else { throw fail(.header, "entry \"\(name)\" has no string dtype") }
+        guard knownDtypes.contains(dtype) else { throw fail(.dtype, "tensor \"\(name)\" has unknown dtype \"\(dtype)\"") }
+        guard dtype == "F32" else { throw fail(.dtype, "tensor \"\(name)\" has dtype \(dtype); only F32 is supported") }
+        guard let shapeAny = e["shape"] as? [Any] else { throw fail(.header, "entry \"\(name)\" has no shape array") }
+        var shape: [Int] = []
+        var elements = 1
+        for s in shapeAny {
+            guard let d = exactInt(s), d >= 0 else { throw fail(.shape, "tensor \"\(name)\" has a bad shape \(shapeAny)") }
+            shape.append(d)
+            let (p, o) = elements.multipliedReportingOverflow(by: d)
+            guard !o else { throw fail(.shape, "tensor \"\(name)\" shape \(shape) overflows") }
+            elements = p
         }
-        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        guard let offs = e["data_offsets"] as? [Any], offs.count == 2,
+              let begin = exactInt(offs[0]), let end = exactInt(offs[1]) else {
+            throw fail(.header, "entry \"\(name)\" needs data_offsets [begin, end]")
+        }
+        guard begin >= 0, begin <= end, end <= dataSize else {
+            throw fail(.offsets, "tensor \"\(name)\" data_offsets [\(begin), \(end)] are outside the \(dataSize) data bytes")
+        }
+        let (bytes, o) = elements.multipliedReportingOverflow(by: 4)
+        guard !o, bytes == end - begin else {
+            throw fail(.shape, "tensor \"\(name)\" shape \(shape) needs \(o ? "too many" : String(bytes)) bytes but data_offsets span \(end - begin)")
+        }
+        let extra = Set(e.keys).subtracting(["dtype", "shape", "data_offsets"])
+        if let x = extra.sorted().first { throw fail(.header, "entry \"\(name)\" has unknown field \"\(x)\"") }
+        return HeaderEntry(name: name, shape: shape, begin: begin, end: end)
+    }
+
+    /// The sorted ranges must tile the data from 0 to its end, as the spec requires.
+    static func checkContiguous(_ entries: [HeaderEntry], dataSize: Int, _ fail: Fail) throws {
         var expected = 0
         for e in entries {
             if e.begin != expected {
@@ -206,39 +236,35 @@ public enum SafeTensors {
         if expected != dataSize {
             throw fail(.offsets, "tensors cover \(expected) of the \(dataSize) data bytes")
         }
+    }
 
-        var tensors: [String: Matrix] = [:]
-        var shapes: [String: [Int]] = [:]
-        let dataStart = 8 + headerLength
-        for e in entries {
-            let rows: Int, cols: Int
-            switch e.shape.count {
-            case 0: rows = 1; cols = 1
-            case 1: rows = 1; cols = e.shape[0]
-            default:
-                // A zero dimension makes the element count 0 while the others may still
-                // multiply past Int.max.
-                rows = e.shape[0]
-                var c = 1
-                for d in e.shape.dropFirst() {
-                    let (p, o) = c.multipliedReportingOverflow(by: d)
-                    guard !o else { throw fail(.shape, "tensor \"\(e.name)\" shape \(e.shape) overflows") }
-                    c = p
-                }
-                cols = c
+    /// The entry's bytes as a `shape[0] x (product of the rest)` matrix (`1 x n` for 1-D).
+    static func loadTensor(_ e: HeaderEntry, from data: Data, dataStart: Int, _ fail: Fail) throws -> Matrix {
+        let rows: Int, cols: Int
+        switch e.shape.count {
+        case 0: rows = 1; cols = 1
+        case 1: rows = 1; cols = e.shape[0]
+        default:
+            // A zero dimension makes the element count 0 while the others may still
+            // multiply past Int.max.
+            rows = e.shape[0]
+            var c = 1
+            for d in e.shape.dropFirst() {
+                let (p, o) = c.multipliedReportingOverflow(by: d)
+                guard !o else { throw fail(.shape, "tensor \"\(e.name)\" shape \(e.shape) overflows") }
+                c = p
             }
-            var m = Matrix(rows: rows, cols: cols)
-            let count = e.end - e.begin
-            m.withUnsafeMutableBufferPointer { dst in
-                data.withUnsafeBytes { src in
-                    guard count > 0, let d = dst.baseAddress, let s = src.baseAddress else { return }
-                    UnsafeMutableRawPointer(d).copyMemory(from: s + dataStart + e.begin, byteCount: count)
-                }
-            }
-            tensors[e.name] = m
-            shapes[e.name] = e.shape
+            cols = c
         }
-        return SafeTensorsFile(tensors: tensors, names: entries.map(\.name), shapes: shapes, metadata: metadata)
+        var m = Matrix(rows: rows, cols: cols)
+        let count = e.end - e.begin
+        m.withUnsafeMutableBufferPointer { dst in
+            data.withUnsafeBytes { src in
+                guard count > 0, let d = dst.baseAddress, let s = src.baseAddress else { return }
+                UnsafeMutableRawPointer(d).copyMemory(from: s + dataStart + e.begin, byteCount: count)
+            }
+        }
+        return m
     }
 
     /// An integer JSON number (a fraction is rejected), as Foundation decodes it. Foundation on
