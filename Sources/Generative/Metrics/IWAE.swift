@@ -32,81 +32,118 @@ extension VAE {
     /// - Precondition: `x.cols == dataDim`, `x.rows >= 1`, `k >= 1`, `chunk >= 1`.
     public func importanceWeightedBound(_ x: Matrix, k: Int, chunk: Int = 1024,
                                         rng: inout Xoshiro256) -> IWAEResult {
-        let n = x.rows, d = dataDim, l = latentDim
-        precondition(x.cols == d && n >= 1 && k >= 1 && chunk >= 1,
-                     "importanceWeightedBound: x is \(x.rows)x\(x.cols) (dataDim \(d)), k \(k), chunk \(chunk)")
+        let n = x.rows, l = latentDim
+        precondition(x.cols == dataDim && n >= 1 && k >= 1 && chunk >= 1,
+                     "importanceWeightedBound: x is \(x.rows)x\(x.cols) (dataDim \(dataDim)), k \(k), chunk \(chunk)")
         let (mu, logvar) = encode(x)
-        // Running log-sum-exp per image: max and sum of exp(log w - max).
-        var runMax = [Double](repeating: -.infinity, count: n)
-        var runSum = [Double](repeating: 0, count: n)
-        var reconstruction = 0.0
+        var acc = IWAEAccumulator(images: n, k: k)
         let rows = Swift.max(1, Swift.min(chunk, n * k))
         var eps = Matrix(rows: rows, cols: l)
         var z = Matrix(rows: rows, cols: l)
         var logPrior = [Double](repeating: 0, count: rows)   // log p(z) - log q(z|x), per row
-        let total = n * k
         var pair = 0
-        while pair < total {
-            let r = Swift.min(rows, total - pair)
+        while pair < n * k {
+            let r = Swift.min(rows, n * k - pair)
             eps.resize(rows: r, cols: l)
             z.resize(rows: r, cols: l)
             eps.withUnsafeMutableBufferPointer { rng.fillNormal($0, mean: 0, std: 1) }
-            mu.withUnsafeBufferPointer { pm in
-                logvar.withUnsafeBufferPointer { pl in
-                    eps.withUnsafeBufferPointer { pe in
-                        z.withUnsafeMutableBufferPointer { pz in
-                            for row in 0..<r {
-                                let img = (pair + row) / k
-                                var s = 0.0
-                                for j in 0..<l {
-                                    let lv = pl[img &* l &+ j], e = pe[row &* l &+ j]
-                                    let zz = VAE.reparameterize(mu: pm[img &* l &+ j], logvar: lv, eps: e).z
-                                    pz[row &* l &+ j] = zz
-                                    // log N(z; 0, I) - log N(z; mu, sigma²); the 2π terms cancel.
-                                    s += -0.5 * Double(zz * zz) + 0.5 * (Double(e * e) + Double(lv))
-                                }
-                                logPrior[row] = s
-                            }
-                        }
-                    }
-                }
-            }
-            let logits = decoder.forward(z, training: false)
-            logits.withUnsafeBufferPointer { pl in
-                x.withUnsafeBufferPointer { px in
-                    for row in 0..<r {
-                        let img = (pair + row) / k
-                        let lr = pl.baseAddress! + row &* d, xr = px.baseAddress! + img &* d
-                        var bce: Float = 0, acc = 0.0
-                        for p in 0..<d {
-                            let li = lr[p]
-                            bce += (li > 0 ? li : 0) - li * xr[p] + Foundation.log1p(Foundation.exp(-Swift.abs(li)))
-                            if p & 255 == 255 { acc += Double(bce); bce = 0 }
-                        }
-                        acc += Double(bce)
-                        reconstruction += acc
-                        let logW = -acc + logPrior[row]
-                        if logW > runMax[img] {
-                            runSum[img] = runSum[img] * Foundation.exp(runMax[img] - logW) + 1
-                            runMax[img] = logW
-                        } else {
-                            runSum[img] += Foundation.exp(logW - runMax[img])
-                        }
-                    }
-                }
-            }
+            IWAEAccumulator.sampleLatents(mu: mu, logvar: logvar, eps: eps, firstPair: pair, k: k,
+                                          into: &z, logPrior: &logPrior)
+            acc.add(logits: decoder.forward(z, training: false), x: x, firstPair: pair, logPrior: logPrior)
             pair += r
         }
-        // Analytic KL per image, as in training (Kingma & Welling 2014, appendix B).
+        return acc.result(kl: IWAEAccumulator.analyticKL(mu: mu, logvar: logvar))
+    }
+}
+
+/// The running parts of the IWAE bound: a log-sum-exp per image and the reconstruction sum.
+struct IWAEAccumulator {
+    let images: Int, k: Int
+    /// Running log-sum-exp per image: max and sum of exp(log w - max).
+    var runMax: [Double], runSum: [Double]
+    var reconstruction = 0.0
+
+    init(images: Int, k: Int) {
+        self.images = images
+        self.k = k
+        runMax = [Double](repeating: -.infinity, count: images)
+        runSum = [Double](repeating: 0, count: images)
+    }
+
+    /// `z` for (image, sample) pairs `firstPair ..< firstPair + eps.rows` (image = pair / k) by
+    /// the VAE's reparameterisation, and each row's `log N(z; 0, I) - log N(z; mu, sigma²)`.
+    static func sampleLatents(mu: Matrix, logvar: Matrix, eps: Matrix, firstPair: Int, k: Int,
+                              into z: inout Matrix, logPrior: inout [Double]) {
+        let l = mu.cols, r = eps.rows
+        mu.withUnsafeBufferPointer { pm in
+            logvar.withUnsafeBufferPointer { pl in
+                eps.withUnsafeBufferPointer { pe in
+                    z.withUnsafeMutableBufferPointer { pz in
+                        for row in 0..<r {
+                            let img = (firstPair + row) / k
+                            var s = 0.0
+                            for j in 0..<l {
+                                let lv = pl[img &* l &+ j], e = pe[row &* l &+ j]
+                                let zz = VAE.reparameterize(mu: pm[img &* l &+ j], logvar: lv, eps: e).z
+                                pz[row &* l &+ j] = zz
+                                // log N(z; 0, I) - log N(z; mu, sigma²); the 2π terms cancel.
+                                s += -0.5 * Double(zz * zz) + 0.5 * (Double(e * e) + Double(lv))
+                            }
+                            logPrior[row] = s
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds each row's log weight `log p(x|z) + logPrior` (Bernoulli log-likelihood of the
+    /// image's grey values under the logits, summed in blocks of 256 pixels) to its image.
+    mutating func add(logits: Matrix, x: Matrix, firstPair: Int, logPrior: [Double]) {
+        let d = x.cols
+        logits.withUnsafeBufferPointer { pl in
+            x.withUnsafeBufferPointer { px in
+                for row in 0..<logits.rows {
+                    let img = (firstPair + row) / k
+                    let lr = pl.baseAddress! + row &* d, xr = px.baseAddress! + img &* d
+                    var bce: Float = 0, sum = 0.0
+                    for p in 0..<d {
+                        let li = lr[p]
+                        bce += (li > 0 ? li : 0) - li * xr[p] + Foundation.log1p(Foundation.exp(-Swift.abs(li)))
+                        if p & 255 == 255 { sum += Double(bce); bce = 0 }
+                    }
+                    sum += Double(bce)
+                    reconstruction += sum
+                    let logW = -sum + logPrior[row]
+                    if logW > runMax[img] {
+                        runSum[img] = runSum[img] * Foundation.exp(runMax[img] - logW) + 1
+                        runMax[img] = logW
+                    } else {
+                        runSum[img] += Foundation.exp(logW - runMax[img])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Analytic `KL(q(z|x) || p(z))` summed over images, as in training (Kingma & Welling
+    /// 2014, appendix B), in Double.
+    static func analyticKL(mu: Matrix, logvar: Matrix) -> Double {
         var kl = 0.0
         mu.withUnsafeBufferPointer { pm in
             logvar.withUnsafeBufferPointer { pl in
-                for i in 0..<(n * l) {
+                for i in 0..<pm.count {
                     let m = Double(pm[i]), v = Double(pl[i])
                     kl += -0.5 * (1 + v - m * m - Foundation.exp(v))
                 }
             }
         }
+        return kl
+    }
+
+    /// The mean bound over images, its standard error, and the negative ELBO on the same draws.
+    func result(kl: Double) -> IWAEResult {
+        let n = images
         let logK = Foundation.log(Double(k))
         var sum = 0.0, sumSq = 0.0
         for i in 0..<n {
@@ -117,6 +154,6 @@ extension VAE {
         let variance = n > 1 ? Swift.max(sumSq / Double(n) - mean * mean, 0) * Double(n) / Double(n - 1) : 0
         return IWAEResult(k: k, images: n, negativeBound: mean,
                           standardError: (variance / Double(n)).squareRoot(),
-                          negativeELBO: reconstruction / Double(total) + kl / Double(n))
+                          negativeELBO: reconstruction / Double(n * k) + kl / Double(n))
     }
 }
