@@ -64,12 +64,7 @@ struct GemmBench: ParsableCommand {
         if let threads { BLASThreads.set(threads) }
         let threadCount = BLASThreads.count
         var rng = Xoshiro256(seed: 2024)
-        let squares = try squareSizes()
-        var shapes = squares.map(Shape.square)
-        if !noDense { shapes += Shape.dense }
-        if let only { shapes = shapes.filter { $0.name.contains(only) } }
-        if shapes.isEmpty { throw ValidationError("no shape matches --only '\(only ?? "")'") }
-
+        let shapes = try selectedShapes()
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
             .split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
         if !json {
@@ -78,7 +73,6 @@ struct GemmBench: ParsableCommand {
             print("Matrix = Linalg.gemm into a preallocated Matrix; cblas = cblas_sgemm on raw pointers; "
                   + "timed alternately in blocks (A B B A A B ...), iters = calls per repetition each; GFLOP/s are medians, ratio = median of per-pair ratios.")
         }
-
         var results: [Result] = []
         for shape in shapes {
             let r = measure(shape, repetitions: repetitions, minSeconds: minSeconds,
@@ -89,57 +83,76 @@ struct GemmBench: ParsableCommand {
                     "  measured \(shape.name): \(fmt(r.matrixMedian)) / \(fmt(r.cblasMedian)) GFLOP/s\n".utf8))
             }
         }
+        let missed = results.filter { GemmBench.floorApplies($0) && $0.ratio < GemmBench.floor }
+        if fixedIterations != nil {
+            if json { printJSON(results, threads: threadCount, peak: .nan, largest: 0,
+                                floorApplies: GemmBench.floorApplies, load: load) }
+            else { printTable(results, threads: threadCount, peak: .nan, floorApplies: GemmBench.floorApplies) }
+            return
+        }
+        let overheadLine = wrapperOverheadLine(results, rng: &rng)
+        let alloc = checkGemmAllocations(rng: &rng)
+        report(results, missed: missed, threads: threadCount, load: load, overheadLine: overheadLine, alloc: alloc)
+        if checkFloors && (!missed.isEmpty || alloc.wrapperAllocations != 0) { throw ExitCode(1) }
+    }
 
-        // Peak: the best median measured at the largest square size of this run.
-        // (With --only excluding every square size: the best median of the run.)
+    /// The square sizes and (unless --no-dense) the Dense shapes, filtered by --only.
+    func selectedShapes() throws -> [Shape] {
+        var shapes = try squareSizes().map(Shape.square)
+        if !noDense { shapes += Shape.dense }
+        if let only { shapes = shapes.filter { $0.name.contains(only) } }
+        if shapes.isEmpty { throw ValidationError("no shape matches --only '\(only ?? "")'") }
+        return shapes
+    }
+
+    /// The floor applies to square sizes from 64 and to every Dense shape.
+    static func floorApplies(_ r: Result) -> Bool {
+        r.shape.name.hasPrefix("square") ? r.shape.m >= 64 : true
+    }
+
+    /// Peak: the best median measured at the largest square size of this run (with --only
+    /// excluding every square size: the best median of the run), and that size (0: none).
+    static func peak(_ results: [Result]) -> (gflops: Double, largest: Int) {
         let measuredSquares = results.filter { $0.shape.name == Shape.square($0.shape.m).name }
         let largest = measuredSquares.map(\.shape.m).max() ?? 0
         let peakRows = largest > 0 ? measuredSquares.filter { $0.shape.m == largest } : results
-        let peak = peakRows.map { Swift.max($0.matrixMedian, $0.cblasMedian) }.max() ?? .nan
+        return (peakRows.map { Swift.max($0.matrixMedian, $0.cblasMedian) }.max() ?? .nan, largest)
+    }
 
-        func floorApplies(_ r: Result) -> Bool {
-            r.shape.name.hasPrefix("square") ? r.shape.m >= 64 : true
-        }
-        let missed = results.filter { floorApplies($0) && $0.ratio < GemmBench.floor }
-
-        if fixedIterations != nil {
-            if json { printJSON(results, threads: threadCount, peak: .nan, largest: 0,
-                                floorApplies: floorApplies, load: load) }
-            else { printTable(results, threads: threadCount, peak: .nan, floorApplies: floorApplies) }
-            return
-        }
-
-        // The wrapper's own cost per call, where the gemm itself is negligible (1x1x1).
+    /// The wrapper's own cost per call, where the gemm itself is negligible (1x1x1).
+    func wrapperOverheadLine(_ results: [Result], rng: inout Xoshiro256) -> String {
         let tiny = measure(Shape(name: "1x1x1", m: 1, n: 1, k: 1, transposeA: false, transposeB: false),
                            repetitions: Swift.max(repetitions, 5), minSeconds: minSeconds, rng: &rng)
         let overhead = tiny.matrixNanosPerCall - tiny.cblasNanosPerCall
-        let shortest = results.filter(floorApplies).min { $0.cblasNanosPerCall < $1.cblasNanosPerCall }
-        let overheadLine = "Matrix wrapper cost per call (1x1x1 gemm): \(fmt(tiny.matrixNanosPerCall)) ns vs "
+        let shortest = results.filter(GemmBench.floorApplies).min { $0.cblasNanosPerCall < $1.cblasNanosPerCall }
+        return "Matrix wrapper cost per call (1x1x1 gemm): \(fmt(tiny.matrixNanosPerCall)) ns vs "
             + "\(fmt(tiny.cblasNanosPerCall)) ns direct, difference \(fmt(overhead)) ns"
             + (shortest.map {
                 " = \(String(format: "%.3f", 100 * Swift.max(overhead, 0) / $0.cblasNanosPerCall))% of the "
                     + "shortest floor-checked call (\($0.shape.name), \(fmt($0.cblasNanosPerCall / 1000)) µs)"
             } ?? "")
+    }
 
-        let alloc = checkGemmAllocations(rng: &rng)
-
+    /// Prints the results as JSON or as the table with peak, floor, overhead and allocations.
+    func report(_ results: [Result], missed: [Result], threads: Int, load: String, overheadLine: String,
+                alloc: AllocationReport) {
+        let (peak, largest) = GemmBench.peak(results)
         if json {
-            printJSON(results, threads: threadCount, peak: peak, largest: largest,
-                      floorApplies: floorApplies, load: load)
+            printJSON(results, threads: threads, peak: peak, largest: largest,
+                      floorApplies: GemmBench.floorApplies, load: load)
             FileHandle.standardError.write(Data((overheadLine + "\n" + allocationLine(alloc) + "\n").utf8))
-        } else {
-            printTable(results, threads: threadCount, peak: peak, floorApplies: floorApplies)
-            print("peak = \(fmt(peak)) GFLOP/s: the best median measured "
-                  + (largest > 0 ? "at the largest size in this run (\(largest)x\(largest)x\(largest))"
-                                 : "in this run (no square size measured)")
-                  + ", not a datasheet figure.")
-            print("floor Matrix >= \(GemmBench.floor) x cblas at sizes >= 64 and Dense shapes: "
-                  + (missed.isEmpty ? "met on every shape"
-                     : "MISSED on " + missed.map { "\($0.shape.name) (\(fmt3($0.ratio)))" }.joined(separator: ", ")))
-            print(overheadLine)
-            print(allocationLine(alloc))
+            return
         }
-        if checkFloors && (!missed.isEmpty || alloc.wrapperAllocations != 0) { throw ExitCode(1) }
+        printTable(results, threads: threads, peak: peak, floorApplies: GemmBench.floorApplies)
+        print("peak = \(fmt(peak)) GFLOP/s: the best median measured "
+              + (largest > 0 ? "at the largest size in this run (\(largest)x\(largest)x\(largest))"
+                             : "in this run (no square size measured)")
+              + ", not a datasheet figure.")
+        print("floor Matrix >= \(GemmBench.floor) x cblas at sizes >= 64 and Dense shapes: "
+              + (missed.isEmpty ? "met on every shape"
+                 : "MISSED on " + missed.map { "\($0.shape.name) (\(fmt3($0.ratio)))" }.joined(separator: ", ")))
+        print(overheadLine)
+        print(allocationLine(alloc))
     }
 
     func allocationLine(_ a: AllocationReport) -> String {
