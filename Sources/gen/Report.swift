@@ -37,63 +37,74 @@ enum RunReport {
         var body = ""
         body += "<h1>Run report: \(esc(dir.lastPathComponent))</h1>\n"
         body += "<p>Directory <code>\(esc(dir.path))</code>; written \(esc(ISO8601DateFormatter().string(from: Date())))</p>\n"
+        body += try evaluationSection(dir)
+        body += curvesSection(metricsURL)
+        body += samplesSection(dir.appendingPathComponent("samples"))
+        body += "<h2>Configuration (config.json)</h2>\n"
+        body += "<pre>\(esc((try? String(contentsOf: configURL, encoding: .utf8)) ?? "(none)"))</pre>\n"
+        let url = dir.appendingPathComponent("report.html")
+        try AtomicFile.write(Data(page(title: dir.lastPathComponent, body: body).utf8), to: url)
+        return url
+    }
 
-        // Eval table
+    /// The eval.json table, the memorisation histogram and the evaluation pictures.
+    /// - Throws: `RunError` when eval.json exists but is malformed.
+    static func evaluationSection(_ dir: URL) throws -> String {
         let evalURL = dir.appendingPathComponent("eval.json")
         var eval: EvalReport?
-        if let data = fm.contents(atPath: evalURL.path) {
+        if let data = FileManager.default.contents(atPath: evalURL.path) {
             do { eval = try EvalReport.decode(data) } catch {
                 throw RunError("\(evalURL.path): malformed eval.json: \(error)")
             }
         }
-        body += "<h2>Evaluation</h2>\n"
-        if let e = eval {
-            body += "<table>\n" + e.rows().map { "<tr><th>\(esc($0.0))</th><td>\(esc($0.1))</td></tr>" }.joined(separator: "\n") + "\n</table>\n"
-            if let m = e.memorisation {
-                body += "<h3>Nearest-training-image distances: samples vs test images</h3>\n"
-                body += histogramSVG(edges: m.histogramEdges, a: m.sampleHistogram, b: m.testHistogram,
-                                     labels: ("samples", "test images"))
-            }
-            for p in e.pictures { body += figure(dir.appendingPathComponent(p), caption: p) }
-        } else {
-            body += "<p>No eval.json (run <code>gen eval \(esc(dir.path))</code>).</p>\n"
+        var body = "<h2>Evaluation</h2>\n"
+        guard let e = eval else {
+            return body + "<p>No eval.json (run <code>gen eval \(esc(dir.path))</code>).</p>\n"
         }
-
-        // Curves
-        body += "<h2>Curves (metrics.csv)</h2>\n"
-        if let text = try? String(contentsOf: metricsURL, encoding: .utf8) {
-            let (columns, rows) = parseCSV(text)
-            if let iStep = columns.firstIndex(of: "step"), let iKind = columns.firstIndex(of: "kind") {
-                for (c, name) in columns.enumerated() where c != iStep && c != iKind {
-                    var series: [String: [(Double, Double)]] = [:]
-                    for r in rows where c < r.count {
-                        guard let x = Double(r[iStep]), let y = Double(r[c]), y.isFinite else { continue }
-                        series[r[iKind], default: []].append((x, y))
-                    }
-                    body += "<div class=\"chart\"><h3>\(esc(name))</h3>\n" + lineChartSVG(name: name, series: series) + "</div>\n"
-                }
-            }
-        } else {
-            body += "<p>No metrics.csv.</p>\n"
+        body += "<table>\n" + e.rows().map { "<tr><th>\(esc($0.0))</th><td>\(esc($0.1))</td></tr>" }.joined(separator: "\n") + "\n</table>\n"
+        if let m = e.memorisation {
+            body += "<h3>Nearest-training-image distances: samples vs test images</h3>\n"
+            body += histogramSVG(edges: m.histogramEdges, a: m.sampleHistogram, b: m.testHistogram,
+                                 labels: ("samples", "test images"))
         }
+        for p in e.pictures { body += figure(dir.appendingPathComponent(p), caption: p) }
+        return body
+    }
 
-        // Samples per epoch
-        body += "<h2>Samples per epoch</h2>\n"
-        let samplesDir = dir.appendingPathComponent("samples")
-        let pngs = ((try? fm.contentsOfDirectory(atPath: samplesDir.path)) ?? []).filter { $0.hasSuffix(".png") }.sorted()
+    /// One chart per metrics.csv column (step on x, one series per row kind).
+    static func curvesSection(_ metricsURL: URL) -> String {
+        var body = "<h2>Curves (metrics.csv)</h2>\n"
+        guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { return body + "<p>No metrics.csv.</p>\n" }
+        let (columns, rows) = parseCSV(text)
+        guard let iStep = columns.firstIndex(of: "step"), let iKind = columns.firstIndex(of: "kind") else { return body }
+        for (c, name) in columns.enumerated() where c != iStep && c != iKind {
+            var series: [String: [(Double, Double)]] = [:]
+            for r in rows where c < r.count {
+                guard let x = Double(r[iStep]), let y = Double(r[c]), y.isFinite else { continue }
+                series[r[iKind], default: []].append((x, y))
+            }
+            body += "<div class=\"chart\"><h3>\(esc(name))</h3>\n" + lineChartSVG(name: name, series: series) + "</div>\n"
+        }
+        return body
+    }
+
+    /// Every samples/*.png, in name order.
+    static func samplesSection(_ samplesDir: URL) -> String {
+        var body = "<h2>Samples per epoch</h2>\n"
+        let pngs = ((try? FileManager.default.contentsOfDirectory(atPath: samplesDir.path)) ?? [])
+            .filter { $0.hasSuffix(".png") }.sorted()
         if pngs.isEmpty { body += "<p>No sample grids.</p>\n" }
         for p in pngs { body += figure(samplesDir.appendingPathComponent(p), caption: "samples/" + p) }
+        return body
+    }
 
-        // Config
-        body += "<h2>Configuration (config.json)</h2>\n"
-        let config = (try? String(contentsOf: configURL, encoding: .utf8)) ?? "(none)"
-        body += "<pre>\(esc(config))</pre>\n"
-
-        let html = """
+    /// The XHTML page around `body`, with the stylesheet.
+    static func page(title: String, body: String) -> String {
+        """
         <?xml version="1.0" encoding="UTF-8"?>
         <!DOCTYPE html>
         <html xmlns="http://www.w3.org/1999/xhtml" lang="en">
-        <head><meta charset="utf-8"/><title>\(esc(dir.lastPathComponent)) report</title>
+        <head><meta charset="utf-8"/><title>\(esc(title)) report</title>
         <style>
         body { font-family: sans-serif; margin: 1.5em; max-width: 1100px; }
         table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
@@ -107,9 +118,6 @@ enum RunReport {
         </html>
 
         """
-        let url = dir.appendingPathComponent("report.html")
-        try AtomicFile.write(Data(html.utf8), to: url)
-        return url
     }
 
     /// Escapes text for XML content and attribute values.
