@@ -50,7 +50,12 @@ final class EvaluationFIDTests: XCTestCase {
     /// The library reference reproduces what `gen eval` of 1be6d02 (the code before the move)
     /// printed for the committed classifier: "FID floor: 10,000 train vs test 2.548" (eval.json
     /// `fidTrainVsTest` 2.5476967056965805) and test accuracy 0.9848.
+    /// Recorded with `--threads 2`; Float gemm results depend on the threading, so the test
+    /// uses the same (other tests leave other settings behind).
     func testMNISTReferenceMatchesTheRecordedGenEvalFigures() throws {
+        let old = BLASThreads.threading
+        BLASThreads.set(.openBLAS(threads: 2))
+        defer { BLASThreads.set(old) }
         let ref = try FIDReference(classifier: committedClassifier, testImages: mnistTest)
         XCTAssertEqual(ref.testImages.rows, 10000)
         XCTAssertEqual(try ref.classifierAccuracy(), 0.9848, accuracy: 1e-12)
