@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
         .target(name: "NN", dependencies: ["Linalg", "FileIO"]),
         .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG"]),
-        .target(name: "Generative", dependencies: ["NN", "Linalg", "FileIO"]),
+        .target(name: "Generative", dependencies: ["NN", "Datasets", "Linalg", "FileIO"]),
         .executableTarget(
             name: "gen",
             dependencies: [

@@ -86,74 +86,22 @@ struct Eval: ParsableCommand {
         guard let dataDir = data.map({ URL(fileURLWithPath: $0) }) ?? MNIST.defaultDirectory() else {
             throw ValidationError("no --data given and no data/mnist directory here: run from the repository root or pass --data DIR")
         }
-        let train = try MNIST.load(.train, from: dataDir)
-        let testSet = try MNIST.load(.test, from: dataDir)
-        let ref = try QualityReference(classifierPath: classifier, test: testSet)
-
-        // --- Samples ---
-        var rng = Xoshiro256(seed: seed)
-        let model: EvalModel?
-        let x: Matrix
-        let source: String
-        let outDir: URL
-        if let s = samples {
-            let url = URL(fileURLWithPath: s)
-            x = try Eval.readSamples(url, range: range!, dim: ref.classifier.inputSize)
-            model = nil
-            source = url.path
-            outDir = URL(fileURLWithPath: out ?? url.deletingPathExtension().path + "-eval")
-        } else {
-            let dir = try Sample.resolveCheckpoint(path!)
-            let m = try EvalModel.load(checkpoint: dir)
-            model = m
-            source = dir.path
-            x = m.samples(count: count, rng: &rng)
-            if let file = saveSamples {
-                var native = x
-                if case .gan = m { native.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] = 2 * p[i] - 1 } } }
-                try NPY.write(native, to: URL(fileURLWithPath: file))
-                print("saved \(x.rows) samples to \(file) (range \(m.kind == "gan" ? "symmetric" : "unit"))")
-            }
-            guard x.cols == ref.classifier.inputSize else {
-                throw RunError("\(dir.path): the model makes \(x.cols)-value samples; the classifier expects \(ref.classifier.inputSize)")
-            }
-            let given = URL(fileURLWithPath: path!)
-            outDir = URL(fileURLWithPath: out ?? given.path)
-        }
+        let train = try MNIST.load(.train, from: dataDir).matrix(scaling: .unit)
+        let ref = try loadFIDReference(classifierPath: classifier, test: MNIST.load(.test, from: dataDir))
+        let (x, model, source, outDir) = try samplesToEvaluate(ref)
         try FileManager.default.createDirectory(at: outDir.appendingPathComponent("eval"), withIntermediateDirectories: true)
         var report = EvalReport(source: source, model: model?.kind ?? "samples", samples: x.rows,
-                                classifier: classifier,
-                                classifierTestAccuracy: ClassifierTraining.accuracy(ref.classifier, ref.test, ref.testLabels))
-
-        // --- FID, coverage, floor ---
-        let (fid, coverage) = try ref.fidAndCoverage(x)
-        report.fid = fid
-        report.coverage = coverage
-        let trainSubset = ClassifierTraining.images(train).rows(0..<min(10000, train.count))
-        report.fidTrainVsTest = try ref.fidAndCoverage(trainSubset).fid
-
-        // --- IWAE (VAE) ---
-        if case .vae(let vae)? = model {
-            var iwaeRNG = Xoshiro256(seed: seed &+ 1)
-            let n = min(iwaeImages, ref.test.rows)
-            for k in try parseK() {
-                if k <= 64 {
-                    report.iwae.append(IWAERow(vae.importanceWeightedBound(ref.test, k: k, rng: &iwaeRNG)))
-                }
-                report.iwae.append(IWAERow(vae.importanceWeightedBound(ref.test.rows(0..<n), k: k, rng: &iwaeRNG)))
-            }
-            report.iwae.sort { ($0.images, $0.k) < ($1.images, $1.k) }
-        }
-
-        // --- Memorisation ---
+                                classifier: classifier, classifierTestAccuracy: try ref.classifierAccuracy())
+        (report.fid, report.coverage) = try ref.evaluate(x)
+        report.fidTrainVsTest = try ref.evaluate(train.rows(0..<min(10000, train.rows))).fid
+        if case .vae(let vae)? = model { report.iwae = try iwaeRows(vae, ref.testImages) }
         if !noMemorisation {
-            let trainX = ClassifierTraining.images(train)
-            report.memorisation = try Memorisation.analyse(samples: x, train: trainX, test: ref.test,
-                                                          picture: outDir.appendingPathComponent("eval/nearest-neighbours.png"))
+            let (m, pairs) = try Memorisation.analyse(samples: x, train: train, test: ref.testImages)
+            report.memorisation = m
+            try PNGImage.writeGrid(pairs, height: 28, width: 28, columns: max(m.closest.count, 1), range: 0...1,
+                                   background: 128, to: outDir.appendingPathComponent("eval/nearest-neighbours.png"))
         }
-
-        // --- Pictures ---
-        report.pictures = try Pictures.write(samples: x, model: model, test: ref.test,
+        report.pictures = try Pictures.write(samples: x, model: model, test: ref.testImages,
                                              into: outDir.appendingPathComponent("eval"), seed: seed &+ 2)
         if report.memorisation != nil { report.pictures.insert("eval/nearest-neighbours.png", at: 0) }
         report.seconds = Date().timeIntervalSince(started)
@@ -168,6 +116,43 @@ struct Eval: ParsableCommand {
         }
     }
 
+    /// The samples (`n x 784` in [0, 1]) from --samples or generated from the model (saved with
+    /// --save-samples), the model, a description of the source and the output directory.
+    private func samplesToEvaluate(_ ref: FIDReference) throws -> (Matrix, LoadedModel?, String, URL) {
+        let dim = ref.classifier.inputSize
+        if let s = samples {
+            let url = URL(fileURLWithPath: s)
+            return (try Eval.readSamples(url, range: range!, dim: dim), nil, url.path,
+                    URL(fileURLWithPath: out ?? url.deletingPathExtension().path + "-eval"))
+        }
+        let dir = try Sample.resolveCheckpoint(path!)
+        let m = try LoadedModel.load(checkpoint: dir)
+        var rng = Xoshiro256(seed: seed)
+        let x = m.unitSamples(count: count, rng: &rng)
+        if let file = saveSamples {
+            // Back to the model's own range, as the flag's help promises.
+            try NPY.write(x.mappingRange(from: 0...1, to: m.outputRange), to: URL(fileURLWithPath: file))
+            print("saved \(x.rows) samples to \(file) (range \(m.kind == "gan" ? "symmetric" : "unit"))")
+        }
+        guard x.cols == dim else {
+            throw RunError("\(dir.path): the model makes \(x.cols)-value samples; the classifier expects \(dim)")
+        }
+        return (x, m, dir.path, URL(fileURLWithPath: out ?? URL(fileURLWithPath: path!).path))
+    }
+
+    /// The IWAE rows of --iwae-k: each k on the first --iwae-images test images, and k <= 64 also
+    /// on all of them; draws from one generator seeded `seed + 1`, in that order.
+    private func iwaeRows(_ vae: VAE, _ test: Matrix) throws -> [IWAERow] {
+        var rng = Xoshiro256(seed: seed &+ 1)
+        let n = min(iwaeImages, test.rows)
+        var rows: [IWAERow] = []
+        for k in try parseK() {
+            if k <= 64 { rows.append(IWAERow(vae.importanceWeightedBound(test, k: k, rng: &rng))) }
+            rows.append(IWAERow(vae.importanceWeightedBound(test.rows(0..<n), k: k, rng: &rng)))
+        }
+        return rows.sorted { ($0.images, $0.k) < ($1.images, $1.k) }
+    }
+
     /// Reads `N x dim` samples from a .npy and maps them to [0, 1].
     /// - Throws: `RunError` naming the file for a wrong shape or values outside `range`
     ///   (beyond 1e-3 of round-off; those within it are clamped).
@@ -180,15 +165,14 @@ struct Eval: ParsableCommand {
         var bad: Float? = nil
         x.withUnsafeMutableBufferPointer { p in
             for i in 0..<p.count {
-                var v = p[i]
-                if !(v >= lo - 1e-3 && v <= hi + 1e-3) { bad = v; break }
-                v = min(max(v, lo), hi)
-                p[i] = range == .unit ? v : 0.5 * (v + 1)
+                if !(p[i] >= lo - 1e-3 && p[i] <= hi + 1e-3) { bad = p[i]; break }
+                p[i] = min(max(p[i], lo), hi)
             }
         }
         if let bad {
             throw RunError("\(url.path): value \(bad) outside the --range \(range.rawValue) interval [\(lo), \(hi)]")
         }
+        x.mapRange(from: lo...hi, to: 0...1)
         return x
     }
 }

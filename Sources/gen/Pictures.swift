@@ -10,7 +10,7 @@ import Linalg
 enum Pictures {
     /// Writes the figures into `dir` and returns their paths relative to `dir`'s parent.
     /// `samples` are `n x 784` in [0, 1]; `test` the test images in [0, 1].
-    static func write(samples: Matrix, model: EvalModel?, test: Matrix, into dir: URL, seed: UInt64) throws -> [String] {
+    static func write(samples: Matrix, model: LoadedModel?, test: Matrix, into dir: URL, seed: UInt64) throws -> [String] {
         var written: [String] = []
         func save(_ m: Matrix, _ name: String, columns: Int, range: ClosedRange<Float> = 0...1) throws {
             try PNGImage.writeGrid(m, height: 28, width: 28, columns: columns, range: range, background: 128,

@@ -34,24 +34,10 @@ struct Sample: ParsableCommand {
     func run() throws {
         do {
             let dir = try Sample.resolveCheckpoint(checkpoint)
-            let config = try RunConfig.read(checkpoint: dir)
+            let model = try LoadedModel.load(checkpoint: dir)
             var rng = Xoshiro256(seed: seed)
-            var initRNG = Xoshiro256(seed: 0)
-            let samples: Matrix
-            let range: ClosedRange<Float>
-            if let g = config.gan {
-                let model = try GAN(config: g, rng: &initRNG)
-                try load(dir, "generator") { try model.generator.loadStateDict($0) }
-                samples = model.sample(count: count, rng: &rng)
-                range = -1...1
-            } else if let v = config.vae {
-                let model = try VAE(config: v, rng: &initRNG)
-                try load(dir, "model") { try model.loadStateDict($0) }
-                samples = model.sample(count: count, rng: &rng)
-                range = 0...1
-            } else {
-                throw RunError("\(dir.path)/config.json: names no model")
-            }
+            let samples = model.sample(count: count, rng: &rng)
+            let range = model.outputRange
             let side = Int(Double(samples.cols).squareRoot())
             let shape = side * side == samples.cols ? (side, side) : (1, samples.cols)
             let cols = columns ?? Int(Double(count).squareRoot().rounded(.up))
