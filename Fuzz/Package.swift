@@ -31,6 +31,7 @@ let package = Package(
         // target cannot be imported).
         .executableTarget(
             name: "fuzz-runconfig",
-            dependencies: ["FuzzSupport", .product(name: "Generative", package: rootName)]),
+            dependencies: ["FuzzSupport", .product(name: "Generative", package: rootName),
+                           .product(name: "Training", package: rootName)]),
     ]
 )

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import Training
 import NN
 
 /// The GAN side of `gen train`.

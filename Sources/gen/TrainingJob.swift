@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import Training
 
 /// What the epoch loop needs from a model's trainer: one step, its metrics, samples and
 /// checkpoint contents. One conformer per model (GANJob, VAEJob).

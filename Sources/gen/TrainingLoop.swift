@@ -4,6 +4,7 @@ import FileIO
 import Foundation
 import Generative
 import Linalg
+import Training
 
 extension GANLoss: ExpressibleByArgument {}
 

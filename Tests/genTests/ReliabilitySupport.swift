@@ -1,6 +1,7 @@
 import Foundation
 import Generative
 import NN
+import Training
 import XCTest
 
 /// Shared by the Reliability* tests: runs `gen` (optionally in the background, with extra

@@ -1,6 +1,7 @@
 import Foundation
 import FuzzSupport
 import Generative
+import Training
 
 /// The two JSON files `gen train --resume` reads: the run's `config.json` (RunConfig, gen's own
 /// file compiled here) and a checkpoint's `state.json` (TrainingState). The same bytes go to both.
