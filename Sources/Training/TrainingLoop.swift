@@ -29,6 +29,8 @@ public final class TrainingLoop {
     public private(set) var epoch = 1
     public private(set) var batchInEpoch = 0
 
+    /// `job.stepColumns`, read once (a computed array would allocate on every step).
+    private let columns: [String]
     private var dataRNG: Xoshiro256
     private var loader: DataLoader
     private var batch = Batch()
@@ -74,8 +76,9 @@ public final class TrainingLoop {
         resumedFrom = resume?.checkpoint
         dataRNG = Xoshiro256(seed: config.seed &+ 2)
         loader = DataLoader(data.train, batchSize: config.batchSize, scaling: job.scaling)
-        values = [Double](repeating: .nan, count: job.stepColumns.count)
-        running = RunningMetrics(columns: job.stepColumns.count)
+        columns = job.stepColumns
+        values = [Double](repeating: .nan, count: columns.count)
+        running = RunningMetrics(columns: columns.count)
         if let (dir, state) = resume { try restore(from: dir, state: state) }
     }
 
@@ -150,7 +153,7 @@ public final class TrainingLoop {
                 let rate = Double(running.epoch.samples) / max(Date().timeIntervalSince(epochStart), 1e-9)
                 report(StepReport(epoch: epoch, epochs: config.epochs, batch: batchInEpoch,
                                   batches: loader.batchesPerEpoch, step: job.step, samplesPerSecond: rate,
-                                  columns: job.stepColumns, sums: running.epoch))
+                                  columns: columns, sums: running.epoch))
             }
             if job.step % config.logEvery == 0 { logWindow() }
             if callbacks.stopRequested?() == true { return try interrupt(epochStartRNG) }

@@ -84,6 +84,16 @@ enum Reliability {
         return out
     }
 
+    /// The `epoch` rows of a run's metrics.csv without the timing columns (samples_per_sec,
+    /// elapsed_s).
+    static func epochRows(_ run: URL) throws -> [[String]] {
+        let text = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let timing = Set(["samples_per_sec", "elapsed_s"].compactMap { lines.first?.firstIndex(of: $0) })
+        return lines.filter { $0.first == "epoch" }
+            .map { $0.enumerated().filter { !timing.contains($0.offset) }.map(\.element) }
+    }
+
     static func temporaryDirectory(_ tag: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gen-\(tag)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
