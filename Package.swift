@@ -58,7 +58,9 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg", "FileIO"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Generative", "Datasets", "NN", "Linalg"]),
+        .testTarget(name: "TrainingTests",
+                    dependencies: ["Training", "Generative", "Datasets", "NN", "Linalg",
+                                   .product(name: "MallocInterposerSwift", package: "malloc-interposer")]),
         // Runs the built `gen` executable end to end.
         .testTarget(name: "genTests", dependencies: ["gen", "Training"]),
     ]
