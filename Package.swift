@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Generative", targets: ["Generative"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "gen", targets: ["gen"]),
         .executable(name: "gemm-bench", targets: ["gemm-bench"]),
     ],
@@ -35,10 +36,12 @@ let package = Package(
         .target(name: "NN", dependencies: ["Linalg", "FileIO"]),
         .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG"]),
         .target(name: "Generative", dependencies: ["NN", "Datasets", "Linalg", "FileIO"]),
+        // Run configuration, training state, checkpoint directory and the epoch loop.
+        .target(name: "Training", dependencies: ["Generative", "Datasets", "NN", "Linalg", "FileIO"]),
         .executableTarget(
             name: "gen",
             dependencies: [
-                "Generative", "Datasets", "NN", "Linalg", "FileIO",
+                "Training", "Generative", "Datasets", "NN", "Linalg", "FileIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]),
@@ -55,7 +58,10 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Linalg", "FileIO"], exclude: ["Fixtures"]),
         .testTarget(name: "GenerativeTests", dependencies: ["Generative", "Datasets", "NN", "Linalg"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests",
+                    dependencies: ["Training", "Generative", "Datasets", "NN", "Linalg",
+                                   .product(name: "MallocInterposerSwift", package: "malloc-interposer")]),
         // Runs the built `gen` executable end to end.
-        .testTarget(name: "genTests", dependencies: ["gen"]),
+        .testTarget(name: "genTests", dependencies: ["gen", "Training"]),
     ]
 )

@@ -4,6 +4,7 @@ import Foundation
 import Generative
 import Linalg
 import MallocInterposerSwift
+import Training
 
 /// `gen bench`: steady-state training throughput of the three reference models.
 struct Bench: ParsableCommand {

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Linalg
 import NN
+import Training
 
 /// `gen train classifier`: the reference MNIST classifier of `gen eval`, a ReLU MLP trained
 /// with softmax cross-entropy and Adam under a cosine learning-rate schedule (Loshchilov &

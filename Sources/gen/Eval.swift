@@ -4,6 +4,7 @@ import FileIO
 import Foundation
 import Generative
 import Linalg
+import Training
 
 /// `gen eval`: sample quality of a run, a checkpoint or a `.npy` of samples, measured with the
 /// reference MNIST classifier (FID, mode coverage), the IWAE bound (VAE), and nearest-neighbour

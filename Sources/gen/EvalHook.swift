@@ -1,6 +1,8 @@
+import Datasets
 import Foundation
 import Generative
 import Linalg
+import Training
 
 /// Sample-quality evaluation during `gen train` (`--eval-every N`, `--target-fid X`): every N
 /// epochs (and after the last), the library's `QualityEvaluator` (FID of 10,000 samples against
@@ -15,7 +17,7 @@ final class QualityHook {
     /// Set once the FID has fallen below `targetFID`.
     private(set) var reachedTarget = false
 
-    init(command: Train, data: TrainingData, job: any TrainingJob, seed: UInt64) throws {
+    init(command: Train, data: Dataset, job: any TrainingJob, seed: UInt64) throws {
         targetFID = command.targetFid
         guard command.evalEvery != nil || command.targetFid != nil else {
             every = 0; columns = []; evaluator = nil

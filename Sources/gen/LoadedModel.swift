@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import Training
 
 /// A trained model loaded from a checkpoint directory: the one loader of `gen sample`,
 /// `gen eval` and the training-time quality hook. Here, not in the library, only until models
@@ -28,11 +29,11 @@ enum LoadedModel {
         var initRNG = Xoshiro256(seed: 0)   // overwritten by the loaded weights
         if let g = config.gan {
             let model = try GAN(config: g, rng: &initRNG)
-            try gen.load(dir, "generator") { try model.generator.loadStateDict($0) }
+            try Checkpoint.load("generator", in: dir) { try model.generator.loadStateDict($0) }
             return .gan(model)
         } else if let v = config.vae {
             let model = try VAE(config: v, rng: &initRNG)
-            try gen.load(dir, "model") { try model.loadStateDict($0) }
+            try Checkpoint.load("model", in: dir) { try model.loadStateDict($0) }
             return .vae(model)
         }
         throw RunError("\(dir.path)/config.json: names no model")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FileIO
 import Foundation
+import Training
 
 /// `gen report RUN_DIR`: writes the run's self-contained `report.html`.
 struct Report: ParsableCommand {

@@ -3,6 +3,10 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import Training
+
+extension GANLoss: ExpressibleByArgument {}
+extension NonFinitePolicy: ExpressibleByArgument {}
 
 /// `gen train gan|vae`.
 struct Train: ParsableCommand {
@@ -10,7 +14,6 @@ struct Train: ParsableCommand {
         abstract: "Train a GAN or a VAE; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
 
     enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, classifier }
-    enum NonFinitePolicy: String, ExpressibleByArgument, CaseIterable { case stop, skip }
 
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
@@ -51,6 +54,8 @@ struct Train: ParsableCommand {
     var resume: String?
     @Option(help: "On a NaN/inf loss or gradient: stop (default; the last checkpoint is kept) or skip the batch (its update is not applied; counted in metrics.csv `skipped`).")
     var onNonfinite: NonFinitePolicy = .stop
+    @Option(help: "Clip each network's gradients to total L2 norm X before every update (PyTorch's clip_grad_norm_). Default: no clipping.")
+    var clipNorm: Float?
     @Option(help: "Every N epochs, evaluate sample quality with the reference classifier (FID, classes covered; VAE: IWAE k=1/64 on a test subset) into metrics.csv.")
     var evalEvery: Int?
     @Option(help: "Stop training once the FID falls below X (implies --eval-every 1 unless given).")
@@ -73,6 +78,7 @@ struct Train: ParsableCommand {
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         if let b = beta1, !(b >= 0 && b < 1) { throw ValidationError("--beta1 must be in [0, 1), got \(b)") }
         if let b = beta2, !(b >= 0 && b < 1) { throw ValidationError("--beta2 must be in [0, 1), got \(b)") }
+        if let c = clipNorm, !(c > 0 && c.isFinite) { throw ValidationError("--clip-norm must be a positive number, got \(c)") }
         if let h = hidden { _ = try parseHidden(h) }
         // URL(fileURLWithPath: "") is the current directory: the run would land in it.
         if let o = out, o.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -94,12 +100,15 @@ struct Train: ParsableCommand {
         if model == .classifier && (evalEvery != nil || targetFid != nil || resume != nil) {
             throw ValidationError("--eval-every, --target-fid and --resume do not apply to the classifier")
         }
+        if model == .classifier && clipNorm != nil {
+            throw ValidationError("--clip-norm does not apply to the classifier")
+        }
         if resume != nil {
             let fixed: [(String, Bool)] = [
                 ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
                 ("--beta2", beta2 != nil), ("--latent-dim", latentDim != nil), ("--hidden", hidden != nil),
                 ("--loss", loss != nil), ("--seed", seed != nil), ("--data", data != nil),
-                ("--limit", limit != nil), ("--out", out != nil)]
+                ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
             }
@@ -122,7 +131,7 @@ struct Train: ParsableCommand {
                             epochs: epochs ?? (m == .gan ? 30 : 10), batchSize: batchSize ?? 128,
                             seed: seed ?? 1, threads: threads ?? min(BLASThreads.processors, RunConfig.maxThreads),
                             data: data, limit: limit, sampleEvery: sampleEvery ?? 1,
-                            logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? 3)
+                            logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? 3, clipNorm: clipNorm)
         switch m {
         case .gan:
             var g = GANConfig.standard(loss: loss ?? .nonSaturating)
@@ -156,7 +165,7 @@ struct Train: ParsableCommand {
     func run() throws {
         do {
             if model == .classifier { try trainClassifier(); return }
-            try TrainingLoop(command: self).run()
+            try TrainRun(command: self).run()
         } catch let e as ExitCode {
             throw e
         } catch let e as ValidationError {

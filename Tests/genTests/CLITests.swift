@@ -53,6 +53,9 @@ final class CLITests: XCTestCase {
         try assertFails(["eval", tmp.path, "--iwae-k", "1,,64"], mentions: "--iwae-k")
         try assertFails(["eval", tmp.path, "--iwae-k", "10000000000000000"], mentions: "--iwae-k")
         try assertFails(["train", "vae", "--lr", "-1", "--out", out], mentions: "--lr")
+        for bad in ["0", "-1", "nan", "inf"] {
+            try assertFails(["train", "gan", "--clip-norm=\(bad)", "--out", out], mentions: "--clip-norm must be a positive number")
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad flags")
     }
 
@@ -153,6 +156,20 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("model.safetensors"), r.stderr)
         XCTAssertFalse(fm.fileExists(atPath: tmp.appendingPathComponent("g2.png").path))
+    }
+
+    /// --clip-norm is kept in the run's config.json (optional: runs without it write no key) and
+    /// cannot change on --resume.
+    func testClipNormIsStoredAndFixedOnResume() throws {
+        let run = tmp.appendingPathComponent("clip")
+        var r = try gen(["train", "gan", "--epochs", "1", "--limit", "256", "--batch-size", "128", "--hidden", "8",
+                         "--latent-dim", "2", "--threads", "1", "--clip-norm", "1.5", "--out", run.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as? [String: Any])
+        XCTAssertEqual(json["clipNorm"] as? Double, 1.5)
+        r = try gen(["train", "--resume", run.path, "--epochs", "2", "--clip-norm", "2"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--clip-norm cannot change when resuming"), r.stderr)
     }
 
     /// Sizes that cannot be allocated, an empty --out and out-of-range counts are refused before

@@ -42,6 +42,11 @@ final class ReliabilityResumeTests: XCTestCase {
         for (k, v) in a where b[k] != v {
             XCTFail("\(k) differs after resume", file: file, line: line)
         }
+        // The interrupted epoch's metrics.csv row covers all its batches (the running sums are in
+        // the checkpoint), so every epoch row equals the uninterrupted run's apart from timing.
+        let straightRows = try Reliability.epochRows(straight), brokenRows = try Reliability.epochRows(broken)
+        XCTAssertEqual(straightRows.count, 3, file: file, line: line)
+        XCTAssertEqual(straightRows, brokenRows, file: file, line: line)
         // Control: the interrupted run's own mid-epoch weights differ from the final ones, so the
         // comparison above could fail.
         XCTAssertNotEqual(try Reliability.tensorBits(mid), b, file: file, line: line)

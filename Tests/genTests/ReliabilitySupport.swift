@@ -1,6 +1,7 @@
 import Foundation
 import Generative
 import NN
+import Training
 import XCTest
 
 /// Shared by the Reliability* tests: runs `gen` (optionally in the background, with extra
@@ -81,6 +82,16 @@ enum Reliability {
             }
         }
         return out
+    }
+
+    /// The `epoch` rows of a run's metrics.csv without the timing columns (samples_per_sec,
+    /// elapsed_s).
+    static func epochRows(_ run: URL) throws -> [[String]] {
+        let text = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let timing = Set(["samples_per_sec", "elapsed_s"].compactMap { lines.first?.firstIndex(of: $0) })
+        return lines.filter { $0.first == "epoch" }
+            .map { $0.enumerated().filter { !timing.contains($0.offset) }.map(\.element) }
     }
 
     static func temporaryDirectory(_ tag: String) throws -> URL {

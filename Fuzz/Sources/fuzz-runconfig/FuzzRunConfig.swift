@@ -1,9 +1,10 @@
 import Foundation
 import FuzzSupport
 import Generative
+import Training
 
-/// The two JSON files `gen train --resume` reads: the run's `config.json` (RunConfig, gen's own
-/// file compiled here) and a checkpoint's `state.json` (TrainingState). The same bytes go to both.
+/// The two JSON files `gen train --resume` reads: the run's `config.json` (Training's RunConfig)
+/// and a checkpoint's `state.json` (Training's TrainingState). The same bytes go to both.
 /// The libFuzzer callback, for builds where libFuzzer's own `main` is linked (debug).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {

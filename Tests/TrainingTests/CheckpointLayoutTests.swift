@@ -1,8 +1,9 @@
 import Foundation
+import Generative
 import Linalg
 import NN
+import Training
 import XCTest
-@testable import Generative
 
 /// Checkpoint files use PyTorch's layouts, so `nn.Sequential.load_state_dict` accepts them:
 /// Linear weights `out x in`, biases 1-D `[out]` (checked by hand with torch 2.13 for the

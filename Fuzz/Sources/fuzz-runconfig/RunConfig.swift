@@ -1,1 +1,0 @@
-../../../Sources/gen/RunConfig.swift

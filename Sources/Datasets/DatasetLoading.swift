@@ -1,0 +1,76 @@
+import Foundation
+import Linalg
+
+extension Dataset {
+    /// Loads `path`: a directory of MNIST IDX files (train and t10k splits, `.gz` or raw), a
+    /// `.npy` (N x D float32 in [0, 1], or whole numbers 0-255) or a `.csv` of numeric rows in
+    /// [0, 1] (or 0-255). Byte-valued float files are divided by 255. `path` nil means the
+    /// repository's `data/mnist` under the current directory. `limit` keeps the first N
+    /// training samples.
+    /// - Throws: `DatasetError` naming the file: missing, of another kind, empty, malformed (see
+    ///   `MNIST.load`, `NPY.readMatrix`, `CSV.readMatrix`), holding NaN (row and column named)
+    ///   or values outside [0, 1] that are not all whole numbers 0-255.
+    public static func load(path: String?, limit: Int?) throws -> Dataset {
+        var data: Dataset
+        if let path {
+            let url = URL(fileURLWithPath: path)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
+                throw DatasetError(path: path, problem: "no such file or directory")
+            }
+            if isDir.boolValue {
+                data = try mnist(url)
+            } else if url.pathExtension.lowercased() == "npy" {
+                data = try floats(NPY.readMatrix(contentsOf: url), source: url.path)
+            } else if url.pathExtension.lowercased() == "csv" {
+                data = try floats(CSV.readMatrix(contentsOf: url), source: url.path)
+            } else {
+                throw DatasetError(path: path, problem: "expected a directory of MNIST IDX files, a .npy or a .csv file")
+            }
+        } else {
+            guard let dir = MNIST.defaultDirectory() else {
+                throw DatasetError(path: "data/mnist", problem: "no such directory here (run from the repository root or give a data path)")
+            }
+            data = try mnist(dir)
+        }
+        if let limit { data = data.limited(to: limit) }
+        return data
+    }
+
+    private static func mnist(_ dir: URL) throws -> Dataset {
+        let train = try MNIST.load(.train, from: dir)
+        let test = try MNIST.load(.test, from: dir)
+        return Dataset(train: .bytes(train), test: .bytes(test), source: dir.path,
+                       imageShape: (train.height, train.width))
+    }
+
+    private static func floats(_ m: Matrix, source: String) throws -> Dataset {
+        guard m.rows > 0 && m.cols > 0 else {
+            throw DatasetError(path: source, problem: "no samples (\(m.rows)x\(m.cols))")
+        }
+        // Swift's min/max skip NaN, so NaN is looked for explicitly; byte data must be whole
+        // numbers (a float file slightly above 1 is an error, not bytes to divide by 255).
+        var lo = Float.infinity, hi = -Float.infinity
+        var firstNaN: Int?, allWhole = true
+        m.withUnsafeBufferPointer { p in
+            for (i, v) in p.enumerated() {
+                if v.isNaN { firstNaN = firstNaN ?? i; continue }
+                lo = min(lo, v); hi = max(hi, v)
+                if v.rounded() != v { allWhole = false }
+            }
+        }
+        if let i = firstNaN {
+            throw DatasetError(path: source, problem: "NaN at row \(i / m.cols + 1), column \(i % m.cols + 1)")
+        }
+        var scaled = m
+        if hi > 1 && lo >= 0 && hi <= 255 && allWhole {
+            // Byte-valued data (uint8 .npy, 0-255 CSV): bring it to [0, 1].
+            scaled.scale(by: 1 / 255)
+        } else if !(lo >= 0 && hi <= 1) {
+            throw DatasetError(path: source, problem: "values must lie in [0, 1] (or be whole numbers 0-255), found [\(lo), \(hi)]")
+        }
+        let side = Int(Double(m.cols).squareRoot())
+        return Dataset(train: .floats(scaled), test: nil, source: source,
+                       imageShape: side * side == m.cols ? (side, side) : nil)
+    }
+}

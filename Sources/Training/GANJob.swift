@@ -1,0 +1,93 @@
+import Datasets
+import Foundation
+import Generative
+import Linalg
+import NN
+
+/// A GAN run: the trainer, and the fixed noise of the per-epoch sample grid.
+public final class GANJob: TrainingJob {
+    public let trainer: GANTrainer
+    /// Fixed noise for the per-epoch sample grid, so epochs are comparable (as pytorch's DCGAN
+    /// example's `fixed_noise`): 64 x latentDim.
+    public let fixedNoise: Matrix
+
+    public init(trainer: GANTrainer, fixedNoise: Matrix) {
+        self.trainer = trainer
+        self.fixedNoise = fixedNoise
+    }
+
+    /// Every model, trainer and optimiser of a GAN run is built here, from `config.gan` and the
+    /// seed: weights from `Xoshiro256(seed)`, the trainer's noise from `seed + 1`, the fixed
+    /// sample noise from `seed + 3` (`seed + 2` is the data order's). `data` is not needed by
+    /// the MLP (config.gan.dataDim is set from it by the loop).
+    /// - Throws: `RunError` when `config` has no gan section; the model's configuration errors.
+    public static func make(config: RunConfig, data: Dataset) throws -> GANJob {
+        guard let gc = config.gan else { throw RunError("config: not a gan run (\(config.model))") }
+        var initRNG = Xoshiro256(seed: config.seed)
+        var fixedRNG = Xoshiro256(seed: config.seed &+ 3)
+        let model = try GAN(config: gc, rng: &initRNG)
+        let trainer = GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1))
+        // After the non-finite check, so a NaN gradient is reported rather than scaled.
+        if let maxNorm = config.clipNorm { trainer.gradientHooks.append(.clipNorm(maxNorm)) }
+        return GANJob(trainer: trainer, fixedNoise: Matrix.normal(rows: 64, cols: gc.latentDim, using: &fixedRNG))
+    }
+
+    public var kind: String { "gan" }
+    public var scaling: PixelScaling { .symmetric }
+    public var stepColumns: [String] { ["d_loss", "g_loss", "d_real", "d_fake"] }
+    public var evalColumns: [String] { [] }
+    public var step: Int { trainer.step }
+
+    /// Each step weighs 1 in the means (the losses are already batch means).
+    public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {
+        let l = try trainer.step(real: batch.x)
+        values[0] = Double(l.discriminator)
+        values[1] = Double(l.generator)   // NaN on WGAN critic-only steps
+        values[2] = Double(l.realScore)
+        values[3] = Double(l.fakeScore)
+        return 1
+    }
+
+    public func evaluate(_ data: Dataset) -> [Double] { [] }
+
+    public func epochLine(means: [Double], eval: [Double]) -> String {
+        let score = trainer.loss == .wasserstein ? ("critic(x)", "critic(G(z))") : ("D(x)", "D(G(z))")
+        return "D loss \(fmt(means[0]))  G loss \(fmt(means[1]))  \(score.0) \(fmt(means[2], 3))  \(score.1) \(fmt(means[3], 3))"
+    }
+
+    /// G(fixed noise), in the tanh range [-1, 1].
+    public func samples(_ data: Dataset) -> [SampleSheet] {
+        [SampleSheet(prefix: "", images: trainer.model.generate(fixedNoise), range: -1...1)]
+    }
+
+    public func checkpointFiles() -> [(stem: String, tensors: Checkpoint.Tensors)] {
+        let m = trainer.model
+        let opt = trainer.generatorOptimizer.stateTensors().map { ("generator." + $0.name, $0.tensor) }
+            + trainer.discriminatorOptimizer.stateTensors().map { ("discriminator." + $0.name, $0.tensor) }
+        return [("generator", m.generator.stateDict()),
+                ("discriminator", m.discriminator.stateDict()),
+                ("optimizer", opt)]
+    }
+
+    public func trainingState(epoch: Int, dataRNG: Xoshiro256, batchInEpoch: Int) -> TrainingState {
+        TrainingState(model: kind, epoch: epoch, batchInEpoch: batchInEpoch, step: trainer.step,
+                      noiseRNG: trainer.rng.stateWords, dataRNG: dataRNG.stateWords,
+                      optimizerSteps: ["generator": trainer.generatorOptimizer.stepCount,
+                                       "discriminator": trainer.discriminatorOptimizer.stepCount])
+    }
+
+    public func restore(from dir: URL, state: TrainingState) throws {
+        let m = trainer.model
+        let gSteps = try optimizerSteps(state, "generator", in: dir)
+        let dSteps = try optimizerSteps(state, "discriminator", in: dir)
+        try Checkpoint.load("generator", in: dir) { try m.generator.loadStateDict($0) }
+        try Checkpoint.load("discriminator", in: dir) { try m.discriminator.loadStateDict($0) }
+        try Checkpoint.load("optimizer", in: dir) { opt in
+            try trainer.generatorOptimizer.loadState(Checkpoint.tensors(opt, withPrefix: "generator."),
+                                                     stepCount: gSteps)
+            try trainer.discriminatorOptimizer.loadState(Checkpoint.tensors(opt, withPrefix: "discriminator."),
+                                                         stepCount: dSteps)
+        }
+        trainer.restore(step: state.step, rng: try generator(state.noiseRNG, in: dir))
+    }
+}

@@ -1,0 +1,67 @@
+import Datasets
+import Foundation
+import Generative
+import Linalg
+
+/// What the epoch loop needs from a model's trainer: one step, its metrics, sample pictures
+/// and checkpoint contents. One conformer per model kind (`GANJob`, `VAEJob`); build them
+/// with `makeTrainingJob(config:data:)`.
+public protocol TrainingJob: AnyObject {
+    /// `gan` or `vae` (RunConfig.model, TrainingState.model).
+    var kind: String { get }
+    /// How data is scaled for this model: `.symmetric` ([-1, 1]) for the tanh generator,
+    /// `.unit` ([0, 1]) for the Bernoulli decoder.
+    var scaling: PixelScaling { get }
+    /// Names of the per-step metrics `trainStep` writes (metrics.csv columns).
+    var stepColumns: [String] { get }
+    /// Names of the end-of-epoch evaluation metrics (`evaluate`).
+    var evalColumns: [String] { get }
+    /// Optimisation steps so far.
+    var step: Int { get }
+
+    /// One training step on `batch.x`; writes each metric of `stepColumns` into `values[i]`
+    /// (NaN when this step has none) and returns the weight of these values in epoch means.
+    /// - Throws: `NonFiniteError` when the loss or a gradient is not finite (no update applied).
+    func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int
+    /// End-of-epoch metrics on the held-out data (empty when there is none).
+    func evaluate(_ data: Dataset) -> [Double]
+    /// The one-line epoch summary from the epoch's mean step metrics and `evaluate`'s values.
+    func epochLine(means: [Double], eval: [Double]) -> String
+    /// This epoch's sample pictures (from fixed noise, so epochs are comparable).
+    func samples(_ data: Dataset) -> [SampleSheet]
+    /// Tensors of each checkpoint file, by file stem.
+    func checkpointFiles() -> [(stem: String, tensors: Checkpoint.Tensors)]
+    /// Training state (step, generators, optimiser steps) apart from the data order.
+    func trainingState(epoch: Int, dataRNG: Xoshiro256, batchInEpoch: Int) -> TrainingState
+    /// Restores weights, optimiser state and generators from a checkpoint directory.
+    /// - Throws: `CheckpointError` naming the file.
+    func restore(from dir: URL, state: TrainingState) throws
+}
+
+/// A set of sample images to draw as one grid: rows of `images` are samples in `range`.
+public struct SampleSheet {
+    /// File-name prefix of the grid (`""` for samples, `"recon-"` for reconstructions).
+    public let prefix: String
+    /// One sample per row, values in `range`.
+    public let images: Matrix
+    public let range: ClosedRange<Float>
+
+    public init(prefix: String, images: Matrix, range: ClosedRange<Float>) {
+        self.prefix = prefix
+        self.images = images
+        self.range = range
+    }
+}
+
+/// The job for `config.model`, built by that kind's factory (`GANJob.make`, `VAEJob.make`).
+/// - Throws: `RunError` when the config names no model; the model's config errors.
+public func makeTrainingJob(config: RunConfig, data: Dataset) throws -> any TrainingJob {
+    if config.gan != nil { return try GANJob.make(config: config, data: data) }
+    if config.vae != nil { return try VAEJob.make(config: config, data: data) }
+    throw RunError("config: names no model (\(config.model))")
+}
+
+/// Formats a Double for epoch lines: `digits` decimals, `nan` for NaN.
+func fmt(_ x: Double, _ digits: Int = 4) -> String {
+    x.isNaN ? "nan" : String(format: "%.\(digits)f", x)
+}

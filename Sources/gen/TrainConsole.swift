@@ -1,0 +1,61 @@
+import Datasets
+import Foundation
+import Training
+
+/// What `gen train` plugs into the library loop: the progress line, the epoch lines, skipped
+/// batch warnings, `--eval-every` (QualityHook), the sample grids and the stop flag set by
+/// SIGINT/SIGTERM (`installStopHandlers`).
+final class TrainConsole {
+    let loop: TrainingLoop
+    let quality: QualityHook
+    var progress: Progress
+
+    init(loop: TrainingLoop, quality: QualityHook) {
+        self.loop = loop
+        self.quality = quality
+        progress = Progress(plainEvery: loop.config.logEvery)
+    }
+
+    func callbacks() -> TrainingCallbacks {
+        var cb = TrainingCallbacks()
+        cb.extraColumns = quality.columns
+        cb.step = { [unowned self] r in step(r) }
+        cb.batchSkipped = { [unowned self] e in
+            progress.clear()
+            printError("warning: \(e); batch skipped")
+        }
+        cb.epochEnded = { [unowned self] r in try epochEnded(r) }
+        cb.samplesDue = { [unowned self] r in try writeSamples(epoch: r.epoch) }
+        cb.stopRequested = { stopSignal.load(ordering: .relaxed) != 0 }
+        return cb
+    }
+
+    private func step(_ r: StepReport) {
+        progress.update(epoch: r.epoch, epochs: r.epochs, done: r.batch, total: r.batches, step: r.step,
+                        samplesPerSec: r.samplesPerSecond,
+                        text: r.columns.indices.map {
+                            "\(r.columns[$0]) \(fmt(r.sums.sums[$0] / Double(max(r.sums.counts[$0], 1)), 3))"
+                        }.joined(separator: " "))
+        raiseTestSignalIfDue(step: r.step)
+    }
+
+    private func epochEnded(_ r: EpochReport) throws -> EpochDecision {
+        progress.clear()
+        print("epoch \(r.epoch)/\(r.epochs)  \(r.line)  \(Int(r.samplesPerSecond)) samples/s  \(fmt(r.seconds, 1)) s")
+        fflush(nil)
+        let values = try quality.afterEpoch(r.epoch, last: r.epoch == r.epochs)
+        return EpochDecision(extraValues: values, stop: quality.reachedTarget)
+    }
+
+    /// samples/epoch-NNNN.png (and the job's other sheets, e.g. recon-epoch-NNNN.png): 8 images
+    /// per row, or one 1-pixel-high strip per row for non-image vectors (libpng's row limit).
+    private func writeSamples(epoch: Int) throws {
+        let tag = String(format: "epoch-%04d", epoch)
+        let shape = loop.data.imageShape
+        for sheet in loop.job.samples(loop.data) {
+            try PNGImage.writeGrid(sheet.images, height: shape?.height ?? 1, width: shape?.width ?? sheet.images.cols,
+                                   columns: shape == nil ? 1 : 8, range: sheet.range,
+                                   to: loop.directory.samples.appendingPathComponent("\(sheet.prefix)\(tag).png"))
+        }
+    }
+}

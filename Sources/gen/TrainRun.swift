@@ -1,0 +1,103 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Generative
+import Training
+
+/// `gen train gan|vae`: the flags become a `TrainingLoop`; this adds the console, the signal
+/// handlers, the sample grids, `--eval-every` and the report.
+struct TrainRun {
+    let command: Train
+
+    func run() throws {
+        let loop = try makeLoop()
+        loop.nonFinitePolicy = command.onNonfinite
+        let quality = try QualityHook(command: command, data: loop.data, job: loop.job, seed: loop.config.seed)
+        let c = loop.config
+        if let checkpoint = loop.resumedFrom {
+            print("resuming \(loop.directory.url.path) from \(checkpoint.lastPathComponent): epoch \(loop.epoch), batch \(loop.batchInEpoch), step \(loop.job.step)")
+        } else {
+            print("run directory: \(loop.directory.url.path)")
+        }
+        print("\(c.model): \(c.summary); \(loop.data.count) training samples from \(loop.data.source); batch \(c.batchSize); seed \(c.seed); \(c.threads) threads")
+        if loop.epoch > c.epochs {
+            print("nothing to do: \(loop.epoch - 1) epochs already trained (--epochs \(c.epochs))")
+            return
+        }
+        installStopHandlers()
+        let console = TrainConsole(loop: loop, quality: quality)
+        let outcome: TrainingOutcome
+        do {
+            outcome = try loop.run(console.callbacks())
+        } catch let e as NonFiniteStop {
+            console.progress.clear()
+            throw RunError("\(e) (resume with --resume \(loop.directory.url.path); --on-nonfinite skip skips such batches)")
+        }
+        try finish(loop, outcome, console: console, quality: quality)
+    }
+
+    /// The run's loop: a new run from the flags, or the resumed one with the flags that may change.
+    private func makeLoop() throws -> TrainingLoop {
+        do {
+            guard let resume = command.resume else {
+                let config = try command.makeConfig()
+                try checkDefaultData(config)
+                let out = URL(fileURLWithPath: command.out ?? RunDirectory.defaultPath(model: config.model))
+                return try TrainingLoop(config: config, directory: out)
+            }
+            let dir = URL(fileURLWithPath: resume)
+            var config = try RunConfig.read(runDirectory: dir)
+            if let m = command.model, m.rawValue != config.model {
+                throw ValidationError("--resume \(resume) is a \(config.model) run, not \(m.rawValue)")
+            }
+            if let e = command.epochs { config.epochs = e }
+            if let t = command.threads { config.threads = t }
+            if let s = command.sampleEvery { config.sampleEvery = s }
+            if let s = command.logEvery { config.logEvery = s }
+            if let k = command.keepCheckpoints { config.keepCheckpoints = k }
+            try checkDefaultData(config)
+            return try TrainingLoop.resume(dir, config: config)
+        } catch let e as RunDirectoryError {
+            throw RunError(Self.outMessage(e))
+        }
+    }
+
+    /// The library's default data (data/mnist here) is missing: say which flag to give.
+    private func checkDefaultData(_ config: RunConfig) throws {
+        if config.data == nil && MNIST.defaultDirectory() == nil {
+            throw ValidationError("no --data given and no data/mnist directory here: run from the repository root or pass --data DIR")
+        }
+    }
+
+    /// A refused run directory, in terms of the flags.
+    static func outMessage(_ e: RunDirectoryError) -> String {
+        let path = e.directory.path
+        switch e {
+        case .notADirectory: return "--out \(path): exists and is not a directory"
+        case .cannotCreate(_, let why): return "--out \(path): cannot create the run directory: \(why)"
+        case .holdsARun: return "--out \(path): already holds a run (use --resume \(path), or another --out)"
+        case .cannotWriteConfig(_, let why): return "--out \(path): \(why)"
+        }
+    }
+
+    /// After the loop: the interruption message and exit code, or the early-stop line, the
+    /// report and the closing line.
+    private func finish(_ loop: TrainingLoop, _ outcome: TrainingOutcome, console: TrainConsole,
+                        quality: QualityHook) throws {
+        let runDir = loop.directory.url
+        switch outcome {
+        case .interrupted(let i):
+            console.progress.clear()
+            let sig = stopSignal.load(ordering: .relaxed)
+            print("interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM") at epoch \(i.epoch), batch \(i.batch)/\(i.batches), step \(i.step); checkpoint \(i.checkpoint.path)")
+            print("resume with: gen train --resume \(runDir.path)")
+            throw ExitCode(128 + sig)
+        case .stoppedEarly(let epoch):
+            print("target FID \(fmt(quality.targetFID ?? 0, 3)) reached after epoch \(epoch): stopping early")
+        case .completed, .nothingToDo:
+            break
+        }
+        do { try RunReport.write(runDirectory: runDir) } catch { printError("warning: report.html not written: \(error)") }
+        print("done: \(runDir.path) (samples/, metrics.csv, checkpoints/, report.html)")
+    }
+}
