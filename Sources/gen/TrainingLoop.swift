@@ -63,7 +63,7 @@ struct TrainingLoop {
         let job: any TrainingJob
         if let gc = config.gan {
             let model = try GAN(config: gc, rng: &initRNG)
-            job = GANJob(trainer: GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1)),
+            job = GANJob(trainer: try GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1)),
                          fixedNoise: Matrix.normal(rows: 64, cols: gc.latentDim, using: &fixedRNG),
                          imageShape: data.imageShape)
         } else {
