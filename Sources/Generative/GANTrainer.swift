@@ -12,6 +12,9 @@ public struct GANStepLosses: Sendable, Equatable {
     public var realScore: Float
     /// Mean discriminator output on generated samples.
     public var fakeScore: Float
+    /// The WGAN-GP term `λ E[(‖∇D(x̂)‖ - 1)²]` included in `discriminator` (0 without a
+    /// gradient penalty), so `discriminator - gradientPenalty = fakeScore - realScore` for WGAN.
+    public var gradientPenalty: Float = 0
 }
 
 /// A non-finite loss or gradient: training cannot continue from this state.
@@ -57,6 +60,8 @@ public final class GANTrainer {
     /// WGAN weight clipping bound c (critic weights clamped to [-c, c] after each update);
     /// nil: no clipping.
     public let weightClip: Float?
+    /// λ of the WGAN-GP gradient penalty (see `GradientPenalty`); nil: none.
+    public var gradientPenalty: Float? { penalty?.lambda }
     public let discriminatorOptimizer: Optimizer
     public let generatorOptimizer: Optimizer
     /// Run on each network's gradients before each update, in order.
@@ -67,14 +72,50 @@ public final class GANTrainer {
     public private(set) var step: Int = 0
 
     private var objective: GANObjective
+    private var penalty: GradientPenalty?
+    /// The discriminator as a network with a double backward (the gradient penalty only).
+    private let critic: (any InputGradientDifferentiable)?
     private var z = Matrix.empty
     private var stacked = Matrix.empty      // [real; fake], 2B x dataDim
 
     /// - Parameters: the optimisers must be over `model.generator.parameters` and
     ///   `model.discriminator.parameters`; `rng` draws z (seeded by the caller).
-    public init(model: GAN, loss: GANLoss, generatorOptimizer: Optimizer,
-                discriminatorOptimizer: Optimizer, criticSteps: Int = 1, weightClip: Float? = nil,
-                rng: Xoshiro256) {
+    public convenience init(model: GAN, loss: GANLoss, generatorOptimizer: Optimizer,
+                            discriminatorOptimizer: Optimizer, criticSteps: Int = 1, weightClip: Float? = nil,
+                            rng: Xoshiro256) {
+        self.init(model: model, loss: loss, generatorOptimizer: generatorOptimizer,
+                  discriminatorOptimizer: discriminatorOptimizer, criticSteps: criticSteps,
+                  weightClip: weightClip, penalty: nil, critic: nil, rng: rng)
+    }
+
+    /// A WGAN-GP trainer (Gulrajani et al. 2017, Algorithm 1): loss `.wasserstein`, no weight
+    /// clipping, the critic loss `E[D(G(z))] - E[D(x)] + λ E[(‖∇_x̂ D(x̂)‖₂ - 1)²]`. The
+    /// interpolation weights ε are drawn from `rng` after z, so only this loss's noise stream
+    /// differs from the other losses'.
+    /// - Throws: `ConfigError` when `lambda` is not positive and finite, or when the
+    ///   discriminator has no exact double backward (it must be `InputGradientDifferentiable`:
+    ///   `Dense`/`ActivationLayer`/`Sequential` with identity, ReLU or LeakyReLU activations).
+    public convenience init(model: GAN, generatorOptimizer: Optimizer, discriminatorOptimizer: Optimizer,
+                            criticSteps: Int = 5, gradientPenalty lambda: Float, rng: Xoshiro256) throws {
+        guard lambda > 0 && lambda.isFinite else {
+            throw ConfigError("gradient penalty must be a positive number, got \(lambda)")
+        }
+        guard let critic = model.discriminator as? any InputGradientDifferentiable else {
+            throw ConfigError("the gradient penalty needs a critic built from Dense, ActivationLayer and "
+                + "Sequential layers; \(type(of: model.discriminator)) has no double backward")
+        }
+        if let problem = critic.secondOrderProblem {
+            throw ConfigError("the gradient penalty cannot be differentiated exactly through the critic: "
+                + "\(problem) (use identity, ReLU or LeakyReLU activations)")
+        }
+        self.init(model: model, loss: .wasserstein, generatorOptimizer: generatorOptimizer,
+                  discriminatorOptimizer: discriminatorOptimizer, criticSteps: criticSteps, weightClip: nil,
+                  penalty: GradientPenalty(lambda: lambda), critic: critic, rng: rng)
+    }
+
+    private init(model: GAN, loss: GANLoss, generatorOptimizer: Optimizer, discriminatorOptimizer: Optimizer,
+                 criticSteps: Int, weightClip: Float?, penalty: GradientPenalty?,
+                 critic: (any InputGradientDifferentiable)?, rng: Xoshiro256) {
         precondition(criticSteps >= 1, "GANTrainer: criticSteps must be at least 1, got \(criticSteps)")
         self.model = model
         self.loss = loss
@@ -82,18 +123,29 @@ public final class GANTrainer {
         self.discriminatorOptimizer = discriminatorOptimizer
         self.criticSteps = criticSteps
         self.weightClip = weightClip
+        self.penalty = penalty
+        self.critic = critic
         self.rng = rng
         objective = GANObjective(loss: loss)
     }
 
-    /// The trainer of `config`'s training settings: its loss, critic steps, WGAN clipping and
-    /// one optimiser per network built by `config.makeOptimizer`.
-    public convenience init(model: GAN, config: GANConfig, rng: Xoshiro256) {
-        self.init(model: model, loss: config.loss,
-                  generatorOptimizer: config.makeOptimizer(model.generator.parameters),
-                  discriminatorOptimizer: config.makeOptimizer(model.discriminator.parameters),
-                  criticSteps: config.criticSteps,
-                  weightClip: config.loss == .wasserstein ? config.clipValue : nil, rng: rng)
+    /// The trainer of `config`'s training settings: its loss, critic steps, one optimiser per
+    /// network built by `config.makeOptimizer`, and for `.wasserstein` the gradient penalty
+    /// (`config.gradientPenalty` set) or else weight clipping to `config.clipValue`.
+    /// - Throws: `ConfigError` for an invalid `config` (`validate()`), or a gradient penalty
+    ///   with a critic that has no exact double backward.
+    public convenience init(model: GAN, config: GANConfig, rng: Xoshiro256) throws {
+        try config.validate()
+        let g = config.makeOptimizer(model.generator.parameters)
+        let d = config.makeOptimizer(model.discriminator.parameters)
+        if config.loss == .wasserstein, let lambda = config.gradientPenalty {
+            try self.init(model: model, generatorOptimizer: g, discriminatorOptimizer: d,
+                          criticSteps: config.criticSteps, gradientPenalty: lambda, rng: rng)
+        } else {
+            self.init(model: model, loss: config.loss, generatorOptimizer: g, discriminatorOptimizer: d,
+                      criticSteps: config.criticSteps,
+                      weightClip: config.loss == .wasserstein ? config.clipValue : nil, rng: rng)
+        }
     }
 
     /// Restores the step counter (when resuming from a checkpoint).
@@ -119,23 +171,25 @@ public final class GANTrainer {
         // z ~ N(0, I); G(z) kept for the generator update when there is one.
         z.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
         let fake = model.generator.forward(z, training: updatesGenerator)
-        let (dLoss, realScore, fakeScore) = try discriminatorGradients(real: real, fake: fake)
+        let (dLoss, realScore, fakeScore, gp) = try discriminatorGradients(real: real, fake: fake)
         try runHooks(gradientHooks, on: model.discriminatorParameters, network: "discriminator", step: step)
         applyDiscriminatorUpdate()
         guard updatesGenerator else {
             return GANStepLosses(discriminator: dLoss, generator: .nan,
-                                 realScore: realScore, fakeScore: fakeScore)
+                                 realScore: realScore, fakeScore: fakeScore, gradientPenalty: gp)
         }
         let gLoss = try generatorGradients(fake: fake)
         try runHooks(gradientHooks, on: model.generatorParameters, network: "generator", step: step)
         generatorOptimizer.step()
         return GANStepLosses(discriminator: dLoss, generator: gLoss,
-                             realScore: realScore, fakeScore: fakeScore)
+                             realScore: realScore, fakeScore: fakeScore, gradientPenalty: gp)
     }
 
-    /// Phase 1 of the D update: forward on [real; fake], the loss, and D's gradients.
-    /// - Returns: D's loss and its mean scores on the real and fake rows.
-    private func discriminatorGradients(real: Matrix, fake: Matrix) throws -> (Float, Float, Float) {
+    /// Phase 1 of the D update: forward on [real; fake], the loss, and D's gradients; with a
+    /// gradient penalty, then its value and gradient (added).
+    /// - Returns: D's loss (penalty included), its mean scores on the real and fake rows, and
+    ///   the penalty term (0 without one).
+    private func discriminatorGradients(real: Matrix, fake: Matrix) throws -> (Float, Float, Float, Float) {
         let b = real.rows
         stacked.setRows(real, at: 0)
         stacked.setRows(fake, at: b)
@@ -151,7 +205,10 @@ public final class GANTrainer {
         guard dLoss.isFinite else { throw NonFiniteError(step: step, location: "discriminator loss") }
         model.discriminatorParameters.zeroGradients()
         _ = d.backward(objective.gradLogits)
-        return (dLoss, realScore, fakeScore)
+        guard let critic, penalty != nil else { return (dLoss, realScore, fakeScore, 0) }
+        let gp = penalty!.accumulate(critic: critic, real: real, fake: fake, rng: &rng)
+        guard gp.isFinite else { throw NonFiniteError(step: step, location: "gradient penalty") }
+        return (dLoss + gp, realScore, fakeScore, gp)
     }
 
     /// Phase 3 of the D update: the optimiser, then WGAN weight clipping.
@@ -187,7 +244,12 @@ public final class GANTrainer {
             + 2 * (d.forwardFLOPsPerSample + d.backwardFLOPsPerSample(inputGradient: false, weightGradient: true))
             + d.forwardFLOPsPerSample + d.backwardFLOPsPerSample(inputGradient: true, weightGradient: false)
             + g.backwardFLOPsPerSample(inputGradient: false, weightGradient: true)
-        return Double(b) * Double(perSample)
+        // The penalty: D forward on x̂, its input gradient (every layer), then the double
+        // backward (a weight-gradient gemm and an input-side gemm per Dense).
+        let penaltyPerSample = penalty == nil ? 0 : d.forwardFLOPsPerSample
+            + d.backwardFLOPsPerSample(inputGradient: true, weightGradient: false)
+            + d.backwardFLOPsPerSample(inputGradient: true, weightGradient: true)
+        return Double(b) * Double(perSample + penaltyPerSample)
     }
 
     private func prepareBuffers(batch b: Int) {

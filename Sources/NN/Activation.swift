@@ -41,6 +41,16 @@ public enum Activation: Sendable, Equatable {
         return true
     }
 
+    /// True for the piecewise-linear activations (identity, ReLU, LeakyReLU): `f''(x) = 0`
+    /// everywhere except at the kink `x = 0` (a set of measure zero), so a double backward that
+    /// treats `f'` as a constant is exact almost everywhere (see `InputGradientDifferentiable`).
+    public var isPiecewiseLinear: Bool {
+        switch self {
+        case .identity, .relu, .leakyReLU: return true
+        case .sigmoid, .tanh, .softplus: return false
+        }
+    }
+
     /// `f(x)` for one value (reference path; the layers use the buffer kernels below).
     public func apply(_ x: Float) -> Float {
         switch self {

@@ -12,8 +12,12 @@ public final class ActivationLayer: Layer {
     /// When false, backward returns `Matrix.empty`.
     public var computesInputGradient: Bool = true
 
-    private var output = Matrix.empty
-    private var inputGradient = Matrix.empty
+    // Internal, not private: the double backward (ActivationSecondOrder.swift) uses them.
+    var output = Matrix.empty
+    var inputGradient = Matrix.empty
+    /// `batch x features`: the result of `backwardOfInputGradient`.
+    var secondOrderOutputGradient = Matrix.empty
+    var hasSecondOrderCache = false
     private var hasCache = false
 
     /// - Precondition: a `leakyReLU` slope is `>= 0`.
@@ -35,6 +39,7 @@ public final class ActivationLayer: Layer {
             }
         }
         hasCache = training
+        hasSecondOrderCache = false
         return output
     }
 
@@ -58,5 +63,8 @@ public final class ActivationLayer: Layer {
         return inputGradient
     }
 
-    public func releaseCaches() { hasCache = false }
+    public func releaseCaches() {
+        hasCache = false
+        hasSecondOrderCache = false
+    }
 }

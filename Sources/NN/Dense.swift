@@ -32,12 +32,19 @@ public final class Dense: Layer {
     /// When false, backward skips `dX = dZ Wᵀ` and returns `Matrix.empty` (first layers).
     public var computesInputGradient: Bool = true
 
-    /// `batch x outputSize`, reused across calls.
-    private var output = Matrix.empty
+    /// `batch x outputSize`, reused across calls (read by the double backward in
+    /// DenseSecondOrder.swift for the activation's derivative).
+    var output = Matrix.empty
     /// `batch x outputSize` work buffer for `dZ` (unused for `identity`).
     private var preActivationGradient = Matrix.empty
-    /// `batch x inputSize`, the returned `dX`.
-    private var inputGradient = Matrix.empty
+    /// `batch x inputSize`, the returned `dX` (also of `differentiableInputGradient`).
+    var inputGradient = Matrix.empty
+    /// `batch x outputSize`: `δ = g ⊙ f'` of the last `differentiableInputGradient`.
+    var secondOrderDelta = Matrix.empty
+    /// `batch x outputSize`: the result of `backwardOfInputGradient`.
+    var secondOrderOutputGradient = Matrix.empty
+    /// True between `differentiableInputGradient` and `backwardOfInputGradient`.
+    var hasSecondOrderCache = false
     /// The caller's input, kept between a training forward and backward only.
     private var input = Matrix.empty
     private var hasCache = false
@@ -75,6 +82,7 @@ public final class Dense: Layer {
                      "Dense: input is \(x.rows)x\(x.cols) but inputSize is \(inputSize)")
         input = .empty
         hasCache = false
+        hasSecondOrderCache = false
         output.resize(rows: x.rows, cols: outputSize)
         gemm(x, weight.value, into: &output)
         let rows = x.rows, cols = outputSize, act = activation
@@ -131,6 +139,7 @@ public final class Dense: Layer {
     public func releaseCaches() {
         input = .empty
         hasCache = false
+        hasSecondOrderCache = false
     }
 
     /// `weight` as `nn.Linear.weight` (`[out, in]`, transposed), `bias` 1-D `[out]`.

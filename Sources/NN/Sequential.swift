@@ -8,9 +8,14 @@ import Linalg
 public final class Sequential: Layer {
     /// The layers, first applied first.
     public let layers: [any Layer]
+    /// `layers` as `InputGradientDifferentiable` (cast once here, so the double backward casts
+    /// nothing per step), or nil when one of them is not.
+    let secondOrderLayers: [any InputGradientDifferentiable]?
 
     public init(_ layers: [any Layer]) {
         self.layers = layers
+        let cast = layers.compactMap { $0 as? any InputGradientDifferentiable }
+        secondOrderLayers = cast.count == layers.count ? cast : nil
     }
 
     /// All layers' parameters, in layer order.

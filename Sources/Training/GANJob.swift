@@ -26,7 +26,7 @@ public final class GANJob: TrainingJob {
         var initRNG = Xoshiro256(seed: config.seed)
         var fixedRNG = Xoshiro256(seed: config.seed &+ 3)
         let model = try GAN(config: gc, rng: &initRNG)
-        let trainer = GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1))
+        let trainer = try GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1))
         // After the non-finite check, so a NaN gradient is reported rather than scaled.
         if let maxNorm = config.clipNorm { trainer.gradientHooks.append(.clipNorm(maxNorm)) }
         return GANJob(trainer: trainer, fixedNoise: Matrix.normal(rows: 64, cols: gc.latentDim, using: &fixedRNG))

@@ -104,7 +104,7 @@ struct Bench: ParsableCommand {
         switch model {
         case .gan, .ganLarge:
             let config = model == .gan ? GANConfig.standard() : GANConfig.large()
-            let trainer = GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
+            let trainer = try GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
             flops = trainer.flopsPerStep(batch: batchSize)
             update = { try trainer.step(real: $0) }
         case .vae:

@@ -6,7 +6,7 @@ import XCTest
 final class GANTrainerTests: XCTestCase {
     private func makeTrainer(_ config: GANConfig, seed: UInt64 = 3) throws -> GANTrainer {
         var rng = Xoshiro256(seed: seed)
-        return GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: seed &+ 1))
+        return try GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: seed &+ 1))
     }
 
     private func snapshot(_ net: any Layer) -> [[Float]] { net.parameters.map { $0.value.elements } }
@@ -74,10 +74,12 @@ final class GANTrainerTests: XCTestCase {
         XCTAssertNotEqual(try run(11), try run(12))
     }
 
-    /// WGAN: critic weights stay within [-c, c]; the generator updates every 5th step; the
-    /// critic loss is -(mean D(x) - mean D(G(z))) computed by hand from the critic's outputs.
+    /// WGAN with weight clipping (Arjovsky et al.; `standard(loss: .wasserstein)` until the
+    /// gradient penalty became the default): critic weights stay within [-c, c]; the generator
+    /// updates every 5th step; the critic loss is -(mean D(x) - mean D(G(z))) computed by hand
+    /// from the critic's outputs.
     func testWassersteinClipsAndSchedules() throws {
-        let t = try makeTrainer(.standard(loss: .wasserstein))
+        let t = try makeTrainer(.wassersteinClipping())
         let real = mnistBatch(0, 16, .symmetric)
         for s in 1...10 {
             let l = try t.step(real: real)

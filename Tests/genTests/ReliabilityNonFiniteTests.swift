@@ -27,7 +27,7 @@ final class ReliabilityNonFiniteTests: XCTestCase {
         first.bias.value.fill(1)
         last.weight.value.fill(10)
         let before = d.stateDict().map { $0.tensor.withUnsafeBufferPointer { Array($0) } }
-        let trainer = GANTrainer(model: gan, config: cfg, rng: Xoshiro256(seed: 6))
+        let trainer = try GANTrainer(model: gan, config: cfg, rng: Xoshiro256(seed: 6))
         var real = Matrix(rows: 8, cols: 4)
         for r in 0..<8 { real[r, 0] = 3e38 }
         XCTAssertThrowsError(try trainer.step(real: real)) { error in
