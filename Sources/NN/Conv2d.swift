@@ -10,11 +10,15 @@ import Linalg
 /// kw]` row-major; `bias` is `1 x outChannels`. `outputHeight = (inputHeight + 2 * padding -
 /// kernel) / stride + 1` (floor).
 ///
-/// Forward is im2col + one gemm per batch: `P = im2col(X)` (`K x batch·HW'`, `K = in·k²`),
-/// `Y = W P + b` (Chellapilla et al. 2006). Backward: `dW += dY Pᵀ`, `db += Σ dY`, and
-/// `dX = col2im(Wᵀ dY)` (the adjoint of im2col). One gemm per batch measured faster than one
-/// per sample (with the same im2col and copies) at every DCGAN shape, e.g. ... (see
-/// `Tests/NNTests/ConvBenchmark.swift`).
+/// Forward is im2col + one gemm per batch: `P = im2col(X)` (`K x batch·positions`, `K =
+/// inChannels·kernel²`), `Y = W P + b` (Chellapilla et al. 2006), permuted from channel-major
+/// back to NCHW rows. Backward: `dW += dY Pᵀ`, `db += Σ dY`, and `dX = col2im(Wᵀ dY)` (col2im
+/// is the adjoint of im2col). Why one gemm per batch: against one gemm per sample (same
+/// im2col/col2im, `scripts/conv-strategy-bench`, batch 128, forward+backward, quiet 2-core Zen
+/// machine) it was 0-30% faster with 2 OpenBLAS threads (64->128 k4 s2 p1 14x14: 64.3 vs 66.2
+/// ms; 1->64 k4 s2 p1 28x28: 5.1 vs 5.6 ms), and within ±5% with 1 thread except the small
+/// 1->64 layers (per sample 11-15% faster there: 5.8 vs 6.9 ms). Under load from another
+/// process one run favoured per sample by 4-21%: the two are close; the gemms dominate.
 /// A training forward keeps only the patch matrix (its own buffer), not the caller's input.
 /// Buffers are reused (`resize`): no heap allocation in steady state at a fixed batch size.
 public final class Conv2d: Layer {

@@ -1,0 +1,108 @@
+import Foundation
+import Linalg
+@testable import NN
+
+/// Conv2d forward + backward with one gemm per sample (the alternative to `NN.Conv2d`'s one
+/// gemm per batch): the patch matrix of sample s is the contiguous `K x positions` block s of
+/// `col`; `W col_s` goes to a scratch `O x positions` matrix, copied with the bias into the
+/// output row; backward `dW += dy_s col_sᵀ`, `dcol = Wᵀ dy_s`, col2im, per sample. Same
+/// im2col/col2im as `Conv2d`.
+final class PerSampleConv {
+    let g: ConvGeometry, o: Int
+    let w: Matrix, b: Matrix
+    var dW: Matrix, db: Matrix
+    var col = Matrix.empty, tmp = Matrix.empty, out = Matrix.empty, dcol = Matrix.empty, dx = Matrix.empty
+
+    init(_ layer: Conv2d) {
+        g = layer.geometry; o = layer.outChannels
+        w = layer.weight.value; b = layer.bias!.value
+        dW = Matrix(rows: w.rows, cols: w.cols); db = Matrix(rows: 1, cols: o)
+    }
+
+    func forward(_ x: Matrix) -> Matrix {
+        let n = x.rows, k = g.patchSize, q = g.positions
+        col.resize(rows: n * k, cols: q)
+        x.withUnsafeBufferPointer { xs in
+            col.withUnsafeMutableBufferPointer { c in
+                for s in 0..<n { g.im2col(xs.baseAddress! + s * g.inputSize, into: c.baseAddress! + s * k * q, ld: q) }
+            }
+        }
+        tmp.resize(rows: o, cols: q)
+        out.resize(rows: n, cols: o * q)
+        for s in 0..<n {
+            gemm(w, col.view(offset: s * k * q, rows: k, cols: q), into: &tmp)
+            tmp.withUnsafeBufferPointer { t in
+                b.withUnsafeBufferPointer { bb in
+                    out.withUnsafeMutableBufferPointer { y in
+                        let row = y.baseAddress! + s * o * q
+                        for c in 0..<o { for i in 0..<q { row[c &* q &+ i] = t[c &* q &+ i] + bb[c] } }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func backward(_ dy: Matrix) -> Matrix {
+        let n = dy.rows, k = g.patchSize, q = g.positions
+        dcol.resize(rows: k, cols: q)
+        dx.resize(rows: n, cols: g.inputSize)
+        dx.fill(0)
+        for s in 0..<n {
+            let dys = dy.view(offset: s * o * q, rows: o, cols: q)
+            gemm(dys, col.view(offset: s * k * q, rows: k, cols: q), into: &dW, transposeB: true, beta: 1)
+            gemm(w, dys, into: &dcol, transposeA: true)
+            dcol.withUnsafeBufferPointer { d in
+                dx.withUnsafeMutableBufferPointer { p in g.col2im(d.baseAddress!, ld: q, into: p.baseAddress! + s * g.inputSize) }
+            }
+        }
+        dy.withUnsafeBufferPointer { d in
+            db.withUnsafeMutableBufferPointer { p in
+                ChannelMajor.accumulateChannelSums(d.baseAddress!, into: p.baseAddress!, batch: n, channels: o, positions: q)
+            }
+        }
+        return dx
+    }
+}
+
+func seconds(_ body: () -> Void) -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+}
+
+func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+
+struct Shape { let c, o, k, s, p, h: Int }
+let shapes = [
+    Shape(c: 1, o: 64, k: 4, s: 2, p: 1, h: 28), Shape(c: 64, o: 128, k: 4, s: 2, p: 1, h: 14),
+    Shape(c: 1, o: 64, k: 5, s: 2, p: 2, h: 28), Shape(c: 64, o: 128, k: 5, s: 2, p: 2, h: 14),
+    Shape(c: 64, o: 128, k: 3, s: 1, p: 1, h: 7), Shape(c: 32, o: 64, k: 4, s: 2, p: 1, h: 28),
+]
+let batch = 128, iterations = 5, repetitions = 5
+let threadCounts = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+for threads in threadCounts.isEmpty ? [1, 2] : threadCounts {
+    BLASThreads.set(threads)
+    print("threads \(threads) (OpenBLAS), batch \(batch), ms per forward+backward, median of \(repetitions) alternating runs")
+    for sh in shapes {
+        var rng = Xoshiro256(seed: 1)
+        let layer = Conv2d(inChannels: sh.c, outChannels: sh.o, kernel: sh.k, stride: sh.s, padding: sh.p,
+                           inputHeight: sh.h, inputWidth: sh.h, rng: &rng)
+        let perSample = PerSampleConv(layer)
+        let x = Matrix.uniform(rows: batch, cols: sh.c * sh.h * sh.h, low: -1, high: 1, using: &rng)
+        let dy = Matrix.uniform(rows: batch, cols: layer.outputFeatures(for: x.cols)!, low: -1, high: 1, using: &rng)
+        // Same results first (the two strategies must agree).
+        let y1 = layer.forward(x, training: true).elements, dx1 = layer.backward(dy).elements
+        let y2 = perSample.forward(x).elements, dx2 = perSample.backward(dy).elements
+        let err = zip(y1 + dx1, y2 + dx2).map { abs($0 - $1) }.max()!
+        var tb: [Double] = [], ts: [Double] = []
+        for _ in 0..<repetitions {
+            tb.append(seconds { for _ in 0..<iterations { _ = layer.forward(x, training: true); _ = layer.backward(dy) } })
+            ts.append(seconds { for _ in 0..<iterations { _ = perSample.forward(x); _ = perSample.backward(dy) } })
+        }
+        let b = median(tb) / Double(iterations) * 1e3, s = median(ts) / Double(iterations) * 1e3
+        let gflop = Double(3 * layer.forwardFLOPsPerSample * batch) / 1e9
+        print(String(format: "  %3d->%3d k%d s%d p%d %2dx%-2d  per batch (Conv2d) %7.2f ms (%5.1f GFLOP/s)  per sample %7.2f ms (%5.1f GFLOP/s)  per-sample/per-batch %.2f  max|diff| %.1e",
+                     sh.c, sh.o, sh.k, sh.s, sh.p, sh.h, sh.h, b, gflop / b * 1e3, s, gflop / s * 1e3, s / b, err))
+    }
+}
