@@ -1,5 +1,6 @@
 import Foundation
 import Linalg
+import MallocInterposerSwift
 @testable import NN
 
 /// Conv2d forward + backward with one gemm per sample (the alternative to `NN.Conv2d`'s one
@@ -80,8 +81,9 @@ let shapes = [
     Shape(c: 64, o: 128, k: 3, s: 1, p: 1, h: 7), Shape(c: 32, o: 64, k: 4, s: 2, p: 1, h: 28),
 ]
 let batch = 128, iterations = 5, repetitions = 5
-let threadCounts = CommandLine.arguments.dropFirst().compactMap { Int($0) }
-for threads in threadCounts.isEmpty ? [1, 2] : threadCounts {
+let threadCounts = CommandLine.arguments.dropFirst().compactMap { Int($0) }.filter { $0 > 0 }
+let timing = !CommandLine.arguments.contains("allocations-only")
+for threads in !timing ? [] : threadCounts.isEmpty ? [2, 1] : threadCounts {
     BLASThreads.set(threads)
     print("threads \(threads) (OpenBLAS), batch \(batch), ms per forward+backward, median of \(repetitions) alternating runs")
     for sh in shapes {
@@ -105,4 +107,45 @@ for threads in threadCounts.isEmpty ? [1, 2] : threadCounts {
         print(String(format: "  %3d->%3d k%d s%d p%d %2dx%-2d  per batch (Conv2d) %7.2f ms (%5.1f GFLOP/s)  per sample %7.2f ms (%5.1f GFLOP/s)  per-sample/per-batch %.2f  max|diff| %.1e",
                      sh.c, sh.o, sh.k, sh.s, sh.p, sh.h, sh.h, b, gflop / b * 1e3, s, gflop / s * 1e3, s / b, err))
     }
+}
+
+/// Heap allocations per steady-state forward+backward of a small DCGAN-like stack holding every
+/// new layer (after two warm-up steps at the same batch size).
+func allocationsPerStep(_ mode: GEMMThreading) -> Double {
+    BLASThreads.set(mode)
+    var rng = Xoshiro256(seed: 1)
+    let net = Sequential([
+        Dense(inputSize: 16, outputSize: 32 * 7 * 7, rng: &rng), BatchNorm1d(features: 32 * 7 * 7),
+        ActivationLayer(.relu), Unflatten(channels: 32, height: 7, width: 7),
+        ConvTranspose2d(inChannels: 32, outChannels: 16, kernel: 4, stride: 2, padding: 1, inputHeight: 7, inputWidth: 7, rng: &rng),
+        BatchNorm2d(channels: 16, height: 14, width: 14), ActivationLayer(.relu),
+        ConvTranspose2d(inChannels: 16, outChannels: 1, kernel: 5, stride: 2, padding: 2, outputPadding: 1,
+                        inputHeight: 14, inputWidth: 14, rng: &rng),
+        Conv2d(inChannels: 1, outChannels: 16, kernel: 4, stride: 2, padding: 1, inputHeight: 28, inputWidth: 28, rng: &rng),
+        ActivationLayer(.leakyReLU(negativeSlope: 0.2)), Dropout(probability: 0.3, seed: 2),
+        Conv2d(inChannels: 16, outChannels: 32, kernel: 3, stride: 1, padding: 1, inputHeight: 14, inputWidth: 14, rng: &rng),
+        Flatten(), Dense(inputSize: 32 * 14 * 14, outputSize: 1, rng: &rng),
+    ])
+    let group = ParameterGroup(net)
+    let x = Matrix.uniform(rows: 32, cols: 16, using: &rng), g = Matrix.uniform(rows: 32, cols: 1, using: &rng)
+    func step() { group.zeroGradients(); _ = net.forward(x, training: true); _ = net.backward(g) }
+    step(); step()
+    MallocInterposerSwift.initialize()
+    MallocInterposerSwift.reset()
+    MallocInterposerSwift.hook()
+    for _ in 0..<10 { step() }
+    MallocInterposerSwift.unhook()
+    let count = MallocInterposerSwift.getStatistics().mallocCount
+    // Positive control: the counter must see this allocation.
+    MallocInterposerSwift.reset()
+    MallocInterposerSwift.hook()
+    let control = Matrix(rows: 8, cols: 8)
+    MallocInterposerSwift.unhook()
+    precondition(MallocInterposerSwift.getStatistics().mallocCount > 0 && control.count == 64, "malloc counter inactive")
+    return Double(count) / 10
+}
+// OpenBLAS 0.3.21 mallocs a job array on every multi-threaded level-3 call (engineering notes),
+// so only single-threaded OpenBLAS (alone or under our row split) can reach 0.
+for mode in [GEMMThreading.openBLAS(threads: 1), .rowSplit(threads: 2), .openBLAS(threads: 2)] {
+    print("heap allocations per steady-state step, \(mode): \(allocationsPerStep(mode))")
 }
