@@ -154,7 +154,9 @@ public final class BatchNorm: Layer {
     public func releaseCaches() { hasCache = false }
 
     /// `weight`, `bias`, then the buffers `running_mean`, `running_var` (`[channels]`) and
-    /// `num_batches_tracked` (shape `[]`, a `1 x 1` matrix holding the count), as PyTorch.
+    /// `num_batches_tracked` (shape `[]`, a `1 x 1` Float matrix holding the count, exact up to
+    /// 2^24 batches; PyTorch's buffer is int64, and `load_state_dict` converts our F32 value
+    /// into it, checked by scripts/conv_reference.py), as PyTorch.
     public var stateEntries: [StateEntry] {
         [.parameter(weight, oneD: true), .parameter(bias, oneD: true),
          StateEntry(name: "running_mean", shape: [channels], kind: .buffer, parameter: nil,
@@ -163,7 +165,14 @@ public final class BatchNorm: Layer {
                     read: { self.runningVar }, write: { self.runningVar.assign($0) }),
          StateEntry(name: "num_batches_tracked", shape: [], kind: .buffer, parameter: nil,
                     read: { Matrix(rows: 1, cols: 1, repeating: Float(self.numBatchesTracked)) },
-                    write: { self.numBatchesTracked = Int($0[0, 0].rounded()) })]
+                    write: { self.numBatchesTracked = Self.count(from: $0[0, 0]) })]
+    }
+
+    /// A loaded `num_batches_tracked`: a non-negative whole count (a negative, fractional or
+    /// non-finite value from a file becomes 0 rather than trapping; PyTorch only reads the
+    /// count when `momentum` is None, which this layer does not offer).
+    static func count(from v: Float) -> Int {
+        v.isFinite && v >= 0 && v < 0x1p53 ? Int(v.rounded(.down)) : 0
     }
 
     public func outputFeatures(for inputFeatures: Int) -> Int? {
