@@ -96,8 +96,16 @@ public final class BatchNorm: Layer {
                     mu.update(from: rm, count: channels)
                     geo.inverseStd(of: rv, eps: eps, into: inv)
                 }
-                geo.normalize(xs.baseAddress!, mean: mu, invStd: inv, gamma: weight.value, beta: bias.value,
-                              normalized: &normalized, output: &output)
+                weight.value.withUnsafeBufferPointer { g in
+                    bias.value.withUnsafeBufferPointer { b in
+                        normalized.withUnsafeMutableBufferPointer { xh in
+                            output.withUnsafeMutableBufferPointer { y in
+                                geo.normalize(xs.baseAddress!, mean: mu, invStd: inv, gamma: g.baseAddress!, beta: b.baseAddress!,
+                                              normalized: xh.baseAddress!, output: y.baseAddress!)
+                            }
+                        }
+                    }
+                }
             }
         }
         if training { numBatchesTracked += 1 }
@@ -115,7 +123,7 @@ public final class BatchNorm: Layer {
         hasCache = false
         if isFrozen && !computesInputGradient { return .empty }
         let geo = BatchNormKernels(batch: gradOutput.rows, channels: channels, spatial: spatialSize)
-        // Σ dY into mean's buffer and Σ dY x̂ into scratch (mean is not needed any more).
+        // Σ dY into mean's buffer and Σ dY x̂ into scratch (the batch mean is not needed any more).
         gradOutput.withUnsafeBufferPointer { dy in
             normalized.withUnsafeBufferPointer { xh in
                 withStatistics { sumDy, _, sumDyX, _, _ in
@@ -129,8 +137,18 @@ public final class BatchNorm: Layer {
         }
         guard computesInputGradient else { return .empty }
         inputGradient.resize(rows: gradOutput.rows, cols: gradOutput.cols)
-        geo.inputGradient(gradOutput, normalized: normalized, gamma: weight.value, invStd: invStd,
-                          sumDy: mean, sumDyXhat: scratch, into: &inputGradient)
+        gradOutput.withUnsafeBufferPointer { dy in
+            normalized.withUnsafeBufferPointer { xh in
+                weight.value.withUnsafeBufferPointer { g in
+                    inputGradient.withUnsafeMutableBufferPointer { dx in
+                        withStatistics { sumDy, inv, sumDyX, _, _ in
+                            geo.inputGradient(dy.baseAddress!, normalized: xh.baseAddress!, gamma: g.baseAddress!, invStd: inv,
+                                              sumDy: sumDy, sumDyXhat: sumDyX, into: dx.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
         return inputGradient
     }
 
