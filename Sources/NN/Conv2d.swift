@@ -14,11 +14,12 @@ import Linalg
 /// inChannels·kernel²`), `Y = W P + b` (Chellapilla et al. 2006), permuted from channel-major
 /// back to NCHW rows. Backward: `dW += dY Pᵀ`, `db += Σ dY`, and `dX = col2im(Wᵀ dY)` (col2im
 /// is the adjoint of im2col). Why one gemm per batch: against one gemm per sample (same
-/// im2col/col2im, `scripts/conv-strategy-bench`, batch 128, forward+backward, quiet 2-core Zen
-/// machine) it was 0-30% faster with 2 OpenBLAS threads (64->128 k4 s2 p1 14x14: 64.3 vs 66.2
-/// ms; 1->64 k4 s2 p1 28x28: 5.1 vs 5.6 ms), and within ±5% with 1 thread except the small
-/// 1->64 layers (per sample 11-15% faster there: 5.8 vs 6.9 ms). Under load from another
-/// process one run favoured per sample by 4-21%: the two are close; the gemms dominate.
+/// im2col/col2im row kernels, `scripts/conv-strategy-bench`, batch 128, forward+backward,
+/// 2-core AMD EPYC family 23 model 49 (Zen 2), load < 1) it was 10-26% faster on the heavy layers with 2 OpenBLAS threads
+/// (64->128 k4 s2 p1 14x14: 56.7 vs 71.3 ms; k5 s2 p2: 83.3 vs 101.6 ms) and 12-20% faster
+/// with 1 thread (84.0 vs 101.2 ms); per sample was 10-15% faster only on the cheap 1->64
+/// 28x28 layers with 1 thread (6.1 vs 7.2 ms). The batch-wide im2col writes each patch row
+/// for all samples in one stream.
 /// A training forward keeps only the patch matrix (its own buffer), not the caller's input.
 /// Buffers are reused (`resize`): no heap allocation in steady state at a fixed batch size.
 public final class Conv2d: Layer {
@@ -81,7 +82,7 @@ public final class Conv2d: Layer {
         patches.resize(rows: g.patchSize, cols: n * q)
         x.withUnsafeBufferPointer { xs in
             patches.withUnsafeMutableBufferPointer { p in
-                for s in 0..<n { g.im2col(xs.baseAddress! + s &* g.inputSize, into: p.baseAddress! + s &* q, ld: n &* q) }
+                g.im2col(xs.baseAddress!, batch: n, into: p.baseAddress!)
             }
         }
         channelMajor.resize(rows: o, cols: n * q)
@@ -125,7 +126,7 @@ public final class Conv2d: Layer {
         patches.withUnsafeBufferPointer { p in
             inputGradient.withUnsafeMutableBufferPointer { dx in
                 dx.baseAddress!.update(repeating: 0, count: dx.count)
-                for s in 0..<n { g.col2im(p.baseAddress! + s &* q, ld: n &* q, into: dx.baseAddress! + s &* g.inputSize) }
+                g.col2im(p.baseAddress!, batch: n, into: dx.baseAddress!)
             }
         }
         return inputGradient

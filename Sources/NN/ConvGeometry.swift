@@ -45,61 +45,78 @@ struct ConvGeometry: Equatable, Sendable {
         return (lo, Swift.max(lo, hi))
     }
 
-    /// Writes one sample's patch matrix: `x` is the sample (`inputSize` floats), row `r` of the
-    /// patch matrix goes to `col + r * ld` (`ld >= positions`, so several samples can sit side
-    /// by side in one `patchSize x (batch * positions)` matrix).
-    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, ld: Int) {
-        let (h, w, k, s, p, oh, ow) = (height, width, kernel, stride, padding, outputHeight, outputWidth)
+    /// The patch matrices of `batch` samples side by side, `patchSize x (batch * positions)`:
+    /// sample `n` (at `x + n * inputSize`) fills columns `n * positions ..< (n + 1) * positions`.
+    /// Loops row by row, so the writes stream through `col` (a sample-by-sample order scatters
+    /// them over `patchSize` rows).
+    func im2col(_ x: UnsafePointer<Float>, batch: Int, into col: UnsafeMutablePointer<Float>) {
+        let (k, q, size) = (kernel, positions, inputSize)
         for c in 0..<channels {
             for i in 0..<k {
                 for j in 0..<k {
-                    let r: Int = ((c &* k &+ i) &* k &+ j) &* ld
-                    let row = col + r
-                    let (lo, hi) = validColumns(j)
-                    for y in 0..<oh {
-                        let d = row + (y &* ow)
-                        let ih = y &* s &- p &+ i
-                        if ih < 0 || ih >= h || lo >= hi { d.update(repeating: 0, count: ow); continue }
-                        if lo > 0 { d.update(repeating: 0, count: lo) }
-                        if hi < ow { (d + hi).update(repeating: 0, count: ow &- hi) }
-                        // Input column of output column o is o * s + (j - p).
-                        let start: Int = (c &* h &+ ih) &* w &+ j &- p
-                        let src = x + start
-                        if s == 1 {
-                            (d + lo).update(from: src + lo, count: hi &- lo)
-                        } else {
-                            for o in lo..<hi { d[o] = src[o &* s] }
-                        }
-                    }
+                    let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
+                    for n in 0..<batch { patchRow(x + n &* size, c: c, i: i, j: j, into: col + (r &+ n &* q)) }
                 }
             }
         }
     }
 
-    /// The adjoint of `im2col`: adds every patch-matrix entry to the input element it was read
-    /// from (`x` must be zeroed by the caller; padding entries are dropped).
-    func col2im(_ col: UnsafePointer<Float>, ld: Int, into x: UnsafeMutablePointer<Float>) {
-        let (h, w, k, s, p, oh, ow) = (height, width, kernel, stride, padding, outputHeight, outputWidth)
+    /// The adjoint of `im2col(_:batch:into:)`: adds every patch-matrix entry to the input
+    /// element it was read from (`x`, `batch` samples, must be zeroed by the caller; padding
+    /// entries are dropped).
+    func col2im(_ col: UnsafePointer<Float>, batch: Int, into x: UnsafeMutablePointer<Float>) {
+        let (k, q, size) = (kernel, positions, inputSize)
         for c in 0..<channels {
             for i in 0..<k {
                 for j in 0..<k {
-                    let r: Int = ((c &* k &+ i) &* k &+ j) &* ld
-                    let row = col + r
-                    let (lo, hi) = validColumns(j)
-                    if lo >= hi { continue }
-                    for y in 0..<oh {
-                        let ih = y &* s &- p &+ i
-                        if ih < 0 || ih >= h { continue }
-                        let d = row + (y &* ow)
-                        let start: Int = (c &* h &+ ih) &* w &+ j &- p
-                        let dst = x + start
-                        if s == 1 {
-                            for o in lo..<hi { dst[o] += d[o] }
-                        } else {
-                            for o in lo..<hi { dst[o &* s] += d[o] }
-                        }
-                    }
+                    let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
+                    for n in 0..<batch { addPatchRow(col + (r &+ n &* q), c: c, i: i, j: j, into: x + n &* size) }
                 }
+            }
+        }
+    }
+
+    /// Row `(c, i, j)` of one sample's patch matrix (`positions` floats) into `d`.
+    @inline(__always)
+    private func patchRow(_ x: UnsafePointer<Float>, c: Int, i: Int, j: Int, into d: UnsafeMutablePointer<Float>) {
+        let (h, w, s, p, oh, ow) = (height, width, stride, padding, outputHeight, outputWidth)
+        let (lo, hi) = validColumns(j)
+        for y in 0..<oh {
+            let dy = d + y &* ow
+            let ih = y &* s &- p &+ i
+            if ih < 0 || ih >= h || lo >= hi {
+                for o in 0..<ow { dy[o] = 0 }
+                continue
+            }
+            for o in 0..<lo { dy[o] = 0 }
+            for o in hi..<ow { dy[o] = 0 }
+            // Input column of output column o is o * s + (j - p).
+            let start: Int = (c &* h &+ ih) &* w &+ j &- p
+            let src = x + start
+            if s == 1 {
+                for o in lo..<hi { dy[o] = src[o] }
+            } else {
+                for o in lo..<hi { dy[o] = src[o &* s] }
+            }
+        }
+    }
+
+    /// Adds row `(c, i, j)` of one sample's patch matrix (`d`) to the input elements it reads.
+    @inline(__always)
+    private func addPatchRow(_ d: UnsafePointer<Float>, c: Int, i: Int, j: Int, into x: UnsafeMutablePointer<Float>) {
+        let (h, w, s, p, oh, ow) = (height, width, stride, padding, outputHeight, outputWidth)
+        let (lo, hi) = validColumns(j)
+        if lo >= hi { return }
+        for y in 0..<oh {
+            let ih = y &* s &- p &+ i
+            if ih < 0 || ih >= h { continue }
+            let dy = d + y &* ow
+            let start: Int = (c &* h &+ ih) &* w &+ j &- p
+            let dst = x + start
+            if s == 1 {
+                for o in lo..<hi { dst[o] += dy[o] }
+            } else {
+                for o in lo..<hi { dst[o &* s] += dy[o] }
             }
         }
     }

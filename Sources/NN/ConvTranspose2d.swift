@@ -96,7 +96,7 @@ public final class ConvTranspose2d: Layer {
         patches.withUnsafeBufferPointer { p in
             output.withUnsafeMutableBufferPointer { y in
                 y.baseAddress!.update(repeating: 0, count: y.count)
-                for s in 0..<n { g.col2im(p.baseAddress! + s &* q, ld: n &* q, into: y.baseAddress! + s &* g.inputSize) }
+                g.col2im(p.baseAddress!, batch: n, into: y.baseAddress!)
                 guard let bias else { return }
                 bias.value.withUnsafeBufferPointer { b in
                     ChannelMajor.addChannelBias(b.baseAddress!, to: y.baseAddress!, batch: n, channels: oc, positions: hw)
@@ -119,7 +119,7 @@ public final class ConvTranspose2d: Layer {
         let g = geometry, n = gradOutput.rows, q = g.positions, c = inChannels
         gradOutput.withUnsafeBufferPointer { dy in
             patches.withUnsafeMutableBufferPointer { p in
-                for s in 0..<n { g.im2col(dy.baseAddress! + s &* g.inputSize, into: p.baseAddress! + s &* q, ld: n &* q) }
+                g.im2col(dy.baseAddress!, batch: n, into: p.baseAddress!)
             }
             if !isFrozen, let bias {
                 bias.gradient.withUnsafeMutableBufferPointer { db in

@@ -25,7 +25,7 @@ final class PerSampleConv {
         col.resize(rows: n * k, cols: q)
         x.withUnsafeBufferPointer { xs in
             col.withUnsafeMutableBufferPointer { c in
-                for s in 0..<n { g.im2col(xs.baseAddress! + s * g.inputSize, into: c.baseAddress! + s * k * q, ld: q) }
+                for s in 0..<n { g.im2col(xs.baseAddress! + s * g.inputSize, batch: 1, into: c.baseAddress! + s * k * q) }
             }
         }
         tmp.resize(rows: o, cols: q)
@@ -54,7 +54,7 @@ final class PerSampleConv {
             gemm(dys, col.view(offset: s * k * q, rows: k, cols: q), into: &dW, transposeB: true, beta: 1)
             gemm(w, dys, into: &dcol, transposeA: true)
             dcol.withUnsafeBufferPointer { d in
-                dx.withUnsafeMutableBufferPointer { p in g.col2im(d.baseAddress!, ld: q, into: p.baseAddress! + s * g.inputSize) }
+                dx.withUnsafeMutableBufferPointer { p in g.col2im(d.baseAddress!, batch: 1, into: p.baseAddress! + s * g.inputSize) }
             }
         }
         dy.withUnsafeBufferPointer { d in
@@ -82,7 +82,7 @@ let shapes = [
 ]
 let batch = 128, iterations = 5, repetitions = 5
 let threadCounts = CommandLine.arguments.dropFirst().compactMap { Int($0) }.filter { $0 > 0 }
-let timing = !CommandLine.arguments.contains("allocations-only")
+let timing = !CommandLine.arguments.contains("allocations-only") && !CommandLine.arguments.contains("kernels")
 for threads in !timing ? [] : threadCounts.isEmpty ? [2, 1] : threadCounts {
     BLASThreads.set(threads)
     print("threads \(threads) (OpenBLAS), batch \(batch), ms per forward+backward, median of \(repetitions) alternating runs")
@@ -146,6 +146,28 @@ func allocationsPerStep(_ mode: GEMMThreading) -> Double {
 }
 // OpenBLAS 0.3.21 mallocs a job array on every multi-threaded level-3 call (engineering notes),
 // so only single-threaded OpenBLAS (alone or under our row split) can reach 0.
-for mode in [GEMMThreading.openBLAS(threads: 1), .rowSplit(threads: 2), .openBLAS(threads: 2)] {
+for mode in CommandLine.arguments.contains("kernels") ? [] : [GEMMThreading.openBLAS(threads: 1), .rowSplit(threads: 2), .openBLAS(threads: 2)] {
     print("heap allocations per steady-state step, \(mode): \(allocationsPerStep(mode))")
+}
+
+/// im2col and col2im alone, over a batch (ms), at each shape: the non-gemm part of Conv2d.
+if CommandLine.arguments.contains("kernels") {
+    for sh in shapes {
+        var rng = Xoshiro256(seed: 1)
+        let g = ConvGeometry(channels: sh.c, height: sh.h, width: sh.h, kernel: sh.k, stride: sh.s, padding: sh.p, layer: "bench")
+        let q = g.positions, n = batch
+        let x = Matrix.uniform(rows: n, cols: g.inputSize, low: -1, high: 1, using: &rng)
+        var col = Matrix(rows: g.patchSize, cols: n * q), dx = Matrix(rows: n, cols: g.inputSize)
+        let tIm2col = median((0..<7).map { _ in seconds {
+            x.withUnsafeBufferPointer { xs in col.withUnsafeMutableBufferPointer { c in
+                g.im2col(xs.baseAddress!, batch: n, into: c.baseAddress!) } }
+        } })
+        let tCol2im = median((0..<7).map { _ in seconds {
+            col.withUnsafeBufferPointer { c in dx.withUnsafeMutableBufferPointer { p in
+                p.baseAddress!.update(repeating: 0, count: p.count)
+                g.col2im(c.baseAddress!, batch: n, into: p.baseAddress!) } }
+        } })
+        print(String(format: "  %3d->%3d k%d s%d p%d %2dx%-2d  im2col %6.2f ms  col2im %6.2f ms  (checksum %.3f)",
+                     sh.c, sh.o, sh.k, sh.s, sh.p, sh.h, sh.h, tIm2col * 1e3, tCol2im * 1e3, dx.sum() + col.sum()))
+    }
 }
