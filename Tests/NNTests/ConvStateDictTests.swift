@@ -50,18 +50,17 @@ final class ConvStateDictTests: XCTestCase {
         XCTAssertEqual(file.shapes["1.num_batches_tracked"], [])
         XCTAssertEqual(file.shapes["0.weight"], [4, 2, 4, 4])
         XCTAssertEqual(file.shapes["3.weight"], [4, 2, 4, 4])
+        var scratch = Xoshiro256(seed: 0)
         let fresh = Sequential([
-            Conv2d(inChannels: 2, outChannels: 4, kernel: 4, stride: 2, padding: 1, inputHeight: 8, inputWidth: 8, rng: &Self.scratch),
+            Conv2d(inChannels: 2, outChannels: 4, kernel: 4, stride: 2, padding: 1, inputHeight: 8, inputWidth: 8, rng: &scratch),
             BatchNorm2d(channels: 4, height: 4, width: 4), ActivationLayer(.leakyReLU(negativeSlope: 0.2)),
-            ConvTranspose2d(inChannels: 4, outChannels: 2, kernel: 4, stride: 2, padding: 1, inputHeight: 4, inputWidth: 4, rng: &Self.scratch),
+            ConvTranspose2d(inChannels: 4, outChannels: 2, kernel: 4, stride: 2, padding: 1, inputHeight: 4, inputWidth: 4, rng: &scratch),
         ])
         try fresh.loadStateDict(file.tensors)
         let x = randomMatrix(3, 128, seed: 1)
         XCTAssertEqual(fresh.forward(x, training: false), Self.model().forward(x, training: false))
         XCTAssertEqual((fresh.layers[1] as! BatchNorm).numBatchesTracked, 3)
     }
-
-    nonisolated(unsafe) static var scratch = Xoshiro256(seed: 0)
 
     func testTorchLoadedOurFileWithAllKeysMatched() throws {
         let f = try ConvFixtureTests.loadFixture()
