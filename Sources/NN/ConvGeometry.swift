@@ -1,0 +1,182 @@
+import Linalg
+
+/// The geometry of a 2-D convolution over one sample in NCHW order, and its im2col / col2im
+/// kernels (Chellapilla, Puri & Simard 2006, "High performance convolutional neural networks for
+/// document processing"; the layout of Caffe's and PyTorch's CPU `im2col`).
+///
+/// A sample is `channels x height x width` (contiguous, row-major). The patch matrix ("col") of
+/// a sample is `patchSize x positions`, `patchSize = channels * kernel * kernel` (row index
+/// `(c * kernel + i) * kernel + j`, the order of a PyTorch weight `[out, in, kh, kw]` row) and
+/// `positions = outputHeight * outputWidth` (column `oh * outputWidth + ow`), with
+/// `col[(c, i, j), (oh, ow)] = x[c, oh * stride - padding + i, ow * stride - padding + j]`,
+/// or 0 where that index falls in the zero padding. Output size (PyTorch's `nn.Conv2d`, no
+/// dilation): `outputHeight = (height + 2 * padding - kernel) / stride + 1` (floor).
+struct ConvGeometry: Equatable, Sendable {
+    let channels: Int, height: Int, width: Int
+    let kernel: Int, stride: Int, padding: Int
+    let outputHeight: Int, outputWidth: Int
+
+    /// - Precondition: positive sizes, `padding >= 0`, and a kernel that fits the padded input.
+    init(channels: Int, height: Int, width: Int, kernel: Int, stride: Int, padding: Int, layer: String) {
+        precondition(channels > 0 && height > 0 && width > 0 && kernel > 0 && stride > 0 && padding >= 0,
+                     "\(layer): channels, size, kernel and stride must be positive and padding >= 0")
+        precondition(height + 2 * padding >= kernel && width + 2 * padding >= kernel,
+                     "\(layer): kernel \(kernel) is larger than the padded input \(height)x\(width) + 2*\(padding)")
+        self.channels = channels; self.height = height; self.width = width
+        self.kernel = kernel; self.stride = stride; self.padding = padding
+        outputHeight = (height + 2 * padding - kernel) / stride + 1
+        outputWidth = (width + 2 * padding - kernel) / stride + 1
+    }
+
+    /// Rows of a sample's patch matrix, `channels * kernel²` (the fan-in).
+    var patchSize: Int { channels * kernel * kernel }
+    /// Columns of a sample's patch matrix, `outputHeight * outputWidth`.
+    var positions: Int { outputHeight * outputWidth }
+    /// Features of one input sample, `channels * height * width`.
+    var inputSize: Int { channels * height * width }
+
+    /// The output columns `lo..<hi` whose input column `o * stride - padding + j` is inside the
+    /// image (the others read padding).
+    @inline(__always)
+    func validColumns(_ j: Int) -> (lo: Int, hi: Int) {
+        let a = padding &- j, b = width &- 1 &+ padding &- j
+        let lo = a <= 0 ? 0 : (a &+ stride &- 1) / stride
+        let hi = b < 0 ? 0 : Swift.min(outputWidth, b / stride &+ 1)
+        return (lo, Swift.max(lo, hi))
+    }
+
+    /// The patch matrices of `batch` samples side by side, `patchSize x (batch * positions)`:
+    /// sample `n` (at `x + n * inputSize`) fills columns `n * positions ..< (n + 1) * positions`.
+    /// Loops row by row, so the writes stream through `col` (a sample-by-sample order scatters
+    /// them over `patchSize` rows).
+    func im2col(_ x: UnsafePointer<Float>, batch: Int, into col: UnsafeMutablePointer<Float>) {
+        let (k, q, size) = (kernel, positions, inputSize)
+        for c in 0..<channels {
+            for i in 0..<k {
+                for j in 0..<k {
+                    let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
+                    for n in 0..<batch { patchRow(x + n &* size, c: c, i: i, j: j, into: col + (r &+ n &* q)) }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col(_:batch:into:)`: adds every patch-matrix entry to the input
+    /// element it was read from (`x`, `batch` samples, must be zeroed by the caller; padding
+    /// entries are dropped).
+    func col2im(_ col: UnsafePointer<Float>, batch: Int, into x: UnsafeMutablePointer<Float>) {
+        let (k, q, size) = (kernel, positions, inputSize)
+        for c in 0..<channels {
+            for i in 0..<k {
+                for j in 0..<k {
+                    let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
+                    for n in 0..<batch { addPatchRow(col + (r &+ n &* q), c: c, i: i, j: j, into: x + n &* size) }
+                }
+            }
+        }
+    }
+
+    /// Row `(c, i, j)` of one sample's patch matrix (`positions` floats) into `d`.
+    @inline(__always)
+    private func patchRow(_ x: UnsafePointer<Float>, c: Int, i: Int, j: Int, into d: UnsafeMutablePointer<Float>) {
+        let (h, w, s, p, oh, ow) = (height, width, stride, padding, outputHeight, outputWidth)
+        let (lo, hi) = validColumns(j)
+        for y in 0..<oh {
+            let dy = d + y &* ow
+            let ih = y &* s &- p &+ i
+            if ih < 0 || ih >= h || lo >= hi {
+                for o in 0..<ow { dy[o] = 0 }
+                continue
+            }
+            for o in 0..<lo { dy[o] = 0 }
+            for o in hi..<ow { dy[o] = 0 }
+            // Input column of output column o is o * s + (j - p).
+            let start: Int = (c &* h &+ ih) &* w &+ j &- p
+            let src = x + start
+            if s == 1 {
+                for o in lo..<hi { dy[o] = src[o] }
+            } else {
+                for o in lo..<hi { dy[o] = src[o &* s] }
+            }
+        }
+    }
+
+    /// Adds row `(c, i, j)` of one sample's patch matrix (`d`) to the input elements it reads.
+    @inline(__always)
+    private func addPatchRow(_ d: UnsafePointer<Float>, c: Int, i: Int, j: Int, into x: UnsafeMutablePointer<Float>) {
+        let (h, w, s, p, oh, ow) = (height, width, stride, padding, outputHeight, outputWidth)
+        let (lo, hi) = validColumns(j)
+        if lo >= hi { return }
+        for y in 0..<oh {
+            let ih = y &* s &- p &+ i
+            if ih < 0 || ih >= h { continue }
+            let dy = d + y &* ow
+            let start: Int = (c &* h &+ ih) &* w &+ j &- p
+            let dst = x + start
+            if s == 1 {
+                for o in lo..<hi { dst[o] += dy[o] }
+            } else {
+                for o in lo..<hi { dst[o &* s] += dy[o] }
+            }
+        }
+    }
+}
+
+/// Moves between the batch layout `batch x (channels * positions)` (NCHW rows) and the
+/// channel-major layout `channels x (batch * positions)` that one gemm per batch produces and
+/// consumes: `cm[c, n * positions + q] = rows[n, c * positions + q]`. Block copies of
+/// `positions` floats.
+enum ChannelMajor {
+    /// `rows` (NCHW) to `cm`, adding nothing.
+    static func gather(_ rows: UnsafePointer<Float>, into cm: UnsafeMutablePointer<Float>,
+                       batch: Int, channels: Int, positions: Int) {
+        let ld = batch &* positions
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let to: Int = c &* ld &+ n &* positions, from: Int = (n &* channels &+ c) &* positions
+                (cm + to).update(from: rows + from, count: positions)
+            }
+        }
+    }
+
+    /// `cm` to `rows` (NCHW), adding `bias[c]` to every element of channel `c` when given.
+    static func scatter(_ cm: UnsafePointer<Float>, into rows: UnsafeMutablePointer<Float>,
+                        batch: Int, channels: Int, positions: Int, bias: UnsafePointer<Float>?) {
+        let ld = batch &* positions
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let from: Int = c &* ld &+ n &* positions, to: Int = (n &* channels &+ c) &* positions
+                let src = cm + from, dst = rows + to
+                guard let bias else { dst.update(from: src, count: positions); continue }
+                let b = bias[c]
+                for q in 0..<positions { dst[q] = src[q] + b }
+            }
+        }
+    }
+
+    /// Adds `bias[c]` to every element of channel `c` of NCHW `rows`, in place.
+    static func addChannelBias(_ bias: UnsafePointer<Float>, to rows: UnsafeMutablePointer<Float>,
+                               batch: Int, channels: Int, positions: Int) {
+        for n in 0..<batch {
+            for c in 0..<channels {
+                let to: Int = (n &* channels &+ c) &* positions
+                let dst = rows + to, b = bias[c]
+                for q in 0..<positions { dst[q] += b }
+            }
+        }
+    }
+
+    /// `sums[c] += sum over the batch and positions of channel c` of NCHW `rows` (a bias
+    /// gradient).
+    static func accumulateChannelSums(_ rows: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>,
+                                      batch: Int, channels: Int, positions: Int) {
+        for c in 0..<channels {
+            var total = 0.0
+            for n in 0..<batch {
+                let from: Int = (n &* channels &+ c) &* positions
+                total += sumOfElements(rows + from, count: positions)
+            }
+            sums[c] += Float(total)
+        }
+    }
+}
