@@ -44,11 +44,7 @@ public struct Dataset: Sendable {
                             scaling: scaling, into: &batch)
             case .floats(let m):
                 gatherBatch(from: m, indices: indices, into: &batch)
-                if scaling == .symmetric {
-                    batch.withUnsafeMutableBufferPointer { p in
-                        for i in 0..<p.count { p[i] = 2 * p[i] - 1 }
-                    }
-                }
+                batch.mapRange(from: PixelScaling.unit.range, to: scaling.range)
             }
         }
     }

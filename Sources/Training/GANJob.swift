@@ -55,9 +55,14 @@ public final class GANJob: TrainingJob {
         return "D loss \(fmt(means[0]))  G loss \(fmt(means[1]))  \(score.0) \(fmt(means[2], 3))  \(score.1) \(fmt(means[3], 3))"
     }
 
-    /// G(fixed noise), in the tanh range [-1, 1].
+    /// G(fixed noise), in the generator's output range (tanh: [-1, 1]).
     public func samples(_ data: Dataset) -> [SampleSheet] {
-        [SampleSheet(prefix: "", images: trainer.model.generate(fixedNoise), range: -1...1)]
+        [SampleSheet(prefix: "", images: trainer.model.generate(fixedNoise), range: trainer.model.outputRange)]
+    }
+
+    /// FID and class coverage of the generator's samples (`QualityEvaluator(reference:gan:seed:)`).
+    public func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator? {
+        QualityEvaluator(reference: reference, gan: trainer.model, seed: seed)
     }
 
     public func checkpointFiles() -> [(stem: String, tensors: Checkpoint.Tensors)] {

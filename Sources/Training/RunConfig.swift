@@ -4,10 +4,12 @@ import Generative
 /// Everything that defines a run, saved as `config.json` in the run directory and read back when
 /// the run resumes and when a checkpoint is loaded for sampling or evaluation.
 public struct RunConfig: Codable, Sendable {
-    /// `gan` or `vae`.
+    /// `gan`, `vae` or `classifier`: names the one model section present.
     public var model: String
     public var gan: GANConfig?
     public var vae: VAEConfig?
+    /// The reference MNIST classifier (`ClassifierJob`); absent from GAN/VAE config.json files.
+    public var classifier: ClassifierConfig?
     /// Epochs to train in all (also when resuming).
     public var epochs: Int
     /// Samples per mini-batch (the last batch of an epoch keeps the remainder).
@@ -33,10 +35,11 @@ public struct RunConfig: Codable, Sendable {
 
     public init(model: String, gan: GANConfig?, vae: VAEConfig?, epochs: Int, batchSize: Int, seed: UInt64,
                 threads: Int, data: String?, limit: Int?, sampleEvery: Int, logEvery: Int,
-                keepCheckpoints: Int, clipNorm: Float? = nil) {
+                keepCheckpoints: Int, clipNorm: Float? = nil, classifier: ClassifierConfig? = nil) {
         self.model = model
         self.gan = gan
         self.vae = vae
+        self.classifier = classifier
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
@@ -91,7 +94,7 @@ public struct RunConfig: Codable, Sendable {
     public static let maxThreads = 256
 
     /// The first impossible setting, or nil: counts at least 1, the model's own section present
-    /// (and the other absent), its settings valid, sizes within the limits above, and
+    /// (and the others absent), its settings valid, sizes within the limits above, and
     /// `clipNorm` (when given) positive and finite.
     public var problem: String? {
         for (name, v) in [("epochs", epochs), ("batchSize", batchSize), ("threads", threads),
@@ -102,15 +105,18 @@ public struct RunConfig: Codable, Sendable {
         if threads > RunConfig.maxThreads { return "threads \(threads) exceeds \(RunConfig.maxThreads)" }
         if let c = clipNorm, !(c > 0 && c.isFinite) { return "clipNorm must be a positive number, got \(c)" }
         let widths: [Int]
-        switch (model, gan, vae) {
-        case ("gan", let g?, nil):
+        switch (model, gan, vae, classifier) {
+        case ("gan", let g?, nil, nil):
             do { try g.validate() } catch { return "gan: \(error)" }
             widths = [g.latentDim] + g.generatorHidden + [g.dataDim] + g.discriminatorHidden + [1]
-        case ("vae", nil, let v?):
+        case ("vae", nil, let v?, nil):
             do { try v.validate() } catch { return "vae: \(error)" }
             widths = [v.dataDim] + v.hidden + [v.latentDim, v.latentDim] + v.hidden.reversed() + [v.dataDim]
+        case ("classifier", nil, nil, let c?):
+            do { try c.validate() } catch { return "classifier: \(error)" }
+            widths = c.widths
         default:
-            return "model must be \"gan\" with a gan section or \"vae\" with a vae section, got \"\(model)\""
+            return "model must be \"gan\", \"vae\" or \"classifier\" with its own section (only), got \"\(model)\""
         }
         if let w = widths.first(where: { $0 > RunConfig.maxWidth }) {
             return "layer size \(w) exceeds \(RunConfig.maxWidth)"
@@ -132,6 +138,9 @@ extension RunConfig {
             let gw = ([g.latentDim] + g.generatorHidden + [g.dataDim]).map(String.init).joined(separator: "-")
             let dw = ([g.dataDim] + g.discriminatorHidden + [1]).map(String.init).joined(separator: "-")
             return "G \(gw), D \(dw), loss \(g.loss.rawValue), \(g.optimizer.rawValue) lr \(g.learningRate)"
+        }
+        if let c = classifier {
+            return "classifier \(c.widths.map(String.init).joined(separator: "-")) ReLU, Adam lr \(c.learningRate) cosine"
         }
         guard let v = vae else { return model }
         return "VAE \(([v.dataDim] + v.hidden + [v.latentDim]).map(String.init).joined(separator: "-")), Adam lr \(v.learningRate)"

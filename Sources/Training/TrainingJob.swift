@@ -4,10 +4,10 @@ import Generative
 import Linalg
 
 /// What the epoch loop needs from a model's trainer: one step, its metrics, sample pictures
-/// and checkpoint contents. One conformer per model kind (`GANJob`, `VAEJob`); build them
-/// with `makeTrainingJob(config:data:)`.
+/// and checkpoint contents. One conformer per model kind (`GANJob`, `VAEJob`,
+/// `ClassifierJob`); build them with `makeTrainingJob(config:data:)`.
 public protocol TrainingJob: AnyObject {
-    /// `gan` or `vae` (RunConfig.model, TrainingState.model).
+    /// `gan`, `vae` or `classifier` (RunConfig.model, TrainingState.model).
     var kind: String { get }
     /// How data is scaled for this model: `.symmetric` ([-1, 1]) for the tanh generator,
     /// `.unit` ([0, 1]) for the Bernoulli decoder.
@@ -19,6 +19,12 @@ public protocol TrainingJob: AnyObject {
     /// Optimisation steps so far.
     var step: Int { get }
 
+    /// How gemm uses the run's `threads` (set by the loop before training). Default: row-split,
+    /// our own gemm and optimiser threads with no allocation per step (`gen bench`).
+    func threading(threads: Int) -> GEMMThreading
+    /// Called by the loop before each epoch's first step (also a resumed, partly trained one)
+    /// with the 0-based epoch: where a learning-rate schedule advances. Default: nothing.
+    func startEpoch(_ epoch: Int)
     /// One training step on `batch.x`; writes each metric of `stepColumns` into `values[i]`
     /// (NaN when this step has none) and returns the weight of these values in epoch means.
     /// - Throws: `NonFiniteError` when the loss or a gradient is not finite (no update applied).
@@ -36,6 +42,16 @@ public protocol TrainingJob: AnyObject {
     /// Restores weights, optimiser state and generators from a checkpoint directory.
     /// - Throws: `CheckpointError` naming the file.
     func restore(from dir: URL, state: TrainingState) throws
+    /// The training-time sample-quality evaluator of this job's model against `reference`
+    /// (FID and class coverage; a likelihood bound where the model has one), repeatable from
+    /// `seed`; nil for a model that does not generate (default).
+    func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator?
+}
+
+extension TrainingJob {
+    public func threading(threads: Int) -> GEMMThreading { .rowSplit(threads: threads) }
+    public func startEpoch(_ epoch: Int) {}
+    public func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator? { nil }
 }
 
 /// A set of sample images to draw as one grid: rows of `images` are samples in `range`.
@@ -58,6 +74,7 @@ public struct SampleSheet {
 public func makeTrainingJob(config: RunConfig, data: Dataset) throws -> any TrainingJob {
     if config.gan != nil { return try GANJob.make(config: config, data: data) }
     if config.vae != nil { return try VAEJob.make(config: config, data: data) }
+    if config.classifier != nil { return try ClassifierJob.make(config: config, data: data) }
     throw RunError("config: names no model (\(config.model))")
 }
 

@@ -64,12 +64,12 @@ public final class TrainingLoop {
         var config = config
         try config.gan?.validate()
         try config.vae?.validate()
-        // Row-split threading: our own gemm and Adam threads, no allocation per step (gen bench).
-        BLASThreads.set(.rowSplit(threads: config.threads))
+        try config.classifier?.validate()
         let data = try data ?? Dataset.load(path: config.data, limit: config.limit)
         try Self.fit(&config, to: data, resuming: resume != nil)
         try directory.prepare(config: config, resuming: resume != nil)
         job = try makeTrainingJob(config: config, data: data)
+        BLASThreads.set(job.threading(threads: config.threads))
         self.config = config
         self.directory = directory
         self.data = data
@@ -85,11 +85,13 @@ public final class TrainingLoop {
     /// Checks `data` against `config` and sets the models' input width from it.
     private static func fit(_ config: inout RunConfig, to data: Dataset, resuming: Bool) throws {
         guard data.count >= 1 else { throw RunError("\(data.source): no training samples") }
-        if let dim = config.gan?.dataDim ?? config.vae?.dataDim, resuming, dim != data.sampleSize {
+        if let dim = config.gan?.dataDim ?? config.vae?.dataDim ?? config.classifier?.dataDim, resuming,
+           dim != data.sampleSize {
             throw RunError("\(data.source): samples have \(data.sampleSize) values but the run was trained on \(dim)")
         }
         config.gan?.dataDim = data.sampleSize
         config.vae?.dataDim = data.sampleSize
+        config.classifier?.dataDim = data.sampleSize
         // The data fixes the input width: check the size limits again with it (a 1e6-column
         // .npy would otherwise train and then be refused on resume).
         if let problem = config.problem { throw RunError("\(data.source): \(problem)") }
@@ -144,6 +146,7 @@ public final class TrainingLoop {
     /// was requested (after writing a checkpoint), nil at the end of the epoch.
     private func trainEpoch(_ callbacks: TrainingCallbacks) throws -> Interruption? {
         let epochStartRNG = dataRNG
+        job.startEpoch(epoch - 1)
         loader.startEpoch(rng: &dataRNG, atBatch: batchInEpoch)
         epochStart = Date(timeIntervalSinceNow: -running.epochSeconds)
         while loader.next(into: &batch) {

@@ -101,8 +101,15 @@ public final class VAEJob: TrainingJob {
             pairs.setRows(recon.rows(start..<end), at: row + end - start)
             row += 2 * (end - start)
         }
-        return [SampleSheet(prefix: "", images: decoded, range: 0...1),
-                SampleSheet(prefix: "recon-", images: pairs, range: 0...1)]
+        let range = trainer.model.outputRange
+        return [SampleSheet(prefix: "", images: decoded, range: range),
+                SampleSheet(prefix: "recon-", images: pairs, range: range)]
+    }
+
+    /// FID and class coverage of the decoder's samples, and the IWAE bound at k = 1 and 64 on
+    /// the first 500 test images (`QualityEvaluator(reference:vae:...)`).
+    public func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator? {
+        QualityEvaluator(reference: reference, vae: trainer.model, seed: seed, iwaeImages: 500, iwaeK: [1, 64])
     }
 
     public func checkpointFiles() -> [(stem: String, tensors: Checkpoint.Tensors)] {

@@ -28,12 +28,7 @@ final class QualityHook {
             throw RunError("--eval-every/--target-fid need MNIST data with its test set (\(data.source) has none)")
         }
         let reference = try loadFIDReference(classifierPath: command.classifier ?? MNISTClassifier.defaultPath, test: test)
-        // The jobs do not expose their model generically (yet): find it here, nowhere else.
-        let model: LoadedModel?
-        if let g = job as? GANJob { model = .gan(g.trainer.model) }
-        else if let v = job as? VAEJob { model = .vae(v.trainer.model) }
-        else { model = nil }
-        evaluator = model?.qualityEvaluator(reference: reference, seed: seed)
+        evaluator = job.qualityEvaluator(reference: reference, seed: seed)
         columns = evaluator.map { ["fid", "classes_covered"] + ($0.hasBound ? ["iwae1_nll", "iwae64_nll"] : []) } ?? []
     }
 
@@ -54,5 +49,16 @@ final class QualityHook {
         print(line + "  \(fmt(Date().timeIntervalSince(started), 1)) s")
         if let t = targetFID, m.fid < t { reachedTarget = true }
         return [m.fid, Double(c.classesCovered)] + m.iwae.map(\.negativeBound)
+    }
+}
+
+/// The FID reference from the classifier at `path` and the MNIST test set, with the CLI's hint
+/// when the weights are missing.
+/// - Throws: `RunError` naming the file.
+func loadFIDReference(classifierPath path: String, test: LabeledImages) throws -> FIDReference {
+    do {
+        return try FIDReference(classifier: URL(fileURLWithPath: path), testImages: test)
+    } catch let e as EvaluationError where e.kind == .fileNotFound {
+        throw RunError("\(e.description) (train them with `gen train classifier`, or pass --classifier FILE)")
     }
 }

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import Training
 
 /// Figures of `gen eval`: a sample grid; latent interpolation strips (GAN: between random z;
 /// VAE: between the posterior means of pairs of test images); VAE reconstructions (originals

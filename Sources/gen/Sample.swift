@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import Training
 
 /// `gen sample`: a grid of samples from a trained model.
 struct Sample: ParsableCommand {

@@ -18,11 +18,11 @@ struct Train: ParsableCommand {
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
 
-    @Option(help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10.")
+    @Option(help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10, classifier 15.")
     var epochs: Int?
     @Option(help: "Samples per mini-batch (the last partial batch of an epoch is kept).")
     var batchSize: Int?
-    @Option(help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3.")
+    @Option(help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3, classifier Adam 1e-3 with cosine annealing.")
     var lr: Float?
     @Option(help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
     var beta1: Float?
@@ -30,13 +30,13 @@ struct Train: ParsableCommand {
     var beta2: Float?
     @Option(help: "Latent size. Default: gan 100, vae 20.")
     var latentDim: Int?
-    @Option(help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400.")
+    @Option(help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400, classifier 512,256.")
     var hidden: String?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
     @Option(help: "Seed of every random generator of the run.")
     var seed: UInt64?
-    @Option(help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors.")
+    @Option(help: "Threads, at most 256 (gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded). Default: all processors.")
     var threads: Int?
     @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: data/mnist.")
     var data: String?
@@ -128,10 +128,11 @@ struct Train: ParsableCommand {
     func makeConfig() throws -> RunConfig {
         let m = model!
         var cfg = RunConfig(model: m.rawValue, gan: nil, vae: nil,
-                            epochs: epochs ?? (m == .gan ? 30 : 10), batchSize: batchSize ?? 128,
+                            epochs: epochs ?? [.gan: 30, .vae: 10, .classifier: 15][m]!, batchSize: batchSize ?? 128,
                             seed: seed ?? 1, threads: threads ?? min(BLASThreads.processors, RunConfig.maxThreads),
                             data: data, limit: limit, sampleEvery: sampleEvery ?? 1,
-                            logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? 3, clipNorm: clipNorm)
+                            logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : 3),
+                            clipNorm: clipNorm)
         switch m {
         case .gan:
             var g = GANConfig.standard(loss: loss ?? .nonSaturating)
@@ -154,7 +155,10 @@ struct Train: ParsableCommand {
             if let h = hidden { v.hidden = try parseHidden(h) }
             cfg.vae = v
         case .classifier:
-            throw ValidationError("the classifier has no run configuration")
+            var c = ClassifierConfig()
+            if let lr { c.learningRate = lr }
+            if let h = hidden { c.hidden = try parseHidden(h) }
+            cfg.classifier = c
         }
         // The same limits as a config.json read back (sizes too large to allocate), checked
         // here so that flags like --hidden 100000000 fail before anything is written.

@@ -63,7 +63,7 @@ struct TrainRun {
     }
 
     /// The library's default data (data/mnist here) is missing: say which flag to give.
-    private func checkDefaultData(_ config: RunConfig) throws {
+    func checkDefaultData(_ config: RunConfig) throws {
         if config.data == nil && MNIST.defaultDirectory() == nil {
             throw ValidationError("no --data given and no data/mnist directory here: run from the repository root or pass --data DIR")
         }

@@ -54,16 +54,16 @@ public final class QualityEvaluator {
         self.bound = bound
     }
 
-    /// A GAN's generator (tanh output, [-1, 1]); no likelihood bound.
+    /// A GAN's generator (in `gan.outputRange`, tanh: [-1, 1]); no likelihood bound.
     public convenience init(reference: FIDReference, gan: GAN, sampleCount: Int = 10000, seed: UInt64) {
-        self.init(reference: reference, outputRange: -1...1, sampleCount: sampleCount, seed: seed,
+        self.init(reference: reference, outputRange: gan.outputRange, sampleCount: sampleCount, seed: seed,
                   sample: { gan.sample(count: $0, rng: &$1) })
     }
 
-    /// A VAE's decoder means ([0, 1]) and its IWAE bound.
+    /// A VAE's decoder means (`vae.outputRange`, [0, 1]) and its IWAE bound.
     public convenience init(reference: FIDReference, vae: VAE, sampleCount: Int = 10000, seed: UInt64,
                             iwaeImages: Int = 500, iwaeK: [Int] = [1, 64]) {
-        self.init(reference: reference, outputRange: 0...1, sampleCount: sampleCount, seed: seed,
+        self.init(reference: reference, outputRange: vae.outputRange, sampleCount: sampleCount, seed: seed,
                   iwaeImages: iwaeImages, iwaeK: iwaeK,
                   sample: { vae.sample(count: $0, rng: &$1) },
                   bound: { vae.importanceWeightedBound($0, k: $1, rng: &$2) })
