@@ -24,6 +24,43 @@ public enum NPY {
 
     static func parse(_ raw: UnsafeRawBufferPointer, path: String) throws -> Matrix {
         func fail(_ problem: String) -> DatasetError { DatasetError(path: path, problem: problem) }
+        let (header, dataStart) = try parseHeader(raw, fail: fail)
+        guard !header.fortranOrder else { throw fail("fortran_order arrays are not supported (save with C order)") }
+        let itemSize: Int
+        switch header.descr {
+        case "<f4": itemSize = 4
+        case "|u1", "<u1", ">u1", "=u1", "u1": itemSize = 1
+        default:
+            throw fail("unsupported dtype '\(header.descr)'; only '<f4' (float32) and '|u1' (uint8)")
+        }
+        let (rows, cols) = try matrixShape(header.shape, fail: fail)
+        let (n, o1) = rows.multipliedReportingOverflow(by: cols)
+        let (byteCount, o2) = n.multipliedReportingOverflow(by: itemSize)
+        guard !o1 && !o2 else { throw fail("shape \(header.shape) overflows") }
+        let available = raw.count - dataStart
+        guard available == byteCount else {
+            throw fail("data has \(available) bytes, shape \(header.shape) of '\(header.descr)' needs \(byteCount)")
+        }
+        var m = Matrix(rows: rows, cols: cols)
+        let body = raw.baseAddress! + dataStart
+        m.withUnsafeMutableBufferPointer { dst in
+            if itemSize == 4 {
+                for i in 0..<n {
+                    let bits = body.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)
+                    dst[i] = Float(bitPattern: UInt32(littleEndian: bits))
+                }
+            } else {
+                let b = body.assumingMemoryBound(to: UInt8.self)
+                for i in 0..<n { dst[i] = Float(b[i]) }
+            }
+        }
+        return m
+    }
+
+    /// The preamble (magic, version, header length) and the header dict; returns the header
+    /// and the offset of the data.
+    private static func parseHeader(_ raw: UnsafeRawBufferPointer,
+                                    fail: (String) -> DatasetError) throws -> (NPYHeader, Int) {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard raw.count >= 10, Array(raw[0..<6]) == magic else {
             throw fail("not an NPY file (bad magic)")
@@ -47,51 +84,26 @@ public enum NPY {
         guard let text = String(bytes: raw[headerStart..<(headerStart + headerLength)], encoding: .utf8) else {
             throw fail("header is not text")
         }
-        let header: NPYHeader
-        do { header = try NPYHeader(parsing: text) } catch let e as NPYHeader.ParseError {
+        do {
+            return (try NPYHeader(parsing: text), headerStart + headerLength)
+        } catch let e as NPYHeader.ParseError {
             throw fail("bad header \(text.trimmingCharacters(in: .whitespacesAndNewlines)): \(e.message)")
         }
-        guard !header.fortranOrder else { throw fail("fortran_order arrays are not supported (save with C order)") }
-        let itemSize: Int
-        switch header.descr {
-        case "<f4": itemSize = 4
-        case "|u1", "<u1", ">u1", "=u1", "u1": itemSize = 1
-        default:
-            throw fail("unsupported dtype '\(header.descr)'; only '<f4' (float32) and '|u1' (uint8)")
-        }
-        let shape = header.shape
-        let rows: Int, cols: Int
+    }
+
+    /// Rows and columns of the matrix for an array shape: `(n,)` -> `1 x n`, `(r, c)`, and
+    /// `(n, h, w)` -> `n x (h*w)`.
+    private static func matrixShape(_ shape: [Int], fail: (String) -> DatasetError) throws -> (Int, Int) {
         switch shape.count {
-        case 1: (rows, cols) = (1, shape[0])
-        case 2: (rows, cols) = (shape[0], shape[1])
+        case 1: return (1, shape[0])
+        case 2: return (shape[0], shape[1])
         case 3:
             let (hw, o) = shape[1].multipliedReportingOverflow(by: shape[2])
             guard !o else { throw fail("shape \(shape) overflows") }
-            (rows, cols) = (shape[0], hw)
+            return (shape[0], hw)
         default:
             throw fail("\(shape.count)-D array \(shape) not supported (need 1-D, 2-D or 3-D)")
         }
-        let (n, o1) = rows.multipliedReportingOverflow(by: cols)
-        let (byteCount, o2) = n.multipliedReportingOverflow(by: itemSize)
-        guard !o1 && !o2 else { throw fail("shape \(shape) overflows") }
-        let available = raw.count - headerStart - headerLength
-        guard available == byteCount else {
-            throw fail("data has \(available) bytes, shape \(shape) of '\(header.descr)' needs \(byteCount)")
-        }
-        var m = Matrix(rows: rows, cols: cols)
-        let body = raw.baseAddress! + headerStart + headerLength
-        m.withUnsafeMutableBufferPointer { dst in
-            if itemSize == 4 {
-                for i in 0..<n {
-                    let bits = body.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)
-                    dst[i] = Float(bitPattern: UInt32(littleEndian: bits))
-                }
-            } else {
-                let b = body.assumingMemoryBound(to: UInt8.self)
-                for i in 0..<n { dst[i] = Float(b[i]) }
-            }
-        }
-        return m
     }
 
     /// Writes `matrix` as a `'<f4'` array of shape `(rows, cols)`, version 1.0, atomically.

@@ -62,7 +62,7 @@ struct Bench: ParsableCommand {
         }
         // The roofline is OpenBLAS's own multi-threaded sgemm at this thread count.
         BLASThreads.set(.openBLAS(threads: threads))
-        let roofline = Bench.measureRoofline()
+        let roofline = measureSgemmGFLOPS(n: 1024, repetitions: 5)
         BLASThreads.set(threading.mode(threads))
         for model in models {
             let r = try benchmark(model, train)
@@ -140,23 +140,5 @@ struct Bench: ParsableCommand {
         return Result(samplesPerSec: Double(steps * batchSize) / secs,
                       gflops: flops * Double(steps) / secs / 1e9, flopsPerStep: flops,
                       allocationsPerStep: active ? Double(allocations) / Double(counted) : nil)
-    }
-
-    /// GFLOP/s of cblas_sgemm (through Matrix) on 1024^3, best of 5: the machine's roofline here.
-    static func measureRoofline() -> Double {
-        let n = 1024
-        var rng = Xoshiro256(seed: 1)
-        let a = Matrix.uniform(rows: n, cols: n, using: &rng)
-        let bm = Matrix.uniform(rows: n, cols: n, using: &rng)
-        var c = Matrix(rows: n, cols: n)
-        gemm(a, bm, into: &c)
-        var best = 0.0
-        for _ in 0..<5 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<4 { gemm(a, bm, into: &c) }
-            let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            best = max(best, 4 * 2 * Double(n * n * n) / secs / 1e9)
-        }
-        return best
     }
 }

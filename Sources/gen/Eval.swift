@@ -90,27 +90,24 @@ struct Eval: ParsableCommand {
         let train = try MNIST.load(.train, from: dataDir).matrix(scaling: .unit)
         let ref = try loadFIDReference(classifierPath: classifier, test: MNIST.load(.test, from: dataDir))
         let (x, model, source, outDir) = try samplesToEvaluate(ref)
-        try FileManager.default.createDirectory(at: outDir.appendingPathComponent("eval"), withIntermediateDirectories: true)
-        var report = EvalReport(source: source, model: model?.kind ?? "samples", samples: x.rows,
-                                classifier: classifier, classifierTestAccuracy: try ref.classifierAccuracy())
-        (report.fid, report.coverage) = try ref.evaluate(x)
-        report.fidTrainVsTest = try ref.evaluate(train.rows(0..<min(10000, train.rows))).fid
-        if case .vae(let vae)? = model { report.iwae = try iwaeRows(vae, ref.testImages) }
-        if !noMemorisation {
-            let (m, pairs) = try Memorisation.analyse(samples: x, train: train, test: ref.testImages)
-            report.memorisation = m
-            try PNGImage.writeGrid(pairs, height: 28, width: 28, columns: max(m.closest.count, 1), range: 0...1,
-                                   background: 128, to: outDir.appendingPathComponent("eval/nearest-neighbours.png"))
+        let evalDir = outDir.appendingPathComponent("eval")
+        try FileManager.default.createDirectory(at: evalDir, withIntermediateDirectories: true)
+        var (report, nearest) = try EvaluationReport.measure(
+            samples: x, model: model, reference: ref, train: train, iwaeK: try parseK(), iwaeImages: iwaeImages,
+            seed: seed, memorisation: !noMemorisation)
+        (report.source, report.classifier) = (source, classifier)
+        if let nearest {
+            try PNGImage.writeGrid(nearest, height: 28, width: 28, columns: max(nearest.rows / 2, 1), range: 0...1,
+                                   background: 128, to: evalDir.appendingPathComponent("nearest-neighbours.png"))
         }
-        report.pictures = try Pictures.write(samples: x, model: model, test: ref.testImages,
-                                             into: outDir.appendingPathComponent("eval"), seed: seed &+ 2)
-        if report.memorisation != nil { report.pictures.insert("eval/nearest-neighbours.png", at: 0) }
+        report.pictures = try Pictures.write(samples: x, model: model, test: ref.testImages, into: evalDir, seed: seed &+ 2)
+        if nearest != nil { report.pictures.insert("eval/nearest-neighbours.png", at: 0) }
         report.seconds = Date().timeIntervalSince(started)
 
         print(report.table())
         let url = outDir.appendingPathComponent("eval.json")
         try AtomicFile.write(report.encoded(), to: url)
-        print("wrote \(url.path) and \(outDir.appendingPathComponent("eval").path)/")
+        print("wrote \(url.path) and \(evalDir.path)/")
         // A run directory's report shows the eval table: refresh it.
         if FileManager.default.fileExists(atPath: outDir.appendingPathComponent("metrics.csv").path) {
             print("wrote \(try RunReport.write(runDirectory: outDir).path)")
@@ -123,8 +120,8 @@ struct Eval: ParsableCommand {
         let dim = ref.classifier.inputSize
         if let s = samples {
             let url = URL(fileURLWithPath: s)
-            return (try Eval.readSamples(url, range: range!, dim: dim), nil, url.path,
-                    URL(fileURLWithPath: out ?? url.deletingPathExtension().path + "-eval"))
+            let x = try NPY.readSamples(contentsOf: url, range: range == .unit ? 0...1 : -1...1, width: dim)
+            return (x, nil, url.path, URL(fileURLWithPath: out ?? url.deletingPathExtension().path + "-eval"))
         }
         let dir = try Sample.resolveCheckpoint(path!)
         let m = try LoadedModel.load(checkpoint: dir)
@@ -140,88 +137,10 @@ struct Eval: ParsableCommand {
         }
         return (x, m, dir.path, URL(fileURLWithPath: out ?? URL(fileURLWithPath: path!).path))
     }
-
-    /// The IWAE rows of --iwae-k: each k on the first --iwae-images test images, and k <= 64 also
-    /// on all of them; draws from one generator seeded `seed + 1`, in that order.
-    private func iwaeRows(_ vae: VAE, _ test: Matrix) throws -> [IWAERow] {
-        var rng = Xoshiro256(seed: seed &+ 1)
-        let n = min(iwaeImages, test.rows)
-        var rows: [IWAERow] = []
-        for k in try parseK() {
-            if k <= 64 { rows.append(IWAERow(vae.importanceWeightedBound(test, k: k, rng: &rng))) }
-            rows.append(IWAERow(vae.importanceWeightedBound(test.rows(0..<n), k: k, rng: &rng)))
-        }
-        return rows.sorted { ($0.images, $0.k) < ($1.images, $1.k) }
-    }
-
-    /// Reads `N x dim` samples from a .npy and maps them to [0, 1].
-    /// - Throws: `RunError` naming the file for a wrong shape or values outside `range`
-    ///   (beyond 1e-3 of round-off; those within it are clamped).
-    static func readSamples(_ url: URL, range: Range, dim: Int) throws -> Matrix {
-        var x = try NPY.readMatrix(contentsOf: url)
-        guard x.cols == dim, x.rows >= 2 else {
-            throw RunError("\(url.path): expected N x \(dim) samples (N >= 2), got \(x.rows)x\(x.cols)")
-        }
-        let (lo, hi): (Float, Float) = range == .unit ? (0, 1) : (-1, 1)
-        var bad: Float? = nil
-        x.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count {
-                if !(p[i] >= lo - 1e-3 && p[i] <= hi + 1e-3) { bad = p[i]; break }
-                p[i] = min(max(p[i], lo), hi)
-            }
-        }
-        if let bad {
-            throw RunError("\(url.path): value \(bad) outside the --range \(range.rawValue) interval [\(lo), \(hi)]")
-        }
-        x.mapRange(from: lo...hi, to: 0...1)
-        return x
-    }
 }
 
-/// One IWAE measurement, in nats per image.
-struct IWAERow: Codable {
-    var k: Int
-    var images: Int
-    /// `-L_k`, an upper bound on `-log p(x)`.
-    var negativeBound: Double
-    var standardError: Double
-    /// `-ELBO` on the same images and draws.
-    var negativeELBO: Double
-
-    init(_ r: IWAEResult) {
-        k = r.k; images = r.images; negativeBound = r.negativeBound
-        standardError = r.standardError; negativeELBO = r.negativeELBO
-    }
-}
-
-/// Everything `gen eval` measures; saved as eval.json.
-struct EvalReport: Codable {
-    var source: String
-    var model: String
-    var samples: Int
-    var classifier: String
-    var classifierTestAccuracy: Double
-    var fid: Double = .nan
-    var fidTrainVsTest: Double = .nan
-    var coverage: ModeCoverage?
-    var iwae: [IWAERow] = []
-    var memorisation: Memorisation?
-    var pictures: [String] = []
-    var seconds: Double = 0
-
-    func encoded() throws -> Data {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(self)
-    }
-
-    static func decode(_ data: Data) throws -> EvalReport {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try dec.decode(EvalReport.self, from: data)
-    }
-
+/// eval.json as a table (stdout and report.html).
+extension EvaluationReport {
     /// Rows of (metric, value) for the stdout table and report.html.
     func rows() -> [(String, String)] {
         var r: [(String, String)] = [

@@ -24,29 +24,12 @@ enum Pictures {
         switch model {
         case .gan(let g)?:
             // 8 strips, each from z0 to z1 in `steps` linear steps.
-            let l = g.latentDim
-            let ends = Matrix.normal(rows: 16, cols: l, using: &rng)
-            var z = Matrix(rows: 8 * steps, cols: l)
-            for s in 0..<8 {
-                for t in 0..<steps {
-                    let a = Float(t) / Float(steps - 1)
-                    for j in 0..<l { z[s * steps + t, j] = (1 - a) * ends[2 * s, j] + a * ends[2 * s + 1, j] }
-                }
-            }
-            try save(g.generate(z), "interpolation.png", columns: steps, range: -1...1)
+            let z = LatentGrid.interpolations(between: Matrix.normal(rows: 16, cols: g.latentDim, using: &rng), steps: steps)
+            try save(g.generate(z), "interpolation.png", columns: steps, range: g.outputRange)
         case .vae(let v)?:
             // 8 strips between test images 2s and 2s+1: original, steps decoded means, original.
             let pairs = test.rows(0..<16)
-            let mu = v.encode(pairs).mu
-            let l = v.latentDim
-            var z = Matrix(rows: 8 * steps, cols: l)
-            for s in 0..<8 {
-                for t in 0..<steps {
-                    let a = Float(t) / Float(steps - 1)
-                    for j in 0..<l { z[s * steps + t, j] = (1 - a) * mu[2 * s, j] + a * mu[2 * s + 1, j] }
-                }
-            }
-            let decoded = v.decode(z)
+            let decoded = v.decode(LatentGrid.interpolations(between: v.encode(pairs).mu, steps: steps))
             var strip = Matrix(rows: 8 * (steps + 2), cols: test.cols)
             for s in 0..<8 {
                 strip.setRows(pairs.row(2 * s), at: s * (steps + 2))
@@ -63,35 +46,12 @@ enum Pictures {
                 grid.setRows(recon.rows(16 * b..<16 * (b + 1)), at: 32 * b + 16)
             }
             try save(grid, "reconstructions.png", columns: 16)
-            if l == 2 {
-                try save(v.decode(manifoldGrid(side: 20)), "manifold.png", columns: 20)
+            if v.latentDim == 2 {
+                try save(v.decode(LatentGrid.manifold(side: 20)), "manifold.png", columns: 20)
             }
         case nil:
             break
         }
         return written
-    }
-
-    /// `side² x 2` latent codes: z = (Φ⁻¹(p_col), Φ⁻¹(p_row)) with p = (i + 0.5) / side, the
-    /// prior's quantiles; row 0 of the grid (top) has the largest z2.
-    static func manifoldGrid(side: Int) -> Matrix {
-        var z = Matrix(rows: side * side, cols: 2)
-        for r in 0..<side {
-            for c in 0..<side {
-                z[r * side + c, 0] = Float(inverseNormalCDF((Double(c) + 0.5) / Double(side)))
-                z[r * side + c, 1] = Float(inverseNormalCDF(1 - (Double(r) + 0.5) / Double(side)))
-            }
-        }
-        return z
-    }
-
-    /// Φ⁻¹(p) of the standard normal, by bisection on Φ(z) = erfc(-z/√2)/2 (to ~1e-12).
-    static func inverseNormalCDF(_ p: Double) -> Double {
-        var lo = -40.0, hi = 40.0
-        for _ in 0..<200 {
-            let mid = 0.5 * (lo + hi)
-            if 0.5 * erfc(-mid / 2.0.squareRoot()) < p { lo = mid } else { hi = mid }
-        }
-        return 0.5 * (lo + hi)
     }
 }

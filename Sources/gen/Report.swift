@@ -52,9 +52,9 @@ enum RunReport {
     /// - Throws: `RunError` when eval.json exists but is malformed.
     static func evaluationSection(_ dir: URL) throws -> String {
         let evalURL = dir.appendingPathComponent("eval.json")
-        var eval: EvalReport?
+        var eval: EvaluationReport?
         if let data = FileManager.default.contents(atPath: evalURL.path) {
-            do { eval = try EvalReport.decode(data) } catch {
+            do { eval = try EvaluationReport.decode(data) } catch {
                 throw RunError("\(evalURL.path): malformed eval.json: \(error)")
             }
         }
