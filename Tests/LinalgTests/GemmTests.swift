@@ -133,3 +133,11 @@ final class GemmTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(BLASThreads.processors, 1)
     }
 }
+
+/// The roofline measurement returns a rate (positive, finite) for a small product.
+final class RooflineTests: XCTestCase {
+    func testMeasuresAPositiveRate() {
+        let g = measureSgemmGFLOPS(n: 32, repetitions: 2)
+        XCTAssertTrue(g > 0 && g.isFinite, "\(g)")
+    }
+}
