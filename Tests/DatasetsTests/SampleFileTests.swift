@@ -7,10 +7,7 @@ import XCTest
 final class SampleFileTests: XCTestCase {
     var tmp: URL!
 
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("sample-file-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { tmp = try makeTempDirectory() }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
 

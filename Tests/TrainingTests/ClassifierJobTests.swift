@@ -7,15 +7,7 @@ import XCTest
 
 /// The classifier trains through the library loop: cosine-annealed Adam, test accuracy per
 /// epoch, exact resume, and the exported reference weights file.
-final class ClassifierJobTests: XCTestCase {
-    var tmp: URL!
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("classifier-job-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+final class ClassifierJobTests: TemporaryDirectoryTestCase {
 
     /// 4x4 byte images of 3 classes (class c brightens row c), 60 to train on, 30 to test.
     func data(labelOffset: UInt8 = 0) -> Dataset {

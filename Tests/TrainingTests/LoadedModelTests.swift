@@ -7,15 +7,7 @@ import XCTest
 
 /// LoadedModel reads a run's checkpoint and samples in the model's range or in [0, 1]; the
 /// jobs hand the quality hook an evaluator of their model.
-final class LoadedModelTests: XCTestCase {
-    var tmp: URL!
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("loaded-model-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+final class LoadedModelTests: TemporaryDirectoryTestCase {
 
     func data() -> Dataset {
         var m = Matrix(rows: 40, cols: 16)

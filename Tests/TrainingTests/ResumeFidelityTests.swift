@@ -8,15 +8,7 @@ import XCTest
 /// A run interrupted mid-epoch and resumed writes the same metrics.csv rows (every column but
 /// the timing ones) and the same final weights as the run left alone, and its elapsed time
 /// continues: the running sums travel in the checkpoint's state.json.
-final class ResumeFidelityTests: XCTestCase {
-    var tmp: URL!
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("resume-fidelity-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+final class ResumeFidelityTests: TemporaryDirectoryTestCase {
 
     /// 100 samples of 16 values in [0, 1] from a fixed formula, and a 40-sample test split.
     func data() -> Dataset {
