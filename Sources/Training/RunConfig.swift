@@ -17,7 +17,8 @@ public struct RunConfig: Codable, Sendable {
     /// Seed of every generator of the run: weights `seed`, trainer noise `seed + 1`, data
     /// order `seed + 2`, the fixed sample noise `seed + 3`.
     public var seed: UInt64
-    /// Worker threads of the row-split gemm and optimiser updates.
+    /// Threads of gemm and optimiser updates (row-split, or OpenBLAS's own for the classifier:
+    /// `TrainingJob.threading`).
     public var threads: Int
     /// The data path as given (nil: the repo's data/mnist).
     public var data: String?

@@ -2,7 +2,7 @@ import Foundation
 
 /// Training state saved beside the weights so a run can resume exactly where it stopped.
 public struct TrainingState: Codable, Sendable, Equatable {
-    /// `gan` or `vae`.
+    /// `gan`, `vae` or `classifier`.
     public var model: String
     /// Completed epochs.
     public var epoch: Int
@@ -10,12 +10,13 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var batchInEpoch: Int
     /// Completed optimisation steps (trainer steps).
     public var step: Int
-    /// State words of the trainer's noise generator (z or eps).
+    /// State words of the trainer's noise generator (z or eps; a fixed valid state for the
+    /// classifier, which draws none).
     public var noiseRNG: [UInt64]
     /// State words of the data-order (shuffling) generator at the start of epoch `epoch + 1`,
     /// before its shuffle: replaying the shuffle restores that epoch's order exactly.
     public var dataRNG: [UInt64]
-    /// Step counts of the optimisers, by name (`generator`, `discriminator`, `vae`).
+    /// Step counts of the optimisers, by name (`generator`, `discriminator`, `vae`, `classifier`).
     public var optimizerSteps: [String: Int]
     /// The metric sums of the epoch in progress and of the current metrics.csv step window, so
     /// a resumed run logs the same means as an uninterrupted one. Nil in state.json files

@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     var loss: GANLoss?
     @Option(help: "Seed of every random generator of the run.")
     var seed: UInt64?
-    @Option(help: "Threads, at most 256 (gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded). Default: all processors.")
+    @Option(help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors.")
     var threads: Int?
     @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: data/mnist.")
     var data: String?
