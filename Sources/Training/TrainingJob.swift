@@ -18,6 +18,9 @@ public protocol TrainingJob: AnyObject {
     var evalColumns: [String] { get }
     /// Optimisation steps so far.
     var step: Int { get }
+    /// Values per sample the model trains on (checked against the data by `TrainingLoop`), or
+    /// nil when the model takes any width. Default: nil.
+    var dataDim: Int? { get }
 
     /// One training step on `batch.x`; writes each metric of `stepColumns` into `values[i]`
     /// (NaN when this step has none) and returns the weight of these values in epoch means.
@@ -36,6 +39,10 @@ public protocol TrainingJob: AnyObject {
     /// Restores weights, optimiser state and generators from a checkpoint directory.
     /// - Throws: `CheckpointError` naming the file.
     func restore(from dir: URL, state: TrainingState) throws
+}
+
+extension TrainingJob {
+    public var dataDim: Int? { nil }
 }
 
 /// A set of sample images to draw as one grid: rows of `images` are samples in `range`.

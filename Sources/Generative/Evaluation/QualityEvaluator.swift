@@ -54,9 +54,9 @@ public final class QualityEvaluator {
         self.bound = bound
     }
 
-    /// A GAN's generator (tanh output, [-1, 1]); no likelihood bound.
+    /// A GAN's generator (samples in `gan.outputRange`, e.g. tanh's [-1, 1]); no likelihood bound.
     public convenience init(reference: FIDReference, gan: GAN, sampleCount: Int = 10000, seed: UInt64) {
-        self.init(reference: reference, outputRange: -1...1, sampleCount: sampleCount, seed: seed,
+        self.init(reference: reference, outputRange: gan.outputRange, sampleCount: sampleCount, seed: seed,
                   sample: { gan.sample(count: $0, rng: &$1) })
     }
 
