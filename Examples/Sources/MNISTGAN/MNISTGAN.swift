@@ -5,8 +5,8 @@ import Linalg
 import NN
 import Training
 
-/// A GAN `gen` does not offer: G 64-128-256-512-784 with ReLU then LeakyReLU(0.2)
-/// hidden layers and a tanh output; D 784-256-1 with LeakyReLU(0.2). Weights from `seed`.
+/// A GAN `gen` does not offer: G 64-128-256-512-784 (ReLU, then LeakyReLU(0.2) fused and as
+/// a layer of its own, tanh output); D 784-512-256-1 (LeakyReLU(0.2)). Weights from `seed`.
 func makeGAN(seed: UInt64) throws -> GAN {
     var rng = Xoshiro256(seed: seed)
     let generator = Sequential([
@@ -16,7 +16,8 @@ func makeGAN(seed: UInt64) throws -> GAN {
         Dense(inputSize: 512, outputSize: 784, activation: .tanh, rng: &rng),
     ])
     let discriminator = Sequential([
-        Dense(inputSize: 784, outputSize: 256, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng),
+        Dense(inputSize: 784, outputSize: 512, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng),
+        Dense(inputSize: 512, outputSize: 256, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng),
         Dense(inputSize: 256, outputSize: 1, rng: &rng),
     ])
     return try GAN(generator: generator, discriminator: discriminator, latentDim: 64, outputRange: -1...1)
@@ -27,7 +28,7 @@ func makeGAN(seed: UInt64) throws -> GAN {
 /// to `output/samples.png` and measures FID and class coverage of 10,000 samples.
 func trainMNISTGAN(repository: URL, output: URL, limit: Int? = nil) throws -> QualityMeasurement {
     let mnist = repository.appendingPathComponent("data/mnist")
-    let config = RunConfig.gan(epochs: 1, batchSize: 64)  // loss and Adam settings: GANConfig.standard()
+    let config = RunConfig.gan(epochs: 1, batchSize: 32)  // loss and Adam settings: GANConfig.standard()
     let gan = try makeGAN(seed: 1)
     let loop = try TrainingLoop(config: config, directory: output.appendingPathComponent("run"),
                                 data: Dataset.load(path: mnist.path, limit: limit),
