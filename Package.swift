@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "TrainingTests",
                     dependencies: ["Training", "Generative", "Datasets", "NN", "Linalg",
                                    .product(name: "MallocInterposerSwift", package: "malloc-interposer")]),
+        // The README's "As a library" package (Examples/ sources) built with SwiftPM and run.
+        .testTarget(name: "ExamplesTests", dependencies: ["Training", "Generative", "Datasets", "NN", "Linalg"]),
         // Runs the built `gen` executable end to end.
         .testTarget(name: "genTests", dependencies: ["gen", "Training"]),
     ]

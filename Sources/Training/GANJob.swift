@@ -17,23 +17,42 @@ public final class GANJob: TrainingJob {
     }
 
     /// Every model, trainer and optimiser of a GAN run is built here, from `config.gan` and the
-    /// seed: weights from `Xoshiro256(seed)`, the trainer's noise from `seed + 1`, the fixed
-    /// sample noise from `seed + 3` (`seed + 2` is the data order's). `data` is not needed by
-    /// the MLP (config.gan.dataDim is set from it by the loop).
+    /// seed: weights from `Xoshiro256(seed)`, then as `init(model:config:)`. `data` is not
+    /// needed by the MLP (config.gan.dataDim is set from it by the loop).
     /// - Throws: `RunError` when `config` has no gan section; the model's configuration errors.
     public static func make(config: RunConfig, data: Dataset) throws -> GANJob {
         guard let gc = config.gan else { throw RunError("config: not a gan run (\(config.model))") }
         var initRNG = Xoshiro256(seed: config.seed)
+        return try GANJob(model: GAN(config: gc, rng: &initRNG), config: config)
+    }
+
+    /// A run of any `model` (a library user's own networks) with the training settings of
+    /// `config.gan` — loss, optimiser, learning rate, betas, critic steps, gradient penalty —
+    /// and `config.clipNorm`; the widths and latent size of `config.gan` are not used (the
+    /// model's are). The trainer's noise comes from `seed + 1`, the fixed sample noise
+    /// (64 x latentDim) from `seed + 3`; `seed + 2` is the data order's (`TrainingLoop`).
+    /// Pass it to `TrainingLoop(config:directory:data:job:)`.
+    /// - Throws: `RunError` when `config` has no gan section or the model's `outputRange` is
+    ///   neither -1...1 nor 0...1 (the data is scaled to one of them: `PixelScaling`);
+    ///   `ConfigError` for invalid settings (e.g. a gradient penalty through a critic without
+    ///   a double backward).
+    public convenience init(model: GAN, config: RunConfig) throws {
+        guard let gc = config.gan else { throw RunError("config: not a gan run (\(config.model))") }
+        guard model.outputRange == -1...1 || model.outputRange == 0...1 else {
+            throw RunError("gan: the generator's output range \(model.outputRange) is neither -1...1 nor 0...1, the two scalings of the data")
+        }
         var fixedRNG = Xoshiro256(seed: config.seed &+ 3)
-        let model = try GAN(config: gc, rng: &initRNG)
         let trainer = try GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1))
         // After the non-finite check, so a NaN gradient is reported rather than scaled.
         if let maxNorm = config.clipNorm { trainer.gradientHooks.append(.clipNorm(maxNorm)) }
-        return GANJob(trainer: trainer, fixedNoise: Matrix.normal(rows: 64, cols: gc.latentDim, using: &fixedRNG))
+        self.init(trainer: trainer, fixedNoise: Matrix.normal(rows: 64, cols: model.latentDim, using: &fixedRNG))
     }
 
     public var kind: String { "gan" }
-    public var scaling: PixelScaling { .symmetric }
+    /// The data scaled to the generator's output range: `.unit` for 0...1, else `.symmetric`.
+    public var scaling: PixelScaling { trainer.model.outputRange == 0...1 ? .unit : .symmetric }
+    /// The generator's output width.
+    public var dataDim: Int? { trainer.model.dataDim }
     public var stepColumns: [String] { ["d_loss", "g_loss", "d_real", "d_fake"] }
     public var evalColumns: [String] { [] }
     public var step: Int { trainer.step }

@@ -18,6 +18,9 @@ public protocol TrainingJob: AnyObject {
     var evalColumns: [String] { get }
     /// Optimisation steps so far.
     var step: Int { get }
+    /// Values per sample the model trains on (checked against the data by `TrainingLoop`), or
+    /// nil when the model takes any width. Default: nil.
+    var dataDim: Int? { get }
 
     /// How gemm uses the run's `threads` (set by the loop before training). Default: row-split,
     /// our own gemm and optimiser threads with no allocation per step (`gen bench`).
@@ -52,6 +55,10 @@ extension TrainingJob {
     public func threading(threads: Int) -> GEMMThreading { .rowSplit(threads: threads) }
     public func startEpoch(_ epoch: Int) {}
     public func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator? { nil }
+}
+
+extension TrainingJob {
+    public var dataDim: Int? { nil }
 }
 
 /// A set of sample images to draw as one grid: rows of `images` are samples in `range`.

@@ -5,8 +5,9 @@ import Linalg
 
 /// The epoch loop of a run: data order, steps, metrics.csv, checkpoints and resume.
 ///
-/// Build it for a new run (`init(config:directory:data:)`) or to continue one from its newest
-/// checkpoint (`resume(_:config:data:)`), then call `run` once. Everything a run draws is
+/// Build it for a new run (`init(config:directory:data:)`, or `init(config:directory:data:job:)`
+/// with a model of one's own) or to continue one from its newest checkpoint
+/// (`resume(_:config:data:job:)`), then call `run` once. Everything a run draws is
 /// seeded from `config.seed` (see `GANJob.make`, `VAEJob.make`; the data order uses
 /// `seed + 2`), so a run interrupted and resumed ends with the same weights and the same
 /// metrics.csv loss columns as one that was not: a checkpoint holds the data-order generator
@@ -46,29 +47,46 @@ public final class TrainingLoop {
     /// holds a run with checkpoints). `data` nil loads `config.data` (`Dataset.load`).
     /// - Throws: `RunError`, `RunDirectoryError`, `DatasetError`, the model's config errors.
     public convenience init(config: RunConfig, directory: URL, data: Dataset? = nil) throws {
-        try self.init(config: config, directory: RunDirectory(directory), resume: nil, data: data)
+        try self.init(config: config, directory: RunDirectory(directory), resume: nil, data: data,
+                      makeJob: makeTrainingJob)
+    }
+
+    /// Prepares a new run of a job built by the caller — e.g. `GANJob(model:config:)` over
+    /// one's own networks — in `directory`, as `init(config:directory:data:)`. The job's
+    /// `kind` must be `config.model` and its `dataDim` (when not nil) the data's sample size.
+    /// - Throws: `RunError` naming the mismatch, and as `init(config:directory:data:)`;
+    ///   nothing is written when a check fails.
+    public convenience init(config: RunConfig, directory: URL, data: Dataset? = nil, job: any TrainingJob) throws {
+        try self.init(config: config, directory: RunDirectory(directory), resume: nil, data: data,
+                      makeJob: { _, _ in job })
     }
 
     /// Prepares to continue the run in `directory` from its newest checkpoint. `config` is the
     /// run's config.json (read when nil), possibly with epochs, threads or logging changed.
+    /// `job` nil builds the job from the config (`makeTrainingJob`); a run started with a
+    /// job of one's own passes a fresh one of the same architecture, as it was built for
+    /// `init(config:directory:data:job:)`: the checkpoint's weights and state are loaded into it.
     /// - Throws: as `init`, and `CheckpointError` naming a missing or malformed checkpoint file.
-    public static func resume(_ directory: URL, config: RunConfig? = nil, data: Dataset? = nil) throws -> TrainingLoop {
+    public static func resume(_ directory: URL, config: RunConfig? = nil, data: Dataset? = nil,
+                              job: (any TrainingJob)? = nil) throws -> TrainingLoop {
         let dir = RunDirectory(directory)
         let config = try config ?? RunConfig.read(runDirectory: directory)
-        return try TrainingLoop(config: config, directory: dir, resume: try dir.resumePoint(), data: data)
+        return try TrainingLoop(config: config, directory: dir, resume: try dir.resumePoint(), data: data,
+                                makeJob: job.map { j in { _, _ in j } } ?? makeTrainingJob)
     }
 
-    /// Build: data, run directory, job (from the seed), then the checkpoint's state.
+    /// Build: data, job (from the seed, or the caller's), run directory, then the checkpoint's state.
     private init(config: RunConfig, directory: RunDirectory, resume: (checkpoint: URL, state: TrainingState)?,
-                 data: Dataset?) throws {
+                 data: Dataset?, makeJob: (RunConfig, Dataset) throws -> any TrainingJob) throws {
         var config = config
         try config.gan?.validate()
         try config.vae?.validate()
         try config.classifier?.validate()
         let data = try data ?? Dataset.load(path: config.data, limit: config.limit)
         try Self.fit(&config, to: data, resuming: resume != nil)
+        job = try makeJob(config, data)
+        try Self.check(job, fits: config, data)
         try directory.prepare(config: config, resuming: resume != nil)
-        job = try makeTrainingJob(config: config, data: data)
         BLASThreads.set(job.threading(threads: config.threads))
         self.config = config
         self.directory = directory
@@ -80,6 +98,16 @@ public final class TrainingLoop {
         values = [Double](repeating: .nan, count: columns.count)
         running = RunningMetrics(columns: columns.count)
         if let (dir, state) = resume { try restore(from: dir, state: state) }
+    }
+
+    /// A job of the run's kind whose model takes the data's samples.
+    private static func check(_ job: any TrainingJob, fits config: RunConfig, _ data: Dataset) throws {
+        guard job.kind == config.model else {
+            throw RunError("config: a \(config.model) run cannot train a \(job.kind) model")
+        }
+        if let dim = job.dataDim, dim != data.sampleSize {
+            throw RunError("\(data.source): samples have \(data.sampleSize) values but the \(job.kind) model takes \(dim)")
+        }
     }
 
     /// Checks `data` against `config` and sets the models' input width from it.

@@ -42,6 +42,8 @@ public final class VAEJob: TrainingJob {
 
     public var kind: String { "vae" }
     public var scaling: PixelScaling { .unit }
+    /// The model's input (and reconstruction) width.
+    public var dataDim: Int? { trainer.model.dataDim }
     public var stepColumns: [String] { ["neg_elbo", "reconstruction", "kl"] }
     public var evalColumns: [String] { ["test_neg_elbo", "test_reconstruction", "test_kl"] }
     public var step: Int { trainer.step }

@@ -54,7 +54,7 @@ public final class QualityEvaluator {
         self.bound = bound
     }
 
-    /// A GAN's generator (in `gan.outputRange`, tanh: [-1, 1]); no likelihood bound.
+    /// A GAN's generator (samples in `gan.outputRange`, e.g. tanh's [-1, 1]); no likelihood bound.
     public convenience init(reference: FIDReference, gan: GAN, sampleCount: Int = 10000, seed: UInt64) {
         self.init(reference: reference, outputRange: gan.outputRange, sampleCount: sampleCount, seed: seed,
                   sample: { gan.sample(count: $0, rng: &$1) })
