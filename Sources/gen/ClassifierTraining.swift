@@ -25,9 +25,7 @@ struct ClassifierTraining {
 
     func run() throws {
         BLASThreads.set(threads)
-        guard let dir = data.map({ URL(fileURLWithPath: $0) }) ?? MNIST.defaultDirectory() else {
-            throw RunError("no --data given and no data/mnist directory here: run from the repository root or pass --data DIR")
-        }
+        let dir = try InputPaths.mnist(data)
         let train = try MNIST.load(.train, from: dir)
         let test = try MNIST.load(.test, from: dir)
         var initRNG = Xoshiro256(seed: seed)
@@ -58,7 +56,7 @@ struct ClassifierTraining {
                 let logits = model.network.forward(batch, training: true)
                 let loss = Loss.softmaxCrossEntropy(logits: logits, labels: labels, reduction: .mean, gradient: &grad)
                 guard loss.isFinite else {
-                    throw RunError("non-finite (NaN or inf) classifier loss at epoch \(epoch + 1), batch \(b + 1); nothing written")
+                    throw CLIError(ExitStatus.failure, "non-finite (NaN or inf) classifier loss at epoch \(epoch + 1), batch \(b + 1); nothing written")
                 }
                 _ = model.network.backward(grad)
                 adam.step()

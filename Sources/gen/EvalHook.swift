@@ -27,7 +27,7 @@ final class QualityHook {
         guard case .bytes(let test)? = data.test else {
             throw RunError("--eval-every/--target-fid need MNIST data with its test set (\(data.source) has none)")
         }
-        let reference = try loadFIDReference(classifierPath: command.classifier ?? MNISTClassifier.defaultPath, test: test)
+        let reference = try loadFIDReference(classifierPath: InputPaths.classifier(command.classifier).path, test: test)
         // The jobs do not expose their model generically (yet): find it here, nowhere else.
         let model: LoadedModel?
         if let g = job as? GANJob { model = .gan(g.trainer.model) }
