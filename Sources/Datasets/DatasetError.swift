@@ -8,10 +8,15 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
     public let path: String
     /// What is wrong with it.
     public let problem: String
+    /// True when writing `path` failed (a missing or read-only directory, a full disk); false
+    /// for a file that could not be found, read or parsed. Lets a caller tell "cannot create
+    /// the output" from "bad input" (e.g. for an exit code).
+    public let isWriteFailure: Bool
 
-    public init(path: String, problem: String) {
+    public init(path: String, problem: String, isWriteFailure: Bool = false) {
         self.path = path
         self.problem = problem
+        self.isWriteFailure = isWriteFailure
     }
 
     public var description: String { "\(path): \(problem)" }
@@ -23,7 +28,7 @@ func writeAtomically(_ data: Data, to url: URL) throws {
     do {
         try AtomicFile.write(data, to: url)
     } catch let e as FileIOError {
-        throw DatasetError(path: e.path, problem: e.problem)
+        throw DatasetError(path: e.path, problem: e.problem, isWriteFailure: true)
     }
 }
 

@@ -5,8 +5,8 @@ extension Dataset {
     /// Loads `path`: a directory of MNIST IDX files (train and t10k splits, `.gz` or raw), a
     /// `.npy` (N x D float32 in [0, 1], or whole numbers 0-255) or a `.csv` of numeric rows in
     /// [0, 1] (or 0-255). Byte-valued float files are divided by 255. `path` nil means the
-    /// repository's `data/mnist` under the current directory. `limit` keeps the first N
-    /// training samples.
+    /// package's `data/mnist` (`MNIST.defaultDirectory`, found from any working directory).
+    /// `limit` keeps the first N training samples.
     /// - Throws: `DatasetError` naming the file: missing, of another kind, empty, malformed (see
     ///   `MNIST.load`, `NPY.readMatrix`, `CSV.readMatrix`), holding NaN (row and column named)
     ///   or values outside [0, 1] that are not all whole numbers 0-255.
@@ -29,7 +29,7 @@ extension Dataset {
             }
         } else {
             guard let dir = MNIST.defaultDirectory() else {
-                throw DatasetError(path: "data/mnist", problem: "no such directory here (run from the repository root or give a data path)")
+                throw DatasetError(path: MNIST.defaultRelativePath, problem: "not found in \(ShippedFiles.searchedPlaces()); give a data path")
             }
             data = try mnist(dir)
         }

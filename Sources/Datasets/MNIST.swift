@@ -58,15 +58,13 @@ public enum MNIST {
         return LabeledImages(images: images.bytes, labels: labels.bytes, count: n, height: h, width: w)
     }
 
-    /// The repository's shipped copy: `data/mnist` under the current directory (the package
-    /// root when run from there), or nil when that directory does not exist.
+    /// The package's shipped copy, relative to a package root.
+    public static let defaultRelativePath = "data/mnist"
+
+    /// The package's shipped copy: `data/mnist` found by `ShippedFiles.locate` ($GEN_HOME, the
+    /// current directory, the executable's location, the source tree), or nil when none has it.
     public static func defaultDirectory() -> URL? {
-        let dir = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-            .appendingPathComponent("data/mnist", isDirectory: true)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue
-        else { return nil }
-        return dir
+        ShippedFiles.locate(defaultRelativePath, directory: true)
     }
 
     private static func locate(_ base: String, in directory: URL) throws -> URL {

@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Linalg
 
@@ -17,7 +18,7 @@ public enum NPY {
         let path = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw DatasetError(path: path, problem: "cannot read: \(error.localizedDescription)")
+            throw DatasetError(path: path, problem: "cannot read: \(SystemErrorText.describe(error, path: path))")
         }
         return try data.withUnsafeBytes { raw in try parse(raw, path: path) }
     }

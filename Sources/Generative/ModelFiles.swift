@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Linalg
 import NN
@@ -12,7 +13,7 @@ enum ModelFiles {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw CheckpointError("\(directory.path): cannot create the directory: \(error.localizedDescription)")
+            throw CheckpointError("\(directory.path): cannot create the directory: \(SystemErrorText.describe(error, path: directory.path))")
         }
         for f in files {
             try SafeTensors.write(stateDict(f.entries), metadata: ["format": "pt"],

@@ -123,7 +123,7 @@ public enum SafeTensors {
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw fail(.io, "cannot read: \(error.localizedDescription)")
+            throw fail(.io, "cannot read: \(SystemErrorText.describe(error, path: url.path))")
         }
         let (root, headerLength) = try readHeader(data, fail)
         let metadata = try readMetadata(root, fail)

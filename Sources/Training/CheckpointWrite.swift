@@ -30,7 +30,7 @@ extension Checkpoint {
             try? fm.removeItem(at: tmp)
             try fm.createDirectory(at: tmp, withIntermediateDirectories: false)
         } catch {
-            throw CheckpointError("\(tmp.path): cannot create the checkpoint directory: \(error.localizedDescription)")
+            throw CheckpointError("\(tmp.path): cannot create the checkpoint directory: \(SystemErrorText.describe(error, path: tmp.path))")
         }
         do {
             for f in files {

@@ -31,7 +31,7 @@ public struct RunDirectory: Sendable {
             try fm.createDirectory(at: samples, withIntermediateDirectories: true)
             try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         } catch {
-            throw RunDirectoryError.cannotCreate(url, error.localizedDescription)
+            throw RunDirectoryError.cannotCreate(url, SystemErrorText.describe(error, path: samples.path))
         }
         guard !resuming else { return }
         if fm.fileExists(atPath: self.config.path), newestCheckpoint != nil {
@@ -57,14 +57,15 @@ public struct RunDirectory: Sendable {
 
     /// Writes checkpoint `step-<state.step>` of `job` with `config` and `state`.
     /// - Returns: the checkpoint directory.
-    /// - Throws: `RunError` naming the checkpoint directory; older checkpoints are untouched.
+    /// - Throws: `FileIOError` naming the checkpoint directory and the cause (a write failure,
+    ///   e.g. a full disk); older checkpoints are untouched.
     @discardableResult
     public func saveCheckpoint(_ job: any TrainingJob, state: TrainingState, config: RunConfig) throws -> URL {
         let target = checkpoints.appendingPathComponent(String(format: "step-%08d", state.step))
         do {
             try Checkpoint.write(files: job.checkpointFiles(), config: config.encoded(), state: state, to: target)
         } catch {
-            throw RunError("\(target.path): cannot write checkpoint: \(error)")
+            throw FileIOError(path: target.path, problem: "cannot write checkpoint: \(SystemErrorText.describe(error))")
         }
         return target
     }

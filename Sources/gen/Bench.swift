@@ -24,13 +24,13 @@ struct Bench: ParsableCommand {
 
     @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20) or gan-large (G 100-256-512-1024-784, D 784-512-256-1).")
     var models: [Model] = [.gan, .vae, .ganLarge]
-    @Option(help: "Timed steps.") var steps: Int = 200
-    @Option(help: "Untimed warm-up steps.") var warmup: Int = 20
-    @Option(help: "Threads for gemm.") var threads: Int = 2
+    @Option(parsing: .unconditional, help: "Timed steps.") var steps: Int = 200
+    @Option(parsing: .unconditional, help: "Untimed warm-up steps.") var warmup: Int = 20
+    @Option(parsing: .unconditional, help: "Threads for gemm.") var threads: Int = 2
     @Option(help: "How gemm uses the threads: split (rows of each product over our own threads, OpenBLAS single-threaded) or openblas (OpenBLAS's pool).")
     var threading: ThreadingChoice = .split
-    @Option(help: "Batch size.") var batchSize: Int = 128
-    @Option(help: "MNIST directory. Default: data/mnist.") var data: String?
+    @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int = 128
+    @Option(help: "MNIST directory. Default: the shipped data/mnist, found from any directory (see README).") var data: String?
     @Flag(help: "Print one JSON object per model instead of a table line.") var json = false
 
     func validate() throws {
@@ -44,21 +44,10 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         BLASThreads.set(threading.mode(threads))
-        let train: LabeledImages
-        do {
-            guard let dir = data.map({ URL(fileURLWithPath: $0) }) ?? MNIST.defaultDirectory() else {
-                throw ValidationError("no data/mnist here: run from the repository root or pass --data DIR")
-            }
-            train = try MNIST.load(.train, from: dir)
-            // Full batches only (dropLast): a larger batch would leave no batch to time.
-            guard batchSize <= train.count else {
-                throw ValidationError("--batch-size \(batchSize) exceeds the \(train.count) training samples")
-            }
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
+        let train = try MNIST.load(.train, from: InputPaths.mnist(data))
+        // Full batches only (dropLast): a larger batch would leave no batch to time.
+        guard batchSize <= train.count else {
+            throw ValidationError("--batch-size \(batchSize) exceeds the \(train.count) training samples")
         }
         // The roofline is OpenBLAS's own multi-threaded sgemm at this thread count.
         BLASThreads.set(.openBLAS(threads: threads))

@@ -21,26 +21,26 @@ struct Eval: ParsableCommand {
     var samples: String?
     @Option(help: "Value range of --samples: unit ([0, 1]) or symmetric ([-1, 1]).")
     var range: Range?
-    @Option(help: "Reference classifier weights.")
-    var classifier: String = MNISTClassifier.defaultPath
-    @Option(help: "MNIST directory. Default: data/mnist.")
+    @Option(help: "Reference classifier weights. Default: the shipped models/mnist-classifier.safetensors, found from any directory (see README).")
+    var classifier: String?
+    @Option(help: "MNIST directory. Default: the shipped data/mnist, found from any directory (see README).")
     var data: String?
     /// Largest IWAE sample count `k`.
     static let maxK = 1_000_000
     /// Largest `--count` (about 400 MB of samples).
     static let maxCount = 1 << 17
 
-    @Option(help: "Samples generated from a model (at most 131072).")
+    @Option(parsing: .unconditional, help: "Samples generated from a model (at most 131072).")
     var count: Int = 10000
-    @Option(help: "Seed of sample noise and IWAE draws.")
+    @Option(parsing: .unconditional, help: "Seed of sample noise and IWAE draws.")
     var seed: UInt64 = 1
-    @Option(help: "IWAE sample counts k, comma-separated, each at most 1000000 (VAE only).")
+    @Option(parsing: .unconditional, help: "IWAE sample counts k, comma-separated, each at most 1000000 (VAE only).")
     var iwaeK: String = "1,64,5000"
-    @Option(help: "Test images for the IWAE bound at k > 64 (k <= 64 also runs on all 10,000).")
+    @Option(parsing: .unconditional, help: "Test images for the IWAE bound at k > 64 (k <= 64 also runs on all 10,000).")
     var iwaeImages: Int = 1000
     @Option(help: "Output directory for eval.json and pictures. Default: the run or checkpoint directory; for --samples, <file>-eval/ beside it.")
     var out: String?
-    @Option(help: "OpenBLAS threads, at most 256. Default: all processors.")
+    @Option(parsing: .unconditional, help: "OpenBLAS threads, at most 256. Default: all processors.")
     var threads: Int?
     @Flag(help: "Skip the nearest-neighbour (memorisation) analysis.")
     var noMemorisation = false
@@ -70,28 +70,25 @@ struct Eval: ParsableCommand {
         return ks.map { $0! }.sorted()
     }
 
+    /// Failures propagate to `Gen.main`, which prints them and picks the exit code.
     func run() throws {
-        do {
-            try evaluate()
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+        try evaluate()
     }
 
     private func evaluate() throws {
         let started = Date()
         BLASThreads.set(threads ?? BLASThreads.processors)
-        guard let dataDir = data.map({ URL(fileURLWithPath: $0) }) ?? MNIST.defaultDirectory() else {
-            throw ValidationError("no --data given and no data/mnist directory here: run from the repository root or pass --data DIR")
-        }
+        // Inputs are checked before the slow loads (and before anything is written).
+        if let path { _ = try Sample.resolveCheckpoint(path, naming: "run or checkpoint directory") }
+        let dataDir = try InputPaths.mnist(data)
+        let classifier = try InputPaths.classifier(self.classifier).path
         let train = try MNIST.load(.train, from: dataDir).matrix(scaling: .unit)
         let ref = try loadFIDReference(classifierPath: classifier, test: MNIST.load(.test, from: dataDir))
         let (x, model, source, outDir) = try samplesToEvaluate(ref)
         let evalDir = outDir.appendingPathComponent("eval")
-        try FileManager.default.createDirectory(at: evalDir, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: evalDir, withIntermediateDirectories: true)
+        } catch { throw CLIError.cannotWrite(evalDir.path, error) }
         var (report, nearest) = try EvaluationReport.measure(
             samples: x, model: model, reference: ref, train: train, iwaeK: try parseK(), iwaeImages: iwaeImages,
             seed: seed, memorisation: !noMemorisation)
@@ -123,7 +120,7 @@ struct Eval: ParsableCommand {
             let x = try NPY.readSamples(contentsOf: url, range: range == .unit ? 0...1 : -1...1, width: dim)
             return (x, nil, url.path, URL(fileURLWithPath: out ?? url.deletingPathExtension().path + "-eval"))
         }
-        let dir = try Sample.resolveCheckpoint(path!)
+        let dir = try Sample.resolveCheckpoint(path!, naming: "run or checkpoint directory")
         let m = try LoadedModel.load(checkpoint: dir)
         var rng = Xoshiro256(seed: seed)
         let x = m.unitSamples(count: count, rng: &rng)

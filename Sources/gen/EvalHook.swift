@@ -27,7 +27,7 @@ final class QualityHook {
         guard case .bytes(let test)? = data.test else {
             throw RunError("--eval-every/--target-fid need MNIST data with its test set (\(data.source) has none)")
         }
-        let reference = try loadFIDReference(classifierPath: command.classifier ?? MNISTClassifier.defaultPath, test: test)
+        let reference = try loadFIDReference(classifierPath: InputPaths.classifier(command.classifier).path, test: test)
         evaluator = job.qualityEvaluator(reference: reference, seed: seed)
         columns = evaluator.map { ["fid", "classes_covered"] + ($0.hasBound ? ["iwae1_nll", "iwae64_nll"] : []) } ?? []
     }

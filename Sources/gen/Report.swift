@@ -11,14 +11,12 @@ struct Report: ParsableCommand {
     @Argument(help: "A run directory.")
     var runDirectory: String
 
+    /// Failures propagate to `Gen.main`, which prints them and picks the exit code.
     func run() throws {
-        do {
-            let url = try RunReport.write(runDirectory: URL(fileURLWithPath: runDirectory))
-            print("wrote \(url.path)")
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+        let dir = URL(fileURLWithPath: runDirectory)
+        try InputPaths.requireDirectory(dir, flag: "run directory")
+        let url = try RunReport.write(runDirectory: dir)
+        print("wrote \(url.path)")
     }
 }
 

@@ -15,13 +15,13 @@ struct Sample: ParsableCommand {
     /// Largest `--count`: a 256 x 256 grid.
     static let maxCount = 1 << 16
 
-    @Option(help: "Number of samples (at most 65536).")
+    @Option(parsing: .unconditional, help: "Number of samples (at most 65536).")
     var count: Int = 64
     @Option(help: "Output PNG file.")
     var out: String = "grid.png"
-    @Option(help: "Seed of the noise.")
+    @Option(parsing: .unconditional, help: "Seed of the noise.")
     var seed: UInt64 = 1
-    @Option(help: "Images per grid row. Default: the square root of --count, rounded up.")
+    @Option(parsing: .unconditional, help: "Images per grid row. Default: the square root of --count, rounded up.")
     var columns: Int?
 
     func validate() throws {
@@ -33,37 +33,29 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            let dir = try Sample.resolveCheckpoint(checkpoint)
-            let model = try LoadedModel.load(checkpoint: dir)
-            var rng = Xoshiro256(seed: seed)
-            let samples = model.sample(count: count, rng: &rng)
-            let range = model.outputRange
-            let side = Int(Double(samples.cols).squareRoot())
-            let shape = side * side == samples.cols ? (side, side) : (1, samples.cols)
-            let cols = columns ?? Int(Double(count).squareRoot().rounded(.up))
-            let url = URL(fileURLWithPath: out)
-            try PNGImage.writeGrid(samples, height: shape.0, width: shape.1, columns: cols,
-                                   range: range, to: url)
-            print("wrote \(count) samples from \(dir.path) to \(url.path)")
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+        let dir = try Sample.resolveCheckpoint(checkpoint, naming: "--checkpoint")
+        let model = try LoadedModel.load(checkpoint: dir)
+        var rng = Xoshiro256(seed: seed)
+        let samples = model.sample(count: count, rng: &rng)
+        let range = model.outputRange
+        let side = Int(Double(samples.cols).squareRoot())
+        let shape = side * side == samples.cols ? (side, side) : (1, samples.cols)
+        let cols = columns ?? Int(Double(count).squareRoot().rounded(.up))
+        let url = URL(fileURLWithPath: out)
+        try PNGImage.writeGrid(samples, height: shape.0, width: shape.1, columns: cols,
+                               range: range, to: url)
+        print("wrote \(count) samples from \(dir.path) to \(url.path)")
     }
 
     /// A checkpoint directory as given, or the newest one of a run directory.
-    static func resolveCheckpoint(_ path: String) throws -> URL {
+    /// - Parameter naming: how messages name the path: the flag (`--checkpoint`) or argument.
+    /// - Throws: `CLIError`: exit 66 when `path` does not exist, 65 when it is a file or holds
+    ///   no checkpoint.
+    static func resolveCheckpoint(_ path: String, naming: String) throws -> URL {
         let url = URL(fileURLWithPath: path)
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue else {
-            throw ValidationError("--checkpoint \(path): no such directory")
-        }
-        if fm.fileExists(atPath: url.appendingPathComponent("state.json").path) { return url }
+        try InputPaths.requireDirectory(url, flag: naming)
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("state.json").path) { return url }
         if let newest = Checkpoint.list(in: url.appendingPathComponent("checkpoints")).last { return newest }
-        throw ValidationError("--checkpoint \(path): neither a checkpoint directory (state.json) nor a run directory with checkpoints/")
+        throw CLIError(ExitStatus.dataError, "\(naming) \(path): neither a checkpoint directory (state.json) nor a run directory with checkpoints/")
     }
 }

@@ -18,49 +18,49 @@ struct Train: ParsableCommand {
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
 
-    @Option(help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10, classifier 15.")
+    @Option(parsing: .unconditional, help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10, classifier 15.")
     var epochs: Int?
-    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is kept).")
+    @Option(parsing: .unconditional, help: "Samples per mini-batch (the last partial batch of an epoch is kept). Default: \(TrainDefaults.batchSize).")
     var batchSize: Int?
-    @Option(help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3, classifier Adam 1e-3 with cosine annealing.")
+    @Option(parsing: .unconditional, help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3, classifier Adam 1e-3 with cosine annealing.")
     var lr: Float?
-    @Option(help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
+    @Option(parsing: .unconditional, help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
     var beta1: Float?
-    @Option(help: "Adam beta2. Default 0.999.")
+    @Option(parsing: .unconditional, help: "Adam beta2. Default 0.999.")
     var beta2: Float?
-    @Option(help: "Latent size. Default: gan 100, vae 20.")
+    @Option(parsing: .unconditional, help: "Latent size. Default: gan 100, vae 20.")
     var latentDim: Int?
-    @Option(help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400, classifier 512,256.")
+    @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400, classifier 512,256.")
     var hidden: String?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
-    @Option(help: "Seed of every random generator of the run.")
+    @Option(parsing: .unconditional, help: "Seed of every random generator of the run. Default: \(TrainDefaults.seed).")
     var seed: UInt64?
-    @Option(help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors.")
+    @Option(parsing: .unconditional, help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors.")
     var threads: Int?
-    @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: data/mnist.")
+    @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: the shipped data/mnist, found from any directory (see README: $GEN_HOME, the current directory, the executable's location).")
     var data: String?
-    @Option(help: "Use only the first N training samples.")
+    @Option(parsing: .unconditional, help: "Use only the first N training samples. Default: all.")
     var limit: Int?
     @Option(help: "Run directory. Default: runs/<model>-<date>-<time>.")
     var out: String?
-    @Option(help: "Write a sample grid every N epochs.")
+    @Option(parsing: .unconditional, help: "Write a sample grid every N epochs (and after the last). Default: \(TrainDefaults.sampleEvery).")
     var sampleEvery: Int?
-    @Option(help: "Write a metrics.csv row every N steps.")
+    @Option(parsing: .unconditional, help: "Write a metrics.csv row every N steps. Default: \(TrainDefaults.logEvery).")
     var logEvery: Int?
-    @Option(help: "Checkpoints kept in checkpoints/ (newest).")
+    @Option(parsing: .unconditional, help: "Checkpoints kept in checkpoints/ (newest). Default: \(TrainDefaults.keepCheckpoints).")
     var keepCheckpoints: Int?
     @Option(help: "Continue the run in this directory from its newest checkpoint.")
     var resume: String?
     @Option(help: "On a NaN/inf loss or gradient: stop (default; the last checkpoint is kept) or skip the batch (its update is not applied; counted in metrics.csv `skipped`).")
     var onNonfinite: NonFinitePolicy = .stop
-    @Option(help: "Clip each network's gradients to total L2 norm X before every update (PyTorch's clip_grad_norm_). Default: no clipping.")
+    @Option(parsing: .unconditional, help: "Clip each network's gradients to total L2 norm X before every update (PyTorch's clip_grad_norm_). Default: no clipping.")
     var clipNorm: Float?
-    @Option(help: "Every N epochs, evaluate sample quality with the reference classifier (FID, classes covered; VAE: IWAE k=1/64 on a test subset) into metrics.csv.")
+    @Option(parsing: .unconditional, help: "Every N epochs, evaluate sample quality with the reference classifier (FID, classes covered; VAE: IWAE k=1/64 on a test subset) into metrics.csv. Default: off.")
     var evalEvery: Int?
-    @Option(help: "Stop training once the FID falls below X (implies --eval-every 1 unless given).")
+    @Option(parsing: .unconditional, help: "Stop training once the FID falls below X (implies --eval-every 1 unless given). Default: off.")
     var targetFid: Double?
-    @Option(help: "Reference classifier for --eval-every (default models/mnist-classifier.safetensors).")
+    @Option(help: "Reference classifier for --eval-every. Default: the shipped models/mnist-classifier.safetensors, found like --data.")
     var classifier: String?
 
     func validate() throws {
@@ -88,13 +88,10 @@ struct Train: ParsableCommand {
         if let t = targetFid, !(t > 0 && t.isFinite) { throw ValidationError("--target-fid must be a positive number, got \(t)") }
         if evalEvery != nil || targetFid != nil {
             // Checked here, before the run directory exists (the evaluation hook is built after
-            // it, so these failures left a config.json without a run).
+            // it, so these failures left a config.json without a run); the classifier file is
+            // looked for in TrainRun.run, also before (a missing input is exit 66, not 64).
             if let d = data, ["npy", "csv"].contains(URL(fileURLWithPath: d).pathExtension.lowercased()) {
                 throw ValidationError("--eval-every/--target-fid need MNIST data with its test set, not \(d)")
-            }
-            let path = classifier ?? MNISTClassifier.defaultPath
-            if !FileManager.default.fileExists(atPath: path) {
-                throw ValidationError("--classifier \(path): not found (train it with `gen train classifier`, or pass --classifier FILE)")
             }
         }
         if model == .classifier && (evalEvery != nil || targetFid != nil || resume != nil) {
@@ -128,10 +125,11 @@ struct Train: ParsableCommand {
     func makeConfig() throws -> RunConfig {
         let m = model!
         var cfg = RunConfig(model: m.rawValue, gan: nil, vae: nil,
-                            epochs: epochs ?? [.gan: 30, .vae: 10, .classifier: 15][m]!, batchSize: batchSize ?? 128,
-                            seed: seed ?? 1, threads: threads ?? min(BLASThreads.processors, RunConfig.maxThreads),
-                            data: data, limit: limit, sampleEvery: sampleEvery ?? 1,
-                            logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : 3),
+                            epochs: epochs ?? [.gan: 30, .vae: 10, .classifier: 15][m]!, batchSize: batchSize ?? TrainDefaults.batchSize,
+                            seed: seed ?? TrainDefaults.seed, threads: threads ?? min(BLASThreads.processors, RunConfig.maxThreads),
+                            data: data, limit: limit, sampleEvery: sampleEvery ?? TrainDefaults.sampleEvery,
+                            logEvery: logEvery ?? TrainDefaults.logEvery,
+                            keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : TrainDefaults.keepCheckpoints),
                             clipNorm: clipNorm)
         switch m {
         case .gan:
@@ -166,22 +164,9 @@ struct Train: ParsableCommand {
         return cfg
     }
 
+    /// Failures propagate to `Gen.main`, which prints them and picks the exit code.
     func run() throws {
-        do {
-            if model == .classifier { try trainClassifier(); return }
-            try TrainRun(command: self).run()
-        } catch let e as ExitCode {
-            throw e
-        } catch let e as ValidationError {
-            throw e
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+        if model == .classifier { try trainClassifier(); return }
+        try TrainRun(command: self).run()
     }
-}
-
-/// Prints `message` on standard error.
-func printError(_ message: String) {
-    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
 }

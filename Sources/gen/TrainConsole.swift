@@ -9,6 +9,8 @@ final class TrainConsole {
     let loop: TrainingLoop
     let quality: QualityHook
     var progress: Progress
+    /// The one-time divergence warning (`LossWatch`).
+    var lossWatch = LossWatch()
 
     init(loop: TrainingLoop, quality: QualityHook) {
         self.loop = loop
@@ -22,7 +24,7 @@ final class TrainConsole {
         cb.step = { [unowned self] r in step(r) }
         cb.batchSkipped = { [unowned self] e in
             progress.clear()
-            printError("warning: \(e); batch skipped")
+            printWarning("\(e); batch skipped")
         }
         cb.epochEnded = { [unowned self] r in try epochEnded(r) }
         cb.samplesDue = { [unowned self] r in try writeSamples(epoch: r.epoch) }
@@ -36,6 +38,10 @@ final class TrainConsole {
                         text: r.columns.indices.map {
                             "\(r.columns[$0]) \(fmt(r.sums.sums[$0] / Double(max(r.sums.counts[$0], 1)), 3))"
                         }.joined(separator: " "))
+        if let warning = lossWatch.check(r) {
+            progress.clear()
+            printWarning(warning)
+        }
         raiseTestSignalIfDue(step: r.step)
     }
 

@@ -10,6 +10,8 @@ struct TrainRun {
     let command: Train
 
     func run() throws {
+        // Inputs first: a missing classifier must fail before the run directory exists.
+        if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
         let loop = try makeLoop()
         loop.nonFinitePolicy = command.onNonfinite
         let quality = try QualityHook(command: command, data: loop.data, job: loop.job, seed: loop.config.seed)
@@ -31,7 +33,7 @@ struct TrainRun {
             outcome = try loop.run(console.callbacks())
         } catch let e as NonFiniteStop {
             console.progress.clear()
-            throw RunError("\(e) (resume with --resume \(loop.directory.url.path); --on-nonfinite skip skips such batches)")
+            throw CLIError(ExitStatus.failure, "\(e) (resume with: \(Invocation.resume(loop.directory.url)); --on-nonfinite skip skips such batches)")
         }
         try finish(loop, outcome, console: console, quality: quality)
     }
@@ -41,11 +43,15 @@ struct TrainRun {
         do {
             guard let resume = command.resume else {
                 let config = try command.makeConfig()
+                if let d = config.data, !FileManager.default.fileExists(atPath: d) {
+                    throw CLIError(ExitStatus.noInput, "--data \(d): no such file or directory")
+                }
                 try checkDefaultData(config)
                 let out = URL(fileURLWithPath: command.out ?? RunDirectory.defaultPath(model: config.model))
                 return try TrainingLoop(config: config, directory: out)
             }
             let dir = URL(fileURLWithPath: resume)
+            try InputPaths.requireDirectory(dir, flag: "--resume")
             var config = try RunConfig.read(runDirectory: dir)
             if let m = command.model, m.rawValue != config.model {
                 throw ValidationError("--resume \(resume) is a \(config.model) run, not \(m.rawValue)")
@@ -58,15 +64,13 @@ struct TrainRun {
             try checkDefaultData(config)
             return try TrainingLoop.resume(dir, config: config)
         } catch let e as RunDirectoryError {
-            throw RunError(Self.outMessage(e))
+            throw CLIError(ExitStatus.cannotCreate, Self.outMessage(e))
         }
     }
 
-    /// The library's default data (data/mnist here) is missing: say which flag to give.
+    /// The library's default data (the shipped data/mnist) is not found: say where it looked.
     func checkDefaultData(_ config: RunConfig) throws {
-        if config.data == nil && MNIST.defaultDirectory() == nil {
-            throw ValidationError("no --data given and no data/mnist directory here: run from the repository root or pass --data DIR")
-        }
+        if config.data == nil { _ = try InputPaths.defaultMNIST() }
     }
 
     /// A refused run directory, in terms of the flags.
@@ -75,7 +79,7 @@ struct TrainRun {
         switch e {
         case .notADirectory: return "--out \(path): exists and is not a directory"
         case .cannotCreate(_, let why): return "--out \(path): cannot create the run directory: \(why)"
-        case .holdsARun: return "--out \(path): already holds a run (use --resume \(path), or another --out)"
+        case .holdsARun: return "--out \(path): already holds a run (resume it with: \(Invocation.resume(e.directory)); or choose another --out)"
         case .cannotWriteConfig(_, let why): return "--out \(path): \(why)"
         }
     }
@@ -90,14 +94,14 @@ struct TrainRun {
             console.progress.clear()
             let sig = stopSignal.load(ordering: .relaxed)
             print("interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM") at epoch \(i.epoch), batch \(i.batch)/\(i.batches), step \(i.step); checkpoint \(i.checkpoint.path)")
-            print("resume with: gen train --resume \(runDir.path)")
-            throw ExitCode(128 + sig)
+            print("resume with: \(Invocation.resume(runDir))")
+            throw ExitCode(ExitStatus.interrupted(by: sig))
         case .stoppedEarly(let epoch):
             print("target FID \(fmt(quality.targetFID ?? 0, 3)) reached after epoch \(epoch): stopping early")
         case .completed, .nothingToDo:
             break
         }
-        do { try RunReport.write(runDirectory: runDir) } catch { printError("warning: report.html not written: \(error)") }
+        do { try RunReport.write(runDirectory: runDir) } catch { printWarning("report.html not written: \(error)") }
         print("done: \(runDir.path) (samples/, metrics.csv, checkpoints/, report.html)")
     }
 }

@@ -28,7 +28,10 @@ final class MNISTTests: XCTestCase {
         XCTAssertEqual(Array(test.labels.prefix(10)), [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
     }
 
-    func testDefaultDirectoryIsRelativeToCurrentDirectory() throws {
+    /// The current directory's data/mnist comes first; from a directory without one, the
+    /// package's copy is found anyway (issue 11: gen works from any directory; this test
+    /// asserted nil there before).
+    func testDefaultDirectoryPrefersCurrentDirectoryThenPackage() throws {
         let fm = FileManager.default
         let saved = fm.currentDirectoryPath
         defer { _ = fm.changeCurrentDirectoryPath(saved) }
@@ -38,6 +41,9 @@ final class MNISTTests: XCTestCase {
         let empty = try makeTempDirectory()
         defer { try? fm.removeItem(at: empty) }
         XCTAssertTrue(fm.changeCurrentDirectoryPath(empty.path))
-        XCTAssertNil(MNIST.defaultDirectory())
+        XCTAssertEqual(MNIST.defaultDirectory()?.standardizedFileURL.path, directory.standardizedFileURL.path)
+        let local = empty.appendingPathComponent("data/mnist")
+        try fm.createDirectory(at: local, withIntermediateDirectories: true)
+        XCTAssertEqual(MNIST.defaultDirectory()?.path, local.standardizedFileURL.path)
     }
 }

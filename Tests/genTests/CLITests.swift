@@ -198,12 +198,15 @@ final class CLITests: XCTestCase {
         }
     }
 
-    /// --eval-every without the reference classifier (relative to another working directory) or
-    /// with data that has no MNIST test set fails before the run directory is created.
+    /// --eval-every without the reference classifier or with data that has no MNIST test set
+    /// fails before the run directory is created. (The shipped classifier is now found from any
+    /// directory, so the missing one is named with --classifier instead of another working directory.)
     func testEvalEveryPrerequisitesCheckedFirst() throws {
         let out = tmp.appendingPathComponent("r")
         let mnist = CLITests.root.appendingPathComponent("data/mnist").path
-        var r = try gen(["train", "vae", "--eval-every", "1", "--data", mnist, "--out", out.path], cwd: tmp)
+        let missing = tmp.appendingPathComponent("mnist-classifier.safetensors").path
+        var r = try gen(["train", "vae", "--eval-every", "1", "--data", mnist, "--classifier", missing,
+                         "--out", out.path], cwd: tmp)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("mnist-classifier.safetensors: not found"), r.stderr)
         let csv = tmp.appendingPathComponent("d.csv")

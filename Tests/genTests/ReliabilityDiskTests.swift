@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// A full disk or a read-only run directory: a clear error naming the file, exit code 1, the
+/// A full disk or a read-only run directory: a clear error naming the file, exit code 73, the
 /// previous checkpoint intact and no temporary files left. Uses a 1 MB tmpfs (needs root and
 /// mount permission; skipped otherwise). As root, permission bits do not stop writes, so the
 /// read-only case remounts the tmpfs read-only.
@@ -57,7 +57,7 @@ final class ReliabilityDiskTests: XCTestCase {
             XCTAssertEqual(shell("mount", "-o", "remount,ro", mountPoint.path), 0)
         }
         r = try Reliability.gen(["train", "--resume", run.path, "--epochs", "2"])
-        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertEqual(r.status, 73, r.stdout + r.stderr)  // cannot write output
         XCTAssertTrue(r.stderr.contains(needle), r.stderr)
         XCTAssertTrue(r.stderr.contains(run.path), "the error names the file: \(r.stderr)")
         XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr)
@@ -95,7 +95,7 @@ final class ReliabilityDiskTests: XCTestCase {
         try? h.close()
 
         r = try Reliability.gen(["train", "--resume", run.path, "--epochs", "2"])
-        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertEqual(r.status, 73, r.stdout + r.stderr)  // cannot write output
         XCTAssertTrue(r.stderr.contains("step-00000002: cannot write checkpoint")
                       && r.stderr.contains("No space left on device"), r.stderr)
         XCTAssertNil(Reliability.loadCheckpoint(ckpt))

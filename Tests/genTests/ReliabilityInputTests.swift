@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Hand-edited or corrupt run files (config.json, state.json, a checkpoint's config.json):
-/// each ends in exit code 1 and one error line naming the file and the problem, never a trap
+/// each ends in exit code 65 (bad data; was 1 before the README's exit-code convention) and one error line naming the file and the problem, never a trap
 /// or an allocation sized by the file's claim.
 final class ReliabilityInputTests: XCTestCase {
     func testCorruptRunFilesGiveErrorsNamingTheFile() throws {
@@ -21,7 +21,7 @@ final class ReliabilityInputTests: XCTestCase {
 
         func expectFailure(_ args: [String], _ file: URL, _ problem: String, line: UInt = #line) throws {
             let r = try Reliability.gen(args)
-            XCTAssertEqual(r.status, 1, r.stdout + r.stderr, line: line)
+            XCTAssertEqual(r.status, 65, r.stdout + r.stderr, line: line)
             XCTAssertTrue(r.stderr.contains(file.path) && r.stderr.contains(problem), r.stderr, line: line)
             XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr, line: line)
         }

@@ -24,7 +24,9 @@ final class ReliabilityResumeTests: XCTestCase {
                                 env: ["GEN_TEST_SIGNAL_AT_STEP": "\(step):\(signal)"])
         XCTAssertEqual(r.status, expectedStatus, r.stdout + r.stderr, file: file, line: line)
         XCTAssertTrue(r.stdout.contains("interrupted by SIG\(signal)"), r.stdout, file: file, line: line)
-        XCTAssertTrue(r.stdout.contains("resume with: gen train --resume \(broken.path)"), r.stdout, file: file, line: line)
+        // The hint names the binary by its absolute path (pasteable anywhere; `gen` need not be on PATH).
+        XCTAssertTrue(r.stdout.contains("resume with: /") && r.stdout.contains("/gen train --resume \(broken.path)"),
+                      r.stdout, file: file, line: line)
         let mid = broken.appendingPathComponent(String(format: "checkpoints/step-%08d", step))
         XCTAssertNil(Reliability.loadCheckpoint(mid), file: file, line: line)
         XCTAssertFalse(FileManager.default.fileExists(

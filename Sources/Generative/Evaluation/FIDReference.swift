@@ -38,10 +38,11 @@ public final class FIDReference {
     }
 
     /// The reference from a labelled set such as `MNIST.load(.test, from:)` (bytes scaled to
-    /// [0, 1]) and the classifier at `url` (default: the committed reference weights, relative
-    /// to the current directory).
+    /// [0, 1]) and the classifier at `url` (default: the committed reference weights,
+    /// `MNISTClassifier.defaultURL()`, found from any working directory).
     /// - Throws: `EvaluationError` naming the file (missing, malformed, wrong input width).
-    public convenience init(classifier url: URL = URL(fileURLWithPath: MNISTClassifier.defaultPath),
+    public convenience init(classifier url: URL = MNISTClassifier.defaultURL()
+                                ?? URL(fileURLWithPath: MNISTClassifier.defaultPath),
                             testImages: LabeledImages) throws {
         try self.init(MNISTClassifier.load(url), url.path, testImages.matrix(scaling: .unit), testImages.labels)
     }

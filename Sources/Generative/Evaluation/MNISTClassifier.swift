@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Linalg
 import NN
@@ -24,6 +25,12 @@ public final class MNISTClassifier {
 
     /// The committed reference weights, relative to the repository root.
     public static let defaultPath = "models/mnist-classifier.safetensors"
+
+    /// The committed reference weights found from any working directory (`ShippedFiles.locate`:
+    /// $GEN_HOME, the current directory, the executable's location, the source tree), or nil.
+    public static func defaultURL() -> URL? {
+        ShippedFiles.locate(defaultPath, directory: false)
+    }
 
     /// A freshly initialised network: He-uniform weights for the ReLU layers, Glorot-uniform for
     /// the logits layer, drawn from `rng`.

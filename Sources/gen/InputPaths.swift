@@ -1,0 +1,50 @@
+import Datasets
+import Foundation
+import Generative
+
+/// The inputs a command reads, resolved before anything is written: explicit flags as given,
+/// else the package's shipped files found by `ShippedFiles` ($GEN_HOME, the current directory,
+/// the executable's location, the source tree). A missing input is exit 66 naming what was
+/// looked for and where.
+enum InputPaths {
+    /// `--data` as given, else the shipped data/mnist.
+    static func mnist(_ data: String?) throws -> URL {
+        guard let data else { return try defaultMNIST() }
+        return URL(fileURLWithPath: data)
+    }
+
+    /// The shipped data/mnist.
+    static func defaultMNIST() throws -> URL {
+        guard let dir = MNIST.defaultDirectory() else {
+            throw CLIError(ExitStatus.noInput, "no --data given and \(MNIST.defaultRelativePath) not found in \(ShippedFiles.searchedPlaces()); pass --data DIR or set \(ShippedFiles.homeVariable) to the package directory")
+        }
+        return dir
+    }
+
+    /// `--classifier` as given (it must exist), else the shipped reference classifier.
+    static func classifier(_ flag: String?) throws -> URL {
+        let hint = "train one with `gen train classifier --out FILE`, or pass --classifier FILE"
+        if let flag {
+            guard FileManager.default.fileExists(atPath: flag) else {
+                throw CLIError(ExitStatus.noInput, "--classifier \(flag): not found (\(hint))")
+            }
+            return URL(fileURLWithPath: flag)
+        }
+        guard let url = MNISTClassifier.defaultURL() else {
+            throw CLIError(ExitStatus.noInput, "no --classifier given and \(MNISTClassifier.defaultPath) not found in \(ShippedFiles.searchedPlaces()); \(hint)")
+        }
+        return url
+    }
+
+    /// Refuses a directory argument that does not exist (exit 66) or is a file (exit 65).
+    /// - Parameter what: how the message names it, e.g. "--resume" or "run or checkpoint directory".
+    static func requireDirectory(_ url: URL, flag what: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
+            throw CLIError(ExitStatus.noInput, "\(what) \(url.path): no such directory")
+        }
+        guard isDir.boolValue else {
+            throw CLIError(ExitStatus.dataError, "\(what) \(url.path): not a directory")
+        }
+    }
+}
