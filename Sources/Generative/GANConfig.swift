@@ -22,9 +22,24 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case adam, rmsprop, sgd
 }
 
-/// Architecture and training settings of an MLP GAN. Codable: it is saved in `config.json`
+/// The network family of a GAN (`GANConfig.arch`).
+public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
+    /// Dense layers (`GAN.mlp`): `generatorHidden`/`discriminatorHidden` are layer widths.
+    case mlp
+    /// The convolutional DCGAN for 28x28 images (`GAN.dcgan`): the hidden lists are channel
+    /// counts (G at 7x7 then 14x14, D at 14x14 then 7x7).
+    case dcgan
+}
+
+/// Architecture and training settings of a GAN. Codable: it is saved in `config.json`
 /// and in checkpoint metadata, so a checkpoint describes its own architecture.
 public struct GANConfig: Codable, Sendable, Equatable {
+    /// The network family; nil (absent from a decoded file, as in every file written before
+    /// this field existed, and left nil by the MLP factories so their `config.json` is
+    /// unchanged) means `.mlp`. Read it through `architecture`.
+    public var arch: GANArchitecture?
+    /// `arch`, with nil read as `.mlp`.
+    public var architecture: GANArchitecture { arch ?? .mlp }
     /// Size of the noise vector z (columns of the generator's input).
     public var latentDim: Int = 100
     /// Size of one data sample (784 for 28x28 MNIST).
@@ -111,6 +126,19 @@ public struct GANConfig: Codable, Sendable, Equatable {
     /// a run's `config.json` records the epochs it used.
     public var suggestedEpochs: Int { 30 }
 
+    /// The DCGAN of `GAN.dcgan` (Radford et al. 2016 adapted to 28x28, see there) with its
+    /// training settings: G channels 128 (7x7) and 64 (14x14), D channels 64 (14x14) and 128
+    /// (7x7), LeakyReLU 0.2 in D, non-saturating loss, Adam lr 2e-4, beta1 0.5 (the paper's).
+    public static func dcgan() -> GANConfig {
+        var c = GANConfig()
+        c.arch = .dcgan
+        c.generatorHidden = [128, 64]
+        c.discriminatorHidden = [64, 128]
+        c.negativeSlope = 0.2
+        c.learningRate = 2e-4
+        return c
+    }
+
     /// The larger benchmark GAN: G 100-256-512-1024-784, D 784-512-256-1, LeakyReLU 0.2.
     public static func large() -> GANConfig {
         var c = GANConfig()
@@ -151,6 +179,16 @@ public struct GANConfig: Codable, Sendable, Equatable {
             if !(l > 0) || !l.isFinite { throw ConfigError("gradient penalty must be a positive number, got \(l)") }
         }
         if let m = momentum, !(m >= 0 && m < 1) { throw ConfigError("momentum must be in [0, 1), got \(m)") }
+        if architecture == .dcgan {
+            if dataDim != 784 { throw ConfigError("the dcgan architecture needs 28x28 images (784 values), got \(dataDim)") }
+            if generatorHidden.count != 2 || discriminatorHidden.count != 2 {
+                throw ConfigError("the dcgan architecture needs two channel counts per network, got generator "
+                    + "\(generatorHidden) and discriminator \(discriminatorHidden)")
+            }
+            if gradientPenalty != nil {
+                throw ConfigError("the dcgan discriminator has BatchNorm: no gradient penalty (use --loss non-saturating or minimax)")
+            }
+        }
     }
 }
 

@@ -14,6 +14,8 @@ struct Train: ParsableCommand {
         abstract: "Train a GAN or a VAE; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
 
     enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, classifier }
+    /// `--arch`: gan mlp|dcgan, vae mlp|conv.
+    enum Arch: String, ExpressibleByArgument, CaseIterable { case mlp, dcgan, conv }
 
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
@@ -32,6 +34,8 @@ struct Train: ParsableCommand {
     var latentDim: Int?
     @Option(help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400.")
     var hidden: String?
+    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 2e-4, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
+    var arch: Arch?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
     @Option(help: "Seed of every random generator of the run.")
@@ -107,7 +111,7 @@ struct Train: ParsableCommand {
             let fixed: [(String, Bool)] = [
                 ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
                 ("--beta2", beta2 != nil), ("--latent-dim", latentDim != nil), ("--hidden", hidden != nil),
-                ("--loss", loss != nil), ("--seed", seed != nil), ("--data", data != nil),
+                ("--loss", loss != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
@@ -134,7 +138,13 @@ struct Train: ParsableCommand {
                             logEvery: logEvery ?? 100, keepCheckpoints: keepCheckpoints ?? 3, clipNorm: clipNorm)
         switch m {
         case .gan:
+            guard arch != .conv else { throw ValidationError("--arch for gan: mlp or dcgan, got conv") }
             var g = GANConfig.standard(loss: loss ?? .nonSaturating)
+            if arch == .dcgan {
+                if loss == .wasserstein { throw ValidationError("--arch dcgan: --loss wasserstein is not supported (its discriminator has BatchNorm)") }
+                g = GANConfig.dcgan()
+                if let loss { g.loss = loss }
+            }
             if let lr { g.learningRate = lr }
             if let beta1 { g.beta1 = beta1 }
             if let beta2 { g.beta2 = beta2 }
@@ -146,7 +156,8 @@ struct Train: ParsableCommand {
             cfg.gan = g
         case .vae:
             if loss != nil { throw ValidationError("--loss applies to gan only") }
-            var v = VAEConfig()
+            guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
+            var v = arch == .conv ? VAEConfig.conv() : VAEConfig()
             if let lr { v.learningRate = lr }
             if let beta1 { v.beta1 = beta1 }
             if let beta2 { v.beta2 = beta2 }
