@@ -20,9 +20,9 @@ struct Train: ParsableCommand {
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
 
-    @Option(help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10.")
+    @Option(help: "Epochs to train (total, also when resuming). Default: gan 30 (dcgan 10), vae 10.")
     var epochs: Int?
-    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is kept).")
+    @Option(help: "Samples per mini-batch (the last partial batch of an epoch is kept). Default 128 (dcgan 64).")
     var batchSize: Int?
     @Option(help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3.")
     var lr: Float?
@@ -154,6 +154,9 @@ struct Train: ParsableCommand {
                 g.discriminatorHidden = g.generatorHidden.reversed()
             }
             cfg.gan = g
+            // The DCGAN's own defaults (the MLP's stay 30 epochs of batch 128).
+            if epochs == nil { cfg.epochs = g.suggestedEpochs }
+            if batchSize == nil { cfg.batchSize = g.suggestedBatchSize }
         case .vae:
             if loss != nil { throw ValidationError("--loss applies to gan only") }
             guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
