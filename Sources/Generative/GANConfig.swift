@@ -133,14 +133,20 @@ public struct GANConfig: Codable, Sendable, Equatable {
 
     /// The DCGAN of `GAN.dcgan` (Radford et al. 2016 adapted to 28x28, see there) with its
     /// training settings: G channels 128 (7x7) and 64 (14x14), D channels 64 (14x14) and 128
-    /// (7x7), LeakyReLU 0.2 in D, non-saturating loss, Adam lr 2e-4, beta1 0.5 (the paper's).
+    /// (7x7), LeakyReLU 0.2 in D, non-saturating loss, Adam beta1 0.5 (the paper's) and lr 5e-4
+    /// rather than the paper's 2e-4, with batch 64 (`suggestedBatchSize`).
+    ///
+    /// Measured (MNIST, seed 1, FID from `--eval-every 1`, 2 cores): lr 2e-4 gives FID 60.9,
+    /// 49.1, 43.5, 39.9, 40.8 after epochs 1-5 (batch 64; 73.9, 58.1 after epochs 1-2 with batch
+    /// 128); lr 5e-4 gives 49.9 after one epoch. Narrower channels (G 64, 32; D 32, 64) run
+    /// about 2.5x faster per sample but reach only FID 63.3, 62.4 after epochs 1-2.
     public static func dcgan() -> GANConfig {
         var c = GANConfig()
         c.arch = .dcgan
         c.generatorHidden = [128, 64]
         c.discriminatorHidden = [64, 128]
         c.negativeSlope = 0.2
-        c.learningRate = 2e-4
+        c.learningRate = 5e-4
         return c
     }
 

@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
     var epochs: Int?
     @Option(help: "Samples per mini-batch (the last partial batch of an epoch is kept). Default 128 (dcgan 64).")
     var batchSize: Int?
-    @Option(help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3.")
+    @Option(help: "Learning rate. Default: gan Adam 1e-3 (dcgan 5e-4, WGAN-GP Adam 1e-4), vae Adam 1e-3.")
     var lr: Float?
     @Option(help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
     var beta1: Float?
@@ -34,7 +34,7 @@ struct Train: ParsableCommand {
     var latentDim: Int?
     @Option(help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400.")
     var hidden: String?
-    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 2e-4, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
+    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 10 epochs, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
     var arch: Arch?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
