@@ -8,7 +8,8 @@ import NN
 /// Discriminator: `x (batch x dataDim)` -> one logit per sample (`batch x 1`); the sigmoid is
 /// applied inside the loss (BCE with logits), and the WGAN critic uses the raw score. Each
 /// network's gradients live in one contiguous buffer (`generatorParameters`,
-/// `discriminatorParameters`). Factories build the standard networks: `GAN.mlp(_:rng:)`.
+/// `discriminatorParameters`). Factories build the standard networks: `GAN.mlp(_:rng:)`,
+/// `GAN.dcgan(_:rng:)`.
 public final class GAN {
     public let generator: any Layer
     public let discriminator: any Layer
@@ -52,6 +53,7 @@ public final class GAN {
     /// - Throws: `ConfigError` for invalid settings.
     public static func mlp(_ config: GANConfig, rng: inout Xoshiro256) throws -> GAN {
         try config.validate()
+        guard config.architecture == .mlp else { throw ConfigError("GAN.mlp needs arch mlp, got \(config.architecture.rawValue)") }
         let act = Activation.leakyReLU(negativeSlope: config.negativeSlope)
         let g = Sequential.mlp(sizes: [config.latentDim] + config.generatorHidden + [config.dataDim],
                                hidden: act, output: .tanh, rng: &rng)
@@ -60,9 +62,10 @@ public final class GAN {
         return try GAN(generator: g, discriminator: d, latentDim: config.latentDim, outputRange: -1...1)
     }
 
-    /// `GAN.mlp(config, rng: &rng)`.
+    /// The GAN of `config.architecture`: `GAN.mlp(config, rng: &rng)` or
+    /// `GAN.dcgan(config, rng: &rng)`.
     public convenience init(config: GANConfig, rng: inout Xoshiro256) throws {
-        let m = try GAN.mlp(config, rng: &rng)
+        let m = config.architecture == .dcgan ? try GAN.dcgan(config, rng: &rng) : try GAN.mlp(config, rng: &rng)
         try self.init(generator: m.generator, discriminator: m.discriminator, latentDim: m.latentDim,
                       outputRange: m.outputRange)
     }

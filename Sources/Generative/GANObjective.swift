@@ -51,6 +51,39 @@ struct GANObjective {
         }
     }
 
+    /// D's loss on one of its two batches, run apart (a discriminator with batch statistics,
+    /// see `GANTrainer`): the real term (`real`: BCE against 1, or `-E[D(x)]` for WGAN) or the
+    /// fake term (BCE against 0, or `+E[D(G(z))]`), each a mean over its B rows, so the two
+    /// terms add up to `discriminatorLoss` of the stacked logits. Gradient into `gradLogits`
+    /// (B x 1).
+    mutating func discriminatorTerm(_ logits: Matrix, real: Bool) -> Float {
+        let b = logits.rows
+        switch loss {
+        case .minimax, .nonSaturating:
+            return Loss.binaryCrossEntropyWithLogits(
+                logits: logits, targets: real ? ones : zeros, reduction: .mean, gradient: &gradLogits)
+        case .wasserstein:
+            let sign: Float = real ? -1 : 1
+            gradLogits.resize(rows: b, cols: 1)
+            gradLogits.fill(sign / Float(b))
+            return sign * meanScore(logits)
+        }
+    }
+
+    /// Mean D output over all rows of `logits`: sigmoid probabilities for the BCE losses, raw
+    /// critic scores for WGAN.
+    func meanScore(_ logits: Matrix) -> Float {
+        let sigmoid = loss != .wasserstein
+        return logits.withUnsafeBufferPointer { p in
+            var r = 0.0
+            for i in 0..<p.count {
+                let x = Double(p[i])
+                r += sigmoid ? 1 / (1 + exp(-x)) : x
+            }
+            return Float(r / Double(p.count))
+        }
+    }
+
     /// G's loss on D's logits for G(z), and its gradient into `gradFakeLogits`.
     mutating func generatorLoss(_ logits: Matrix) -> Float {
         let b = logits.rows

@@ -47,7 +47,8 @@ func runHooks(_ hooks: [GradientHook], on group: ParameterGroup, network: String
 /// `.clipNorm(x)`, an allreduce, ...), apply the optimiser.
 ///
 /// One `step(real:)`: draw `z`, generate `G(z)`, update D on the real batch and the fake batch
-/// (stacked into one `2B x dataDim` matrix so each D layer is one gemm), then, every
+/// (stacked into one `2B x dataDim` matrix so each D layer is one gemm; run one after the other
+/// when D uses batch statistics, `Layer.usesBatchStatistics`, e.g. BatchNorm), then, every
 /// `criticSteps` steps, update G through D with D **frozen** (no D parameter gradient is
 /// computed; D's weights cannot change). As in the PyTorch DCGAN example, the G update reuses
 /// this step's `G(z)`, so G runs forward once per step. All buffers are allocated on the first
@@ -75,6 +76,8 @@ public final class GANTrainer {
     private var penalty: GradientPenalty?
     /// The discriminator as a network with a double backward (the gradient penalty only).
     private let critic: (any InputGradientDifferentiable)?
+    /// D uses batch statistics: its real and fake batches run apart (read once, at init).
+    private let separatePasses: Bool
     private var z = Matrix.empty
     private var stacked = Matrix.empty      // [real; fake], 2B x dataDim
 
@@ -126,6 +129,7 @@ public final class GANTrainer {
         self.penalty = penalty
         self.critic = critic
         self.rng = rng
+        separatePasses = model.discriminator.usesBatchStatistics
         objective = GANObjective(loss: loss)
     }
 
@@ -190,6 +194,10 @@ public final class GANTrainer {
     /// - Returns: D's loss (penalty included), its mean scores on the real and fake rows, and
     ///   the penalty term (0 without one).
     private func discriminatorGradients(real: Matrix, fake: Matrix) throws -> (Float, Float, Float, Float) {
+        if separatePasses {
+            let (dLoss, realScore, fakeScore) = try separateDiscriminatorGradients(real: real, fake: fake)
+            return (dLoss, realScore, fakeScore, 0)
+        }
         let b = real.rows
         stacked.setRows(real, at: 0)
         stacked.setRows(fake, at: b)
@@ -209,6 +217,35 @@ public final class GANTrainer {
         let gp = penalty!.accumulate(critic: critic, real: real, fake: fake, rng: &rng)
         guard gp.isFinite else { throw NonFiniteError(step: step, location: "gradient penalty") }
         return (dLoss + gp, realScore, fakeScore, gp)
+    }
+
+    /// Phase 1 of the D update for a discriminator with batch statistics (BatchNorm): the
+    /// stacked [real; fake] pass would normalise both with the statistics of the mixed 2B rows,
+    /// which is not D applied to each batch, so D runs on the real batch (forward, loss term,
+    /// backward), then on the fake batch, accumulating both gradients, as pytorch/examples'
+    /// DCGAN does (`errD_real.backward()`, `errD_fake.backward()`; BatchNorm's running
+    /// statistics are updated by each pass, as there).
+    /// - Returns: D's loss (the sum of the two terms) and its mean scores on each batch.
+    private func separateDiscriminatorGradients(real: Matrix, fake: Matrix) throws -> (Float, Float, Float) {
+        let d = model.discriminator
+        d.computesInputGradient = false   // dLoss/dx of data is not needed
+        model.discriminatorParameters.zeroGradients()
+        let (realLoss, realScore) = try discriminatorTerm(real, real: true)
+        let (fakeLoss, fakeScore) = try discriminatorTerm(fake, real: false)
+        return (realLoss + fakeLoss, realScore, fakeScore)
+    }
+
+    /// One batch's pass of `separateDiscriminatorGradients`: forward, loss term, backward.
+    private func discriminatorTerm(_ x: Matrix, real: Bool) throws -> (loss: Float, score: Float) {
+        let d = model.discriminator
+        // In a closure so that no reference to D's output outlives the pass (see above).
+        let (loss, score) = { () -> (Float, Float) in
+            let logits = d.forward(x, training: true)
+            return (objective.discriminatorTerm(logits, real: real), objective.meanScore(logits))
+        }()
+        guard loss.isFinite else { throw NonFiniteError(step: step, location: "discriminator loss") }
+        _ = d.backward(objective.gradLogits)
+        return (loss, score)
     }
 
     /// Phase 3 of the D update: the optimiser, then WGAN weight clipping.
@@ -254,9 +291,11 @@ public final class GANTrainer {
 
     private func prepareBuffers(batch b: Int) {
         objective.prepare(batch: b)
-        if z.rows == b && stacked.rows == 2 * b { return }
+        // A discriminator with batch statistics runs the batches apart: no stacked buffer.
+        let stackedRows = separatePasses ? 0 : 2 * b
+        if z.rows == b && stacked.rows == stackedRows { return }
         // resize reuses capacity, so alternating full and last partial batches stays allocation-free.
         z.resize(rows: b, cols: model.latentDim)
-        stacked.resize(rows: 2 * b, cols: model.dataDim)
+        stacked.resize(rows: stackedRows, cols: model.dataDim)
     }
 }

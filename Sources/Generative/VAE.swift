@@ -28,7 +28,7 @@ public struct VAELosses: Sendable, Equatable {
 /// Bernoulli mean, so outputs lie in `outputRange` = [0, 1]. The model owns its forward and
 /// backward pass and its negative ELBO (`negativeELBO`, `backwardNegativeELBO`), which both
 /// training and evaluation (IWAE) use. All parameters' gradients live in one contiguous buffer
-/// (`parameterGroup`). Factories build the standard networks: `VAE.mlp(_:rng:)`.
+/// (`parameterGroup`). Factories build the standard networks: `VAE.mlp(_:rng:)`, `VAE.conv(_:rng:)`.
 public final class VAE {
     public let encoder: any Layer
     public let muHead: any Layer
@@ -76,6 +76,7 @@ public final class VAE {
     /// - Throws: `ConfigError` for invalid settings.
     public static func mlp(_ config: VAEConfig, rng: inout Xoshiro256) throws -> VAE {
         try config.validate()
+        guard config.architecture == .mlp else { throw ConfigError("VAE.mlp needs arch mlp, got \(config.architecture.rawValue)") }
         let encoder = Sequential.mlp(sizes: [config.dataDim] + config.hidden, hidden: .relu, output: .relu, rng: &rng)
         let width = config.hidden.last ?? config.dataDim
         let mu = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
@@ -85,9 +86,9 @@ public final class VAE {
         return try VAE(encoder: encoder, muHead: mu, logvarHead: logvar, decoder: decoder, dataDim: config.dataDim)
     }
 
-    /// `VAE.mlp(config, rng: &rng)`.
+    /// The VAE of `config.architecture`: `VAE.mlp(config, rng: &rng)` or `VAE.conv(config, rng: &rng)`.
     public convenience init(config: VAEConfig, rng: inout Xoshiro256) throws {
-        let m = try VAE.mlp(config, rng: &rng)
+        let m = config.architecture == .conv ? try VAE.conv(config, rng: &rng) : try VAE.mlp(config, rng: &rng)
         try self.init(encoder: m.encoder, muHead: m.muHead, logvarHead: m.logvarHead,
                       decoder: m.decoder, dataDim: m.dataDim)
     }

@@ -1,6 +1,21 @@
-/// Architecture and training settings of an MLP variational autoencoder. Codable: saved in
+/// The network family of a VAE (`VAEConfig.arch`).
+public enum VAEArchitecture: String, Codable, Sendable, CaseIterable {
+    /// Dense encoder and decoder (`VAE.mlp`): `hidden` are layer widths.
+    case mlp
+    /// Convolutional encoder and transposed-convolutional decoder for 28x28 images
+    /// (`VAE.conv`): `hidden` are channel counts (at 14x14, then 7x7).
+    case conv
+}
+
+/// Architecture and training settings of a variational autoencoder. Codable: saved in
 /// `config.json` and in checkpoint metadata.
 public struct VAEConfig: Codable, Sendable, Equatable {
+    /// The network family; nil (absent from a decoded file, as in every file written before
+    /// this field existed, and left nil for the MLP so its `config.json` is unchanged) means
+    /// `.mlp`. Read it through `architecture`.
+    public var arch: VAEArchitecture?
+    /// `arch`, with nil read as `.mlp`.
+    public var architecture: VAEArchitecture { arch ?? .mlp }
     /// Size of one data sample (784 for 28x28 MNIST); values must lie in [0, 1].
     public var dataDim: Int = 784
     /// Hidden widths of the encoder, input side first; the decoder mirrors them.
@@ -14,6 +29,15 @@ public struct VAEConfig: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The convolutional VAE of `VAE.conv`: channels 32 (14x14) and 64 (7x7), latent 20, Adam
+    /// 1e-3 (the MLP VAE's training settings).
+    public static func conv() -> VAEConfig {
+        var c = VAEConfig()
+        c.arch = .conv
+        c.hidden = [32, 64]
+        return c
+    }
+
     /// Checks the settings; throws `ConfigError` naming the first bad field.
     public func validate() throws {
         if latentDim < 1 { throw ConfigError("latent-dim must be at least 1, got \(latentDim)") }
@@ -26,5 +50,9 @@ public struct VAEConfig: Codable, Sendable, Equatable {
         }
         if !(beta1 >= 0 && beta1 < 1) { throw ConfigError("beta1 must be in [0, 1), got \(beta1)") }
         if !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta2 must be in [0, 1), got \(beta2)") }
+        if architecture == .conv {
+            if dataDim != 784 { throw ConfigError("the conv architecture needs 28x28 images (784 values), got \(dataDim)") }
+            if hidden.count != 2 { throw ConfigError("the conv architecture needs two channel counts, got \(hidden)") }
+        }
     }
 }

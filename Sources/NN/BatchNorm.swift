@@ -196,6 +196,9 @@ public final class BatchNorm: Layer {
     public func outputFeatures(for inputFeatures: Int) -> Int? {
         inputFeatures == channels * spatialSize ? inputFeatures : nil
     }
+
+    /// True: a training forward normalises with the batch's own statistics.
+    public var usesBatchStatistics: Bool { true }
 }
 
 /// `BatchNorm2d` is `BatchNorm` over `channels x height x width` samples.

@@ -49,28 +49,61 @@ struct ConvGeometry: Equatable, Sendable {
     /// sample `n` (at `x + n * inputSize`) fills columns `n * positions ..< (n + 1) * positions`.
     /// Loops row by row, so the writes stream through `col` (a sample-by-sample order scatters
     /// them over `patchSize` rows).
+    ///
+    /// Split by samples over the row-split gemm threads (`ParallelFor`: each part writes its own
+    /// columns of every row, so the parts touch disjoint memory and the result is the same for
+    /// any split).
     func im2col(_ x: UnsafePointer<Float>, batch: Int, into col: UnsafeMutablePointer<Float>) {
+        var job = SampleJob(geometry: self, source: x, destination: col, batch: batch)
+        withUnsafeMutablePointer(to: &job) { p in
+            ParallelFor.run(count: batch, minimumPerThread: minimumSamplesPerThread, context: UnsafeMutableRawPointer(p)) {
+                let j = $0.assumingMemoryBound(to: SampleJob.self).pointee
+                j.geometry.im2col(j.source, samples: $1..<$2, batch: j.batch, into: j.destination)
+            }
+        }
+    }
+
+    /// `im2col` of samples `samples` only (their columns of every patch row).
+    func im2col(_ x: UnsafePointer<Float>, samples: Range<Int>, batch: Int, into col: UnsafeMutablePointer<Float>) {
         let (k, q, size) = (kernel, positions, inputSize)
         for c in 0..<channels {
             for i in 0..<k {
                 for j in 0..<k {
                     let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
-                    for n in 0..<batch { patchRow(x + n &* size, c: c, i: i, j: j, into: col + (r &+ n &* q)) }
+                    for n in samples { patchRow(x + n &* size, c: c, i: i, j: j, into: col + (r &+ n &* q)) }
                 }
             }
         }
     }
 
+    /// Samples per thread below which `im2col`/`col2im` stay on one thread: about 32k patch
+    /// values per part (a part's work must outweigh waking a worker, ~1-2 µs).
+    var minimumSamplesPerThread: Int { Swift.max(1, 32_768 / Swift.max(1, patchSize &* positions)) }
+
     /// The adjoint of `im2col(_:batch:into:)`: adds every patch-matrix entry to the input
     /// element it was read from (`x`, `batch` samples, must be zeroed by the caller; padding
     /// entries are dropped).
+    ///
+    /// Split by samples over the row-split gemm threads like `im2col` (each part adds into its
+    /// own samples only; every element sums its patch entries in the same order for any split).
     func col2im(_ col: UnsafePointer<Float>, batch: Int, into x: UnsafeMutablePointer<Float>) {
+        var job = SampleJob(geometry: self, source: col, destination: x, batch: batch)
+        withUnsafeMutablePointer(to: &job) { p in
+            ParallelFor.run(count: batch, minimumPerThread: minimumSamplesPerThread, context: UnsafeMutableRawPointer(p)) {
+                let j = $0.assumingMemoryBound(to: SampleJob.self).pointee
+                j.geometry.col2im(j.source, samples: $1..<$2, batch: j.batch, into: j.destination)
+            }
+        }
+    }
+
+    /// `col2im` of samples `samples` only.
+    func col2im(_ col: UnsafePointer<Float>, samples: Range<Int>, batch: Int, into x: UnsafeMutablePointer<Float>) {
         let (k, q, size) = (kernel, positions, inputSize)
         for c in 0..<channels {
             for i in 0..<k {
                 for j in 0..<k {
                     let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
-                    for n in 0..<batch { addPatchRow(col + (r &+ n &* q), c: c, i: i, j: j, into: x + n &* size) }
+                    for n in samples { addPatchRow(col + (r &+ n &* q), c: c, i: i, j: j, into: x + n &* size) }
                 }
             }
         }
@@ -120,6 +153,14 @@ struct ConvGeometry: Equatable, Sendable {
             }
         }
     }
+}
+
+/// What one `ParallelFor` part of `im2col`/`col2im` needs, passed by pointer (no allocation).
+struct SampleJob {
+    let geometry: ConvGeometry
+    let source: UnsafePointer<Float>
+    let destination: UnsafeMutablePointer<Float>
+    let batch: Int
 }
 
 /// Moves between the batch layout `batch x (channels * positions)` (NCHW rows) and the

@@ -144,6 +144,10 @@ public protocol Layer: AnyObject {
     /// layer for the input gradient only when `inputGradient`, and the others always).
     /// Default 0.
     func backwardFLOPsPerSample(inputGradient: Bool, weightGradient: Bool) -> Int
+    /// True when a training forward's output for one sample depends on the other samples of
+    /// the batch (BatchNorm's batch statistics), so that running two batches stacked is not
+    /// the same as running them apart. Default false.
+    var usesBatchStatistics: Bool { get }
 }
 
 extension Layer {
@@ -166,4 +170,6 @@ extension Layer {
     public var forwardFLOPsPerSample: Int { 0 }
 
     public func backwardFLOPsPerSample(inputGradient: Bool, weightGradient: Bool) -> Int { 0 }
+
+    public var usesBatchStatistics: Bool { false }
 }

@@ -29,7 +29,8 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
         case truncated
         /// The header is not a JSON object of tensor entries (bad JSON, missing or wrong fields).
         case header
-        /// A dtype that is not a safetensors dtype, or one this reader does not support (only F32).
+        /// A dtype that is not a safetensors dtype, or one this reader does not support (F32,
+        /// and the integer and double types converted to F32 on reading: I64, I32, F64).
         case dtype
         /// The shape's byte size differs from its data range, or a write shape has the wrong size.
         case shape
@@ -52,7 +53,7 @@ public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
 /// `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {str: str}}`, then
 /// the raw little-endian data, offsets relative to the end of the header.
 public enum SafeTensors {
-    /// Every dtype name the format defines (only `F32` is supported here).
+    /// Every dtype name the format defines (`F32`, `I64`, `I32` and `F64` are read here).
     static let knownDtypes: Set<String> = [
         "BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2",
         "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64", "C64",
@@ -111,7 +112,13 @@ public enum SafeTensors {
         }
     }
 
-    /// Reads a safetensors file of F32 tensors, validating everything before allocating:
+    /// Bytes per element of the dtypes this reader converts to Float32: `F32` as it is; `I64`
+    /// (PyTorch's `BatchNorm.num_batches_tracked` buffer), `I32` and `F64` rounded to the
+    /// nearest Float (exact for integers up to 2^24 in magnitude).
+    static let readableDtypes: [String: Int] = ["F32": 4, "I64": 8, "I32": 4, "F64": 8]
+
+    /// Reads a safetensors file of F32 tensors (I64, I32 and F64 tensors are converted to F32,
+    /// see `readableDtypes`), validating everything before allocating:
     /// header length against the file size, the JSON, each entry's dtype, shape and
     /// `data_offsets` (in bounds, shape bytes equal to the range, ranges contiguous from 0 to the
     /// end of the data with no overlap or gap, as the spec requires), duplicate names, and
@@ -146,7 +153,7 @@ public enum SafeTensors {
     typealias Fail = (SafeTensorsError.Kind, String) -> SafeTensorsError
 
     /// One tensor's header entry, validated.
-    struct HeaderEntry { let name: String; let shape: [Int]; let begin: Int; let end: Int }
+    struct HeaderEntry { let name: String; let dtype: String; let shape: [Int]; let begin: Int; let end: Int }
 
     /// The header's JSON object and its length: the 8-byte length against the file size, the
     /// JSON, and duplicate names (which JSONSerialization would silently merge).
@@ -195,7 +202,9 @@ public enum SafeTensors {
         guard let e = value as? [String: Any] else { throw fail(.header, "entry \"\(name)\" is not an object") }
         guard let dtype = e["dtype"] as? String else { throw fail(.header, "entry \"\(name)\" has no string dtype") }
         guard knownDtypes.contains(dtype) else { throw fail(.dtype, "tensor \"\(name)\" has unknown dtype \"\(dtype)\"") }
-        guard dtype == "F32" else { throw fail(.dtype, "tensor \"\(name)\" has dtype \(dtype); only F32 is supported") }
+        guard let width = readableDtypes[dtype] else {
+            throw fail(.dtype, "tensor \"\(name)\" has dtype \(dtype); only F32, I64, I32 and F64 are supported")
+        }
         guard let shapeAny = e["shape"] as? [Any] else { throw fail(.header, "entry \"\(name)\" has no shape array") }
         var shape: [Int] = []
         var elements = 1
@@ -213,13 +222,13 @@ public enum SafeTensors {
         guard begin >= 0, begin <= end, end <= dataSize else {
             throw fail(.offsets, "tensor \"\(name)\" data_offsets [\(begin), \(end)] are outside the \(dataSize) data bytes")
         }
-        let (bytes, o) = elements.multipliedReportingOverflow(by: 4)
+        let (bytes, o) = elements.multipliedReportingOverflow(by: width)
         guard !o, bytes == end - begin else {
             throw fail(.shape, "tensor \"\(name)\" shape \(shape) needs \(o ? "too many" : String(bytes)) bytes but data_offsets span \(end - begin)")
         }
         let extra = Set(e.keys).subtracting(["dtype", "shape", "data_offsets"])
         if let x = extra.sorted().first { throw fail(.header, "entry \"\(name)\" has unknown field \"\(x)\"") }
-        return HeaderEntry(name: name, shape: shape, begin: begin, end: end)
+        return HeaderEntry(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
     }
 
     /// The sorted ranges must tile the data from 0 to its end, as the spec requires.
@@ -261,10 +270,24 @@ public enum SafeTensors {
         m.withUnsafeMutableBufferPointer { dst in
             data.withUnsafeBytes { src in
                 guard count > 0, let d = dst.baseAddress, let s = src.baseAddress else { return }
-                UnsafeMutableRawPointer(d).copyMemory(from: s + dataStart + e.begin, byteCount: count)
+                let from = UnsafeRawPointer(s + dataStart + e.begin)
+                switch e.dtype {
+                case "I64": convert(from, Int64.self, count: dst.count, into: d)
+                case "I32": convert(from, Int32.self, count: dst.count, into: d)
+                case "F64": for i in 0..<dst.count { d[i] = Float(from.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
+                default: UnsafeMutableRawPointer(d).copyMemory(from: from, byteCount: count)
+                }
             }
         }
         return m
+    }
+
+    /// `count` little-endian integers of type `T` at `from` (any alignment), rounded to Float.
+    static func convert<T: FixedWidthInteger>(_ from: UnsafeRawPointer, _: T.Type, count: Int,
+                                              into d: UnsafeMutablePointer<Float>) {
+        for i in 0..<count {
+            d[i] = Float(T(littleEndian: from.loadUnaligned(fromByteOffset: MemoryLayout<T>.size * i, as: T.self)))
+        }
     }
 
     /// An integer JSON number (a fraction is rejected), as Foundation decodes it. Foundation on

@@ -88,6 +88,9 @@ public final class Sequential: Layer {
         return n
     }
 
+    /// True when any layer uses batch statistics.
+    public var usesBatchStatistics: Bool { layers.contains { $0.usesBatchStatistics } }
+
     public var forwardFLOPsPerSample: Int { layers.reduce(0) { $0 + $1.forwardFLOPsPerSample } }
 
     public func backwardFLOPsPerSample(inputGradient: Bool, weightGradient: Bool) -> Int {

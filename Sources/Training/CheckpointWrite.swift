@@ -20,8 +20,11 @@ extension Checkpoint {
     /// fsynced. A process killed at any moment leaves either no `directory` or a complete one.
     /// - Throws: `CheckpointError` naming the file or directory and the failing system call
     ///   (e.g. `No space left on device`); the previous checkpoints are left untouched.
+    /// `shapes` gives PyTorch's shapes by file stem and tensor name (`TrainingJob.checkpointShapes`);
+    /// other tensors get `pytorchShapes`.
     public static func write(files: [(stem: String, tensors: Tensors)], config: Data,
-                             state: TrainingState, to directory: URL) throws {
+                             state: TrainingState, to directory: URL,
+                             shapes: [String: [String: [Int]]] = [:]) throws {
         let fm = FileManager.default
         let parent = directory.deletingLastPathComponent()
         let tmp = parent.appendingPathComponent(".tmp-" + directory.lastPathComponent)
@@ -36,7 +39,7 @@ extension Checkpoint {
             for f in files {
                 try SafeTensors.write(f.tensors, metadata: ["format": "pt"],
                                       to: tmp.appendingPathComponent(f.stem + ".safetensors"),
-                                      shapes: pytorchShapes(f.tensors))
+                                      shapes: pytorchShapes(f.tensors).merging(shapes[f.stem] ?? [:]) { $1 })
             }
             try AtomicFile.write(config, to: tmp.appendingPathComponent("config.json"))
             let enc = JSONEncoder()

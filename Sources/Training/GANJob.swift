@@ -93,6 +93,12 @@ public final class GANJob: TrainingJob {
                 ("optimizer", opt)]
     }
 
+    /// The networks' PyTorch shapes (conv weights 4-D, BatchNorm's count 0-D).
+    public var checkpointShapes: [String: [String: [Int]]] {
+        ["generator": trainer.model.generator.stateDictShapes(),
+         "discriminator": trainer.model.discriminator.stateDictShapes()]
+    }
+
     public func trainingState(epoch: Int, dataRNG: Xoshiro256, batchInEpoch: Int) -> TrainingState {
         TrainingState(model: kind, epoch: epoch, batchInEpoch: batchInEpoch, step: trainer.step,
                       noiseRNG: trainer.rng.stateWords, dataRNG: dataRNG.stateWords,

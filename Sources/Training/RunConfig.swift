@@ -138,12 +138,13 @@ extension RunConfig {
         if let g = gan {
             let gw = ([g.latentDim] + g.generatorHidden + [g.dataDim]).map(String.init).joined(separator: "-")
             let dw = ([g.dataDim] + g.discriminatorHidden + [1]).map(String.init).joined(separator: "-")
-            return "G \(gw), D \(dw), loss \(g.loss.rawValue), \(g.optimizer.rawValue) lr \(g.learningRate)"
+            let arch = g.architecture == .mlp ? "" : "\(g.architecture.rawValue) (channels) "
+            return "\(arch)G \(gw), D \(dw), loss \(g.loss.rawValue), \(g.optimizer.rawValue) lr \(g.learningRate)"
         }
         if let c = classifier {
             return "classifier \(c.widths.map(String.init).joined(separator: "-")) ReLU, Adam lr \(c.learningRate) cosine"
         }
         guard let v = vae else { return model }
-        return "VAE \(([v.dataDim] + v.hidden + [v.latentDim]).map(String.init).joined(separator: "-")), Adam lr \(v.learningRate)"
+        return "\(v.architecture == .mlp ? "" : "\(v.architecture.rawValue) (channels) ")VAE \(([v.dataDim] + v.hidden + [v.latentDim]).map(String.init).joined(separator: "-")), Adam lr \(v.learningRate)"
     }
 }

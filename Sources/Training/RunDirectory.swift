@@ -63,7 +63,8 @@ public struct RunDirectory: Sendable {
     public func saveCheckpoint(_ job: any TrainingJob, state: TrainingState, config: RunConfig) throws -> URL {
         let target = checkpoints.appendingPathComponent(String(format: "step-%08d", state.step))
         do {
-            try Checkpoint.write(files: job.checkpointFiles(), config: config.encoded(), state: state, to: target)
+            try Checkpoint.write(files: job.checkpointFiles(), config: config.encoded(), state: state, to: target,
+                                 shapes: job.checkpointShapes)
         } catch {
             throw FileIOError(path: target.path, problem: "cannot write checkpoint: \(SystemErrorText.describe(error))")
         }

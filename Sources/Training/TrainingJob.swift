@@ -40,6 +40,10 @@ public protocol TrainingJob: AnyObject {
     func samples(_ data: Dataset) -> [SampleSheet]
     /// Tensors of each checkpoint file, by file stem.
     func checkpointFiles() -> [(stem: String, tensors: Checkpoint.Tensors)]
+    /// PyTorch's shapes of the model files' tensors, by file stem and tensor name (a conv
+    /// weight `[out, in, kh, kw]`, `num_batches_tracked` `[]`), so `load_state_dict` accepts
+    /// them; a tensor not listed gets `[rows, cols]` (`[n]` for a `*.bias` row). Default: none.
+    var checkpointShapes: [String: [String: [Int]]] { get }
     /// Training state (step, generators, optimiser steps) apart from the data order.
     func trainingState(epoch: Int, dataRNG: Xoshiro256, batchInEpoch: Int) -> TrainingState
     /// Restores weights, optimiser state and generators from a checkpoint directory.
@@ -88,4 +92,8 @@ public func makeTrainingJob(config: RunConfig, data: Dataset) throws -> any Trai
 /// Formats a Double for epoch lines: `digits` decimals, `nan` for NaN.
 func fmt(_ x: Double, _ digits: Int = 4) -> String {
     x.isNaN ? "nan" : String(format: "%.\(digits)f", x)
+}
+
+extension TrainingJob {
+    public var checkpointShapes: [String: [String: [Int]]] { [:] }
 }

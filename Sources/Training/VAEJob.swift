@@ -118,6 +118,9 @@ public final class VAEJob: TrainingJob {
         [("model", trainer.model.stateDict()), ("optimizer", trainer.optimizer.stateTensors())]
     }
 
+    /// The model's PyTorch shapes (conv weights 4-D).
+    public var checkpointShapes: [String: [String: [Int]]] { ["model": stateDictShapes(trainer.model.stateEntries)] }
+
     public func trainingState(epoch: Int, dataRNG: Xoshiro256, batchInEpoch: Int) -> TrainingState {
         TrainingState(model: kind, epoch: epoch, batchInEpoch: batchInEpoch, step: trainer.step,
                       noiseRNG: trainer.rng.stateWords, dataRNG: dataRNG.stateWords,

@@ -20,9 +20,11 @@ struct Bench: ParsableCommand {
             50 extra steps (all threads, OpenBLAS's included).
             """)
 
-    enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, ganLarge = "gan-large" }
+    enum Model: String, ExpressibleByArgument, CaseIterable {
+        case gan, vae, ganLarge = "gan-large", dcgan, vaeConv = "vae-conv"
+    }
 
-    @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20) or gan-large (G 100-256-512-1024-784, D 784-512-256-1).")
+    @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20), gan-large (G 100-256-512-1024-784, D 784-512-256-1), dcgan (GANConfig.dcgan(): G channels 128,64, D 64,128) or vae-conv (VAEConfig.conv(): channels 32,64, latent 20). Default: gan vae gan-large.")
     var models: [Model] = [.gan, .vae, .ganLarge]
     @Option(parsing: .unconditional, help: "Timed steps.") var steps: Int = 200
     @Option(parsing: .unconditional, help: "Untimed warm-up steps.") var warmup: Int = 20
@@ -86,18 +88,18 @@ struct Bench: ParsableCommand {
         sampler.startEpoch(rng: &rng)
         var batch = Matrix.empty
         var b = 0
-        let scaling: PixelScaling = model == .vae ? .unit : .symmetric
+        let scaling: PixelScaling = model == .vae || model == .vaeConv ? .unit : .symmetric
         // One optimisation step on a batch, per model.
         let update: (Matrix) throws -> Void
         let flops: Double
         switch model {
-        case .gan, .ganLarge:
-            let config = model == .gan ? GANConfig.standard() : GANConfig.large()
+        case .gan, .ganLarge, .dcgan:
+            let config = [.gan: GANConfig.standard(), .ganLarge: .large()][model] ?? .dcgan()
             let trainer = try GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
             flops = trainer.flopsPerStep(batch: batchSize)
             update = { try trainer.step(real: $0) }
-        case .vae:
-            let config = VAEConfig()
+        case .vae, .vaeConv:
+            let config = model == .vae ? VAEConfig() : .conv()
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
             flops = trainer.flopsPerStep(batch: batchSize)
             update = { try trainer.step(batch: $0) }

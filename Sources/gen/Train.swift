@@ -14,15 +14,17 @@ struct Train: ParsableCommand {
         abstract: "Train a GAN or a VAE; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
 
     enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, classifier }
+    /// `--arch`: gan mlp|dcgan, vae mlp|conv.
+    enum Arch: String, ExpressibleByArgument, CaseIterable { case mlp, dcgan, conv }
 
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
 
-    @Option(parsing: .unconditional, help: "Epochs to train (total, also when resuming). Default: gan 30, vae 10, classifier 15.")
+    @Option(parsing: .unconditional, help: "Epochs to train (total, also when resuming). Default: gan 30 (dcgan 10), vae 10, classifier 15.")
     var epochs: Int?
-    @Option(parsing: .unconditional, help: "Samples per mini-batch (the last partial batch of an epoch is kept). Default: \(TrainDefaults.batchSize).")
+    @Option(parsing: .unconditional, help: "Samples per mini-batch (the last partial batch of an epoch is kept). Default: \(TrainDefaults.batchSize) (dcgan 64).")
     var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Learning rate. Default: gan Adam 1e-3 (WGAN RMSprop 5e-5), vae Adam 1e-3, classifier Adam 1e-3 with cosine annealing.")
+    @Option(parsing: .unconditional, help: "Learning rate. Default: gan Adam 1e-3 (dcgan 5e-4, WGAN-GP Adam 1e-4), vae Adam 1e-3, classifier Adam 1e-3 with cosine annealing.")
     var lr: Float?
     @Option(parsing: .unconditional, help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
     var beta1: Float?
@@ -32,6 +34,8 @@ struct Train: ParsableCommand {
     var latentDim: Int?
     @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400, classifier 512,256.")
     var hidden: String?
+    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 10 epochs, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
+    var arch: Arch?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
     @Option(parsing: .unconditional, help: "Seed of every random generator of the run. Default: \(TrainDefaults.seed).")
@@ -104,7 +108,7 @@ struct Train: ParsableCommand {
             let fixed: [(String, Bool)] = [
                 ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
                 ("--beta2", beta2 != nil), ("--latent-dim", latentDim != nil), ("--hidden", hidden != nil),
-                ("--loss", loss != nil), ("--seed", seed != nil), ("--data", data != nil),
+                ("--loss", loss != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
@@ -133,7 +137,13 @@ struct Train: ParsableCommand {
                             clipNorm: clipNorm)
         switch m {
         case .gan:
+            guard arch != .conv else { throw ValidationError("--arch for gan: mlp or dcgan, got conv") }
             var g = GANConfig.standard(loss: loss ?? .nonSaturating)
+            if arch == .dcgan {
+                if loss == .wasserstein { throw ValidationError("--arch dcgan: --loss wasserstein is not supported (its discriminator has BatchNorm)") }
+                g = GANConfig.dcgan()
+                if let loss { g.loss = loss }
+            }
             if let lr { g.learningRate = lr }
             if let beta1 { g.beta1 = beta1 }
             if let beta2 { g.beta2 = beta2 }
@@ -143,9 +153,13 @@ struct Train: ParsableCommand {
                 g.discriminatorHidden = g.generatorHidden.reversed()
             }
             cfg.gan = g
+            // The DCGAN's own defaults (the MLP's stay 30 epochs of batch 128).
+            if epochs == nil { cfg.epochs = g.suggestedEpochs }
+            if batchSize == nil { cfg.batchSize = g.suggestedBatchSize }
         case .vae:
             if loss != nil { throw ValidationError("--loss applies to gan only") }
-            var v = VAEConfig()
+            guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
+            var v = arch == .conv ? VAEConfig.conv() : VAEConfig()
             if let lr { v.learningRate = lr }
             if let beta1 { v.beta1 = beta1 }
             if let beta2 { v.beta2 = beta2 }
@@ -153,6 +167,7 @@ struct Train: ParsableCommand {
             if let h = hidden { v.hidden = try parseHidden(h) }
             cfg.vae = v
         case .classifier:
+            if arch != nil { throw ValidationError("--arch applies to gan and vae only") }
             var c = ClassifierConfig()
             if let lr { c.learningRate = lr }
             if let h = hidden { c.hidden = try parseHidden(h) }

@@ -71,6 +71,36 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    /// PyTorch writes BatchNorm's `num_batches_tracked` as an I64 scalar: I64, I32 and F64
+    /// tensors are read and converted to Float (little-endian), and a BatchNorm loads such a
+    /// file; a wrong byte count for the dtype is still refused.
+    func testReadsIntegerAndDoubleTensors() throws {
+        func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+        var data: [UInt8] = le(Int64(12345))
+        data += le(Int32(-7))
+        data += le(Int32(1 << 20))
+        data += le((0.25 as Double).bitPattern)
+        let url = try raw(#"{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"i":{"dtype":"I32","shape":[2],"data_offsets":[8,16]},"d":{"dtype":"F64","shape":[1,1],"data_offsets":[16,24]}}"#,
+                          data: data)
+        let f = try SafeTensors.read(from: url)
+        XCTAssertEqual(f.tensors["n"]?.elements, [12345])
+        XCTAssertEqual(f.shapes["n"], [Int]())
+        XCTAssertEqual(f.tensors["i"]?.elements, [-7, 1_048_576] as [Float])
+        XCTAssertEqual(f.tensors["d"]?.elements, [0.25])
+        assertRejects(try raw(#"{"a":{"dtype":"I64","shape":[2],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8)),
+                      .shape, "I64 needs 8 bytes per element")
+
+        let bn = BatchNorm(channels: 2, height: 1, width: 1)
+        let one: [UInt8] = le(Float(1).bitPattern)
+        let header = #"{"weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},"running_mean":{"dtype":"F32","shape":[2],"data_offsets":[16,24]},"running_var":{"dtype":"F32","shape":[2],"data_offsets":[24,32]},"num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[32,40]}}"#
+        var bytes: [UInt8] = []
+        for _ in 0..<8 { bytes += one }
+        bytes += le(Int64(937))
+        let torchFile = try raw(header, data: bytes)
+        try bn.loadStateDict(SafeTensors.read(from: torchFile).tensors)
+        XCTAssertEqual(bn.numBatchesTracked, 937)
+    }
+
     func testMalformedFilesThrow() throws {
         let eight = [UInt8](repeating: 0, count: 8)
         let ok = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#

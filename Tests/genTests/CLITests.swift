@@ -158,6 +158,32 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(fm.fileExists(atPath: tmp.appendingPathComponent("g2.png").path))
     }
 
+    /// `--arch dcgan` and `--arch conv`: a tiny run of each writes its arch into config.json,
+    /// samples from its checkpoint (rebuilt from the config) and resumes; mismatched
+    /// combinations are refused before anything is written.
+    func testConvolutionalArchitectures() throws {
+        let out = tmp.appendingPathComponent("bad").path
+        try assertFails(["train", "gan", "--arch", "conv", "--out", out], mentions: "--arch")
+        try assertFails(["train", "vae", "--arch", "dcgan", "--out", out], mentions: "--arch")
+        try assertFails(["train", "gan", "--arch", "dcgan", "--loss", "wasserstein", "--out", out], mentions: "--arch dcgan")
+        try assertFails(["train", "gan", "--arch", "dcgan", "--hidden", "8", "--out", out], mentions: "two channel counts")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad flags")
+        for (model, arch, hidden) in [("gan", "dcgan", "8,4"), ("vae", "conv", "4,8")] {
+            let run = tmp.appendingPathComponent("\(arch)-run")
+            var r = try gen(["train", model, "--arch", arch, "--hidden", hidden, "--epochs", "1", "--limit", "96",
+                             "--batch-size", "32", "--threads", "1", "--out", run.path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let cfg = try String(contentsOf: run.appendingPathComponent("config.json"), encoding: .utf8)
+            XCTAssertTrue(cfg.contains("\"arch\" : \"\(arch)\""), cfg)
+            r = try gen(["sample", "--checkpoint", run.path, "--count", "4", "--out", tmp.appendingPathComponent("\(arch).png").path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            try assertFails(["train", "--resume", run.path, "--arch", "mlp"], mentions: "--arch")
+            r = try gen(["train", "--resume", run.path, "--epochs", "2"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("epoch 2/2"), r.stdout)
+        }
+    }
+
     /// --clip-norm is kept in the run's config.json (optional: runs without it write no key) and
     /// cannot change on --resume.
     func testClipNormIsStoredAndFixedOnResume() throws {

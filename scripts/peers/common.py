@@ -1,7 +1,8 @@
 """Model shapes, FLOP counts, batches and JSON output shared by the peer benchmark scripts.
 
-The shapes match the Swift models (Sources/Generative): the article's GAN, the 784-400-20 VAE
-and the larger benchmark GAN. One output line has the shape of `gen bench --json`.
+The shapes match the Swift models (Sources/Generative): the article's GAN, the 784-400-20 VAE,
+the larger benchmark GAN, the DCGAN (GANConfig.dcgan()) and the conv VAE (VAEConfig.conv()).
+One output line has the shape of `gen bench --json`.
 """
 import argparse
 import json
@@ -9,7 +10,7 @@ import os
 import platform
 
 BATCH_SIZE = 128
-MODELS = ("gan", "vae", "gan-large")
+MODELS = ("gan", "vae", "gan-large", "dcgan", "vae-conv")
 
 # (layer widths, LeakyReLU negative slope) of generator and discriminator.
 GAN_SPECS = {
@@ -18,10 +19,16 @@ GAN_SPECS = {
 }
 LATENT_DIM = 100
 VAE_SPEC = {"input": 784, "hidden": 400, "latent": 20}
+# GAN.dcgan (Sources/Generative/DCGAN.swift): G Linear(100, g0*7*7), BN, ReLU, ConvT(g0, g1, 4, 2, 1),
+# BN, ReLU, ConvT(g1, 1, 4, 2, 1), Tanh; D Conv(1, d0, 4, 2, 1), LeakyReLU(0.2), Conv(d0, d1, 4, 2, 1),
+# BN, LeakyReLU(0.2), Flatten, Linear(d1*7*7, 1).
+DCGAN_SPEC = {"g": [128, 64], "d": [64, 128], "slope": 0.2}
+# VAE.conv (Sources/Generative/ConvVAE.swift): channels c0 (14x14), c1 (7x7), latent 20.
+CONV_VAE_SPEC = {"c": [32, 64], "latent": 20}
 
 # Default timed and warm-up steps per model: a few seconds each on 2 cores.
-DEFAULT_STEPS = {"gan": 400, "vae": 400, "gan-large": 100}
-DEFAULT_WARMUP = {"gan": 50, "vae": 50, "gan-large": 20}
+DEFAULT_STEPS = {"gan": 400, "vae": 400, "gan-large": 100, "dcgan": 40, "vae-conv": 100}
+DEFAULT_WARMUP = {"gan": 50, "vae": 50, "gan-large": 20, "dcgan": 5, "vae-conv": 10}
 
 
 def _macs(widths):
@@ -37,6 +44,10 @@ def nominal_flops_per_sample(model):
     through the frozen D (no dW) and G's backward. VAE step: forward + backward of
     784-400-(20,20)-400-784. Bias and element-wise work are not counted.
     """
+    if model == "dcgan":
+        return dcgan_flops_per_sample()
+    if model == "vae-conv":
+        return conv_vae_flops_per_sample()
     if model == "vae":
         v = VAE_SPEC
         m = [v["input"] * v["hidden"], v["hidden"] * v["latent"], v["hidden"] * v["latent"],
@@ -49,6 +60,36 @@ def nominal_flops_per_sample(model):
     flops += 2 * sum(d) + 2 * sum(d)                          # D forward + dX for G's update
     flops += 2 * sum(g) + 2 * (sum(g) - g[0])                 # G dW + dX
     return flops
+
+
+def _conv_macs(cin, cout, k, out_side):
+    """Multiply-adds of a k x k convolution per sample (or of the convolution a transposed one is
+    the adjoint of, whose output side is then the transposed layer's input side)."""
+    return cin * cout * k * k * out_side * out_side
+
+
+def dcgan_flops_per_sample():
+    """gemm FLOPs per sample of the DCGAN step, counted as `GANTrainer.flopsPerStep` does: per
+    layer of m multiply-adds, forward 2m, dW 2m, dX 2m (none for the first layer of D on data and of
+    G on z). Step: G forward; D forward + dW + dX on real and fake; D forward + dX (frozen);
+    G dW + dX."""
+    g, d = DCGAN_SPEC["g"], DCGAN_SPEC["d"]
+    gm = [LATENT_DIM * g[0] * 49, _conv_macs(g[1], g[0], 4, 7), _conv_macs(1, g[1], 4, 14)]
+    dm = [_conv_macs(1, d[0], 4, 14), _conv_macs(d[0], d[1], 4, 7), d[1] * 49]
+    flops = 2 * sum(gm)
+    flops += 2 * (2 * sum(dm) + 2 * sum(dm) + 2 * (sum(dm) - dm[0]))
+    flops += 2 * sum(dm) + 2 * sum(dm)
+    flops += 2 * sum(gm) + 2 * (sum(gm) - gm[0])
+    return flops
+
+
+def conv_vae_flops_per_sample():
+    """gemm FLOPs per sample of the conv VAE step (`VAETrainer.flopsPerStep`): forward, dW, and
+    dX except the encoder's first layer."""
+    c, z = CONV_VAE_SPEC["c"], CONV_VAE_SPEC["latent"]
+    m = [_conv_macs(1, c[0], 4, 14), _conv_macs(c[0], c[1], 4, 7), c[1] * 49 * z, c[1] * 49 * z,
+         z * c[1] * 49, _conv_macs(c[0], c[1], 4, 7), _conv_macs(1, c[0], 4, 14)]
+    return 2 * sum(m) + 2 * sum(m) + 2 * (sum(m) - m[0])
 
 
 def base_parser(description, modes, default_mode):

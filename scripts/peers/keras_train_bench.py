@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Keras 3 (TensorFlow backend) training-step throughput of the three benchmark models, on CPU.
+"""Keras 3 (TensorFlow backend) training-step throughput of the benchmark models, on CPU.
 
 Same shapes, batch size, optimiser settings and data as `gen bench`; prints one JSON line of
 the same shape (plus "framework"). A sample is one real image through one full D+G step (GAN)
@@ -36,9 +36,29 @@ def mlp(keras, widths, slope, out_activation):
     return keras.Sequential(layers)
 
 
+def dcgan(keras):
+    """GAN.dcgan's networks in Keras (channels-last, the layout Keras uses on CPU): the same layers,
+    4x4 stride-2 kernels with "same" padding (7 -> 14 -> 28, the same products as padding 1)."""
+    L = keras.layers
+    g, d, slope = common.DCGAN_SPEC["g"], common.DCGAN_SPEC["d"], common.DCGAN_SPEC["slope"]
+    G = keras.Sequential([keras.Input((common.LATENT_DIM,)), L.Dense(g[0] * 49), L.Reshape((7, 7, g[0])),
+                          L.BatchNormalization(momentum=0.9, epsilon=1e-5), L.ReLU(),
+                          L.Conv2DTranspose(g[1], 4, strides=2, padding="same"),
+                          L.BatchNormalization(momentum=0.9, epsilon=1e-5), L.ReLU(),
+                          L.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")])
+    D = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(d[0], 4, strides=2, padding="same"),
+                          L.LeakyReLU(negative_slope=slope), L.Conv2D(d[1], 4, strides=2, padding="same"),
+                          L.BatchNormalization(momentum=0.9, epsilon=1e-5), L.LeakyReLU(negative_slope=slope),
+                          L.Flatten(), L.Dense(1)])
+    return G, D
+
+
 def make_gan_step(tf, keras, spec, batch, jit):
-    G = mlp(keras, spec["g"], spec["slope"], "tanh")
-    D = mlp(keras, spec["d"], spec["slope"], None)
+    if spec == "dcgan":
+        G, D = dcgan(keras)
+    else:
+        G = mlp(keras, spec["g"], spec["slope"], "tanh")
+        D = mlp(keras, spec["d"], spec["slope"], None)
     opt_g = keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
     opt_d = keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5, beta_2=0.999)
     opt_g.build(G.trainable_variables)
@@ -66,15 +86,33 @@ def make_gan_step(tf, keras, spec, batch, jit):
     return step
 
 
-def make_vae_step(tf, keras, batch, jit):
+def conv_vae(keras):
+    """VAE.conv's encoder (with its two heads) and decoder in Keras, channels-last."""
+    L = keras.layers
+    c, z = common.CONV_VAE_SPEC["c"], common.CONV_VAE_SPEC["latent"]
+    x_in = keras.Input((28, 28, 1))
+    h = L.Conv2D(c[0], 4, strides=2, padding="same", activation="relu")(x_in)
+    h = L.Flatten()(L.Conv2D(c[1], 4, strides=2, padding="same", activation="relu")(h))
+    encoder = keras.Model(x_in, [L.Dense(z)(h), L.Dense(z)(h)])
+    decoder = keras.Sequential([keras.Input((z,)), L.Dense(c[1] * 49, activation="relu"), L.Reshape((7, 7, c[1])),
+                                L.Conv2DTranspose(c[0], 4, strides=2, padding="same", activation="relu"),
+                                L.Conv2DTranspose(1, 4, strides=2, padding="same")])
+    return encoder, decoder, z
+
+
+def make_vae_step(tf, keras, batch, jit, conv=False):
     v = common.VAE_SPEC
-    x_in = keras.Input((v["input"],))
-    h = keras.layers.Dense(v["hidden"], activation="relu")(x_in)
-    encoder = keras.Model(x_in, [keras.layers.Dense(v["latent"])(h),
-                                 keras.layers.Dense(v["latent"])(h)])
-    decoder = keras.Sequential([keras.Input((v["latent"],)),
-                                keras.layers.Dense(v["hidden"], activation="relu"),
-                                keras.layers.Dense(v["input"])])
+    if conv:
+        encoder, decoder, latent = conv_vae(keras)
+        v = dict(v, latent=latent)
+    else:
+        x_in = keras.Input((v["input"],))
+        h = keras.layers.Dense(v["hidden"], activation="relu")(x_in)
+        encoder = keras.Model(x_in, [keras.layers.Dense(v["latent"])(h),
+                                     keras.layers.Dense(v["latent"])(h)])
+        decoder = keras.Sequential([keras.Input((v["latent"],)),
+                                    keras.layers.Dense(v["hidden"], activation="relu"),
+                                    keras.layers.Dense(v["input"])])
     variables = encoder.trainable_variables + decoder.trainable_variables
     opt = keras.optimizers.Adam(learning_rate=1e-3)
     opt.build(variables)
@@ -108,12 +146,16 @@ def main():
     import keras
     keras.utils.set_random_seed(args.seed)
 
-    value_range = "unit" if args.model == "vae" else "symmetric"
-    batches = common.Batches(mnist.load_images(value_range=value_range), args.batch_size,
-                             args.seed, tf.constant)
+    value_range = "unit" if args.model in ("vae", "vae-conv") else "symmetric"
+    images = mnist.load_images(value_range=value_range)
+    if args.model in ("dcgan", "vae-conv"):
+        images = images.reshape(-1, 28, 28, 1)   # NHWC, Keras's layout
+    batches = common.Batches(images, args.batch_size, args.seed, tf.constant)
     jit = args.mode == "xla"
-    if args.model == "vae":
-        step = make_vae_step(tf, keras, args.batch_size, jit)
+    if args.model in ("vae", "vae-conv"):
+        step = make_vae_step(tf, keras, args.batch_size, jit, conv=args.model == "vae-conv")
+    elif args.model == "dcgan":
+        step = make_gan_step(tf, keras, "dcgan", args.batch_size, jit)
     else:
         step = make_gan_step(tf, keras, common.GAN_SPECS[args.model], args.batch_size, jit)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch training-step throughput of the three benchmark models, on CPU.
+"""PyTorch training-step throughput of the benchmark models, on CPU.
 
 Same shapes, batch size, optimiser settings and data as `gen bench`; prints one JSON line of
 the same shape (plus "framework"). A sample is one real image through one full D+G step (GAN)
@@ -37,9 +37,23 @@ def mlp(nn, widths, slope, out_act):
     return nn.Sequential(*layers)
 
 
+def dcgan(nn):
+    """GAN.dcgan's networks (Sources/Generative/DCGAN.swift), the same module order and names."""
+    g, d, slope = common.DCGAN_SPEC["g"], common.DCGAN_SPEC["d"], common.DCGAN_SPEC["slope"]
+    G = nn.Sequential(nn.Linear(common.LATENT_DIM, g[0] * 49), nn.Unflatten(1, (g[0], 7, 7)),
+                      nn.BatchNorm2d(g[0]), nn.ReLU(), nn.ConvTranspose2d(g[0], g[1], 4, 2, 1),
+                      nn.BatchNorm2d(g[1]), nn.ReLU(), nn.ConvTranspose2d(g[1], 1, 4, 2, 1), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1, d[0], 4, 2, 1), nn.LeakyReLU(slope), nn.Conv2d(d[0], d[1], 4, 2, 1),
+                      nn.BatchNorm2d(d[1]), nn.LeakyReLU(slope), nn.Flatten(), nn.Linear(d[1] * 49, 1))
+    return G, D
+
+
 def make_gan_step(torch, nn, spec, batch, mode, freeze_d):
-    G = mlp(nn, spec["g"], spec["slope"], nn.Tanh())
-    D = mlp(nn, spec["d"], spec["slope"], None)
+    if spec == "dcgan":
+        G, D = dcgan(nn)
+    else:
+        G = mlp(nn, spec["g"], spec["slope"], nn.Tanh())
+        D = mlp(nn, spec["d"], spec["slope"], None)
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     bce = nn.BCEWithLogitsLoss()
@@ -71,6 +85,53 @@ def make_gan_step(torch, nn, spec, batch, mode, freeze_d):
             for p in d_params:
                 p.requires_grad_(True)
         return loss_d, loss_g
+
+    return step
+
+
+def conv_vae_modules(nn):
+    """VAE.conv's networks (Sources/Generative/ConvVAE.swift)."""
+    c, z = common.CONV_VAE_SPEC["c"], common.CONV_VAE_SPEC["latent"]
+    enc = nn.Sequential(nn.Conv2d(1, c[0], 4, 2, 1), nn.ReLU(), nn.Conv2d(c[0], c[1], 4, 2, 1), nn.ReLU(),
+                        nn.Flatten())
+    mu = nn.Sequential(nn.Linear(c[1] * 49, z))
+    logvar = nn.Sequential(nn.Linear(c[1] * 49, z))
+    dec = nn.Sequential(nn.Linear(z, c[1] * 49), nn.ReLU(), nn.Unflatten(1, (c[1], 7, 7)),
+                        nn.ConvTranspose2d(c[1], c[0], 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(c[0], 1, 4, 2, 1))
+    return enc, mu, logvar, dec
+
+
+def make_conv_vae_step(torch, nn, batch, mode):
+    z_dim = common.CONV_VAE_SPEC["latent"]
+
+    class ConvVAELoss(nn.Module):
+        """Negative ELBO of the conv VAE (Kingma & Welling 2014), summed over the batch."""
+
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.mu, self.logvar, self.decoder = conv_vae_modules(nn)
+
+        def forward(self, x, eps):
+            h = self.encoder(x)
+            mu, logvar = self.mu(h), self.logvar(h)
+            logits = self.decoder(mu + eps * torch.exp(0.5 * logvar))
+            bce = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")
+            kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+            return bce + kl
+
+    model = ConvVAELoss()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    fwd, opt_step = model, opt.step
+    if mode == "compile":
+        fwd, opt_step = torch.compile(model), torch.compile(opt.step)
+
+    def step(x):
+        eps = torch.randn(batch, z_dim)
+        opt.zero_grad(set_to_none=True)
+        loss = fwd(x, eps)
+        loss.backward()
+        opt_step()
+        return loss
 
     return step
 
@@ -133,11 +194,17 @@ def main():
         pass
     torch.manual_seed(args.seed)
 
-    value_range = "unit" if args.model == "vae" else "symmetric"
-    batches = common.Batches(mnist.load_images(value_range=value_range), args.batch_size,
-                             args.seed, torch.from_numpy)
+    value_range = "unit" if args.model in ("vae", "vae-conv") else "symmetric"
+    images = mnist.load_images(value_range=value_range)
+    if args.model in ("dcgan", "vae-conv"):
+        images = images.reshape(-1, 1, 28, 28)   # NCHW, as the conv modules take them
+    batches = common.Batches(images, args.batch_size, args.seed, torch.from_numpy)
     if args.model == "vae":
         step = make_vae_step(torch, nn, args.batch_size, args.mode)
+    elif args.model == "vae-conv":
+        step = make_conv_vae_step(torch, nn, args.batch_size, args.mode)
+    elif args.model == "dcgan":
+        step = make_gan_step(torch, nn, "dcgan", args.batch_size, args.mode, args.freeze_d)
     else:
         step = make_gan_step(torch, nn, common.GAN_SPECS[args.model], args.batch_size,
                              args.mode, args.freeze_d)
@@ -168,7 +235,7 @@ def main():
     if not all(np.isfinite(losses)):
         raise SystemExit(f"non-finite loss after the timed steps: {losses}")
     extra = {"torch_threads": torch.get_num_threads(), "last_losses": losses}
-    if args.model != "vae":
+    if args.model not in ("vae", "vae-conv"):
         extra["freeze_d"] = args.freeze_d
     if args.mode == "compile":
         extra["first_step_seconds"] = compile_seconds
