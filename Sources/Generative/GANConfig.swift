@@ -31,6 +31,15 @@ public enum GANArchitecture: String, Codable, Sendable, CaseIterable {
     case dcgan
 }
 
+/// How the learning rate of both players changes over a run (`GANConfig.lrSchedule`).
+public enum GANLearningRateSchedule: String, Codable, Sendable, CaseIterable {
+    /// The same rate every epoch.
+    case constant
+    /// Cosine annealing to 0 over the run's epochs (`CosineAnnealing`; PyTorch's
+    /// `CosineAnnealingLR` with `T_max` = epochs, stepped once per epoch).
+    case cosine
+}
+
 /// Architecture and training settings of a GAN. Codable: it is saved in `config.json`
 /// and in checkpoint metadata, so a checkpoint describes its own architecture.
 public struct GANConfig: Codable, Sendable, Equatable {
@@ -56,6 +65,10 @@ public struct GANConfig: Codable, Sendable, Equatable {
     /// (G 100-128-784) it gives FID 42-45 against 57.3 for 2e-4 after 30 epochs (seed 1,
     /// measured with `gen eval`), and visibly sharper digits.
     public var learningRate: Float = 1e-3
+    /// The learning-rate schedule of both players; nil (absent from files written before this
+    /// field existed, and left nil by the MLP factories so their `config.json` is unchanged)
+    /// means `.constant`. The run's epochs set the cosine's period (`GANJob`).
+    public var lrSchedule: GANLearningRateSchedule?
     /// Adam's beta1 (0.5 as in Radford et al. 2016, DCGAN) and beta2.
     public var beta1: Float = 0.5
     public var beta2: Float = 0.999

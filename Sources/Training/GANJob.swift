@@ -28,7 +28,7 @@ public final class GANJob: TrainingJob {
 
     /// A run of any `model` (a library user's own networks) with the training settings of
     /// `config.gan` — loss, optimiser, learning rate, betas, critic steps, gradient penalty —
-    /// and `config.clipNorm`; the widths and latent size of `config.gan` are not used (the
+    /// `lrSchedule` (cosine: over `config.epochs`) — and `config.clipNorm`; the widths and latent size of `config.gan` are not used (the
     /// model's are). The trainer's noise comes from `seed + 1`, the fixed sample noise
     /// (64 x latentDim) from `seed + 3`; `seed + 2` is the data order's (`TrainingLoop`).
     /// Pass it to `TrainingLoop(config:directory:data:job:)`.
@@ -45,6 +45,10 @@ public final class GANJob: TrainingJob {
         let trainer = try GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1))
         // After the non-finite check, so a NaN gradient is reported rather than scaled.
         if let maxNorm = config.clipNorm { trainer.gradientHooks.append(.clipNorm(maxNorm)) }
+        if gc.lrSchedule == .cosine {
+            trainer.generatorOptimizer.schedule = CosineAnnealing(epochs: config.epochs)
+            trainer.discriminatorOptimizer.schedule = CosineAnnealing(epochs: config.epochs)
+        }
         self.init(trainer: trainer, fixedNoise: Matrix.normal(rows: 64, cols: model.latentDim, using: &fixedRNG))
     }
 
@@ -56,6 +60,13 @@ public final class GANJob: TrainingJob {
     public var stepColumns: [String] { ["d_loss", "g_loss", "d_real", "d_fake"] }
     public var evalColumns: [String] { [] }
     public var step: Int { trainer.step }
+
+    /// Sets both players' learning rates for 0-based `epoch` from their schedules
+    /// (`GANConfig.lrSchedule`; no change without one).
+    public func startEpoch(_ epoch: Int) {
+        trainer.generatorOptimizer.startEpoch(epoch)
+        trainer.discriminatorOptimizer.startEpoch(epoch)
+    }
 
     /// Each step weighs 1 in the means (the losses are already batch means).
     public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {

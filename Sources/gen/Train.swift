@@ -6,6 +6,7 @@ import Linalg
 import Training
 
 extension GANLoss: ExpressibleByArgument {}
+extension GANLearningRateSchedule: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
 
 /// `gen train gan|vae`.
@@ -36,6 +37,8 @@ struct Train: ParsableCommand {
     var hidden: String?
     @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 10 epochs, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
     var arch: Arch?
+    @Option(help: "GAN learning-rate schedule: constant or cosine (annealed to 0 over --epochs). Default: constant (dcgan cosine).")
+    var lrSchedule: GANLearningRateSchedule?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
     @Option(parsing: .unconditional, help: "Seed of every random generator of the run. Default: \(TrainDefaults.seed).")
@@ -108,7 +111,7 @@ struct Train: ParsableCommand {
             let fixed: [(String, Bool)] = [
                 ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
                 ("--beta2", beta2 != nil), ("--latent-dim", latentDim != nil), ("--hidden", hidden != nil),
-                ("--loss", loss != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
+                ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
@@ -145,6 +148,7 @@ struct Train: ParsableCommand {
                 if let loss { g.loss = loss }
             }
             if let lr { g.learningRate = lr }
+            if let lrSchedule { g.lrSchedule = lrSchedule }
             if let beta1 { g.beta1 = beta1 }
             if let beta2 { g.beta2 = beta2 }
             if let latentDim { g.latentDim = latentDim }
@@ -158,6 +162,7 @@ struct Train: ParsableCommand {
             if batchSize == nil { cfg.batchSize = g.suggestedBatchSize }
         case .vae:
             if loss != nil { throw ValidationError("--loss applies to gan only") }
+            if lrSchedule != nil { throw ValidationError("--lr-schedule applies to gan only") }
             guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
             var v = arch == .conv ? VAEConfig.conv() : VAEConfig()
             if let lr { v.learningRate = lr }
@@ -168,6 +173,7 @@ struct Train: ParsableCommand {
             cfg.vae = v
         case .classifier:
             if arch != nil { throw ValidationError("--arch applies to gan and vae only") }
+            if lrSchedule != nil { throw ValidationError("--lr-schedule applies to gan only (the classifier anneals with cosine)") }
             var c = ClassifierConfig()
             if let lr { c.learningRate = lr }
             if let h = hidden { c.hidden = try parseHidden(h) }
