@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
     var hidden: String?
     @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 10 epochs, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
     var arch: Arch?
-    @Option(help: "GAN learning-rate schedule: constant or cosine (annealed to 0 over --epochs). Default: constant (dcgan cosine).")
+    @Option(help: "GAN learning-rate schedule: constant or cosine (annealed to 0 over the run's epochs). Default: constant.")
     var lrSchedule: GANLearningRateSchedule?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
