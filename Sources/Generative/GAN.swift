@@ -24,6 +24,10 @@ public final class GAN {
     public let generatorParameters: ParameterGroup
     /// The discriminator's parameters and their contiguous gradients.
     public let discriminatorParameters: ParameterGroup
+    /// The moving average of the generator's parameters that `generate` and `sample` use, once
+    /// `averageGenerator(decay:)` has started it; trainers update it after every generator
+    /// step. nil: samples come from the trained weights.
+    public private(set) var generatorAverage: ParameterAverage?
 
     /// A GAN over `generator` (`latentDim` -> `dataDim`) and `discriminator` (`dataDim` -> 1).
     /// - Throws: `ConfigError` when the networks' sizes do not chain (the generator's output
@@ -70,10 +74,19 @@ public final class GAN {
                       outputRange: m.outputRange)
     }
 
-    /// Generator samples for noise `z` (`n x latentDim`), `n x dataDim` in `outputRange`.
-    /// Caches nothing (inference).
+    /// Starts an exponential moving average of the generator's parameters (`ParameterAverage`,
+    /// from their current values, weight `decay` on the old average) that sampling then uses.
+    /// - Precondition: `0 <= decay < 1`.
+    public func averageGenerator(decay: Float) {
+        generatorAverage = ParameterAverage(generatorParameters, decay: decay)
+    }
+
+    /// Generator samples for noise `z` (`n x latentDim`), `n x dataDim` in `outputRange`, from
+    /// the averaged parameters when there is an average (`generatorAverage`). Caches nothing
+    /// (inference: BatchNorm uses its running statistics).
     public func generate(_ z: Matrix) -> Matrix {
-        generator.forward(z, training: false)
+        guard let average = generatorAverage else { return generator.forward(z, training: false) }
+        return average.withAveragedParameters { generator.forward(z, training: false) }
     }
 
     /// `n` samples from noise drawn from `N(0, I)` with `rng`, in `outputRange`.

@@ -69,6 +69,12 @@ public struct GANConfig: Codable, Sendable, Equatable {
     /// field existed, and left nil by the MLP factories so their `config.json` is unchanged)
     /// means `.constant`. The run's epochs set the cosine's period (`GANJob`).
     public var lrSchedule: GANLearningRateSchedule?
+    /// Decay of the exponential moving average of the generator's parameters that samples and
+    /// evaluation use (`GAN.averageGenerator(decay:)`, updated after every generator step);
+    /// nil (absent from files written before this field existed, and left nil by the MLP
+    /// factories so their `config.json` is unchanged): no average, samples come from the
+    /// trained weights.
+    public var emaDecay: Float?
     /// Adam's beta1 (0.5 as in Radford et al. 2016, DCGAN) and beta2.
     public var beta1: Float = 0.5
     public var beta2: Float = 0.999
@@ -203,6 +209,7 @@ public struct GANConfig: Codable, Sendable, Equatable {
             if !(l > 0) || !l.isFinite { throw ConfigError("gradient penalty must be a positive number, got \(l)") }
         }
         if let m = momentum, !(m >= 0 && m < 1) { throw ConfigError("momentum must be in [0, 1), got \(m)") }
+        if let d = emaDecay, !(d > 0 && d < 1) { throw ConfigError("ema decay must be in (0, 1), got \(d)") }
         if architecture == .dcgan {
             if dataDim != 784 { throw ConfigError("the dcgan architecture needs 28x28 images (784 values), got \(dataDim)") }
             if generatorHidden.count != 2 || discriminatorHidden.count != 2 {

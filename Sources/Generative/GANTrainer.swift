@@ -185,6 +185,7 @@ public final class GANTrainer {
         let gLoss = try generatorGradients(fake: fake)
         try runHooks(gradientHooks, on: model.generatorParameters, network: "generator", step: step)
         generatorOptimizer.step()
+        model.generatorAverage?.update(step: generatorOptimizer.stepCount)
         return GANStepLosses(discriminator: dLoss, generator: gLoss,
                              realScore: realScore, fakeScore: fakeScore, gradientPenalty: gp)
     }

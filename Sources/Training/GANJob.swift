@@ -45,6 +45,7 @@ public final class GANJob: TrainingJob {
         let trainer = try GANTrainer(model: model, config: gc, rng: Xoshiro256(seed: config.seed &+ 1))
         // After the non-finite check, so a NaN gradient is reported rather than scaled.
         if let maxNorm = config.clipNorm { trainer.gradientHooks.append(.clipNorm(maxNorm)) }
+        if let decay = gc.emaDecay, model.generatorAverage == nil { model.averageGenerator(decay: decay) }
         if gc.lrSchedule == .cosine {
             trainer.generatorOptimizer.schedule = CosineAnnealing(epochs: config.epochs)
             trainer.discriminatorOptimizer.schedule = CosineAnnealing(epochs: config.epochs)
@@ -95,19 +96,23 @@ public final class GANJob: TrainingJob {
         QualityEvaluator(reference: reference, gan: trainer.model, seed: seed)
     }
 
+    /// The networks, the optimisers' state and, with an average, `generator_ema` (the
+    /// generator's state dict holding the averaged parameters: what sampling uses).
     public func checkpointFiles() -> [(stem: String, tensors: Checkpoint.Tensors)] {
         let m = trainer.model
         let opt = trainer.generatorOptimizer.stateTensors().map { ("generator." + $0.name, $0.tensor) }
             + trainer.discriminatorOptimizer.stateTensors().map { ("discriminator." + $0.name, $0.tensor) }
+        let average = m.generatorAverage.map { a in [("generator_ema", a.withAveragedParameters { m.generator.stateDict() })] }
         return [("generator", m.generator.stateDict()),
                 ("discriminator", m.discriminator.stateDict()),
-                ("optimizer", opt)]
+                ("optimizer", opt)] + (average ?? [])
     }
 
     /// The networks' PyTorch shapes (conv weights 4-D, BatchNorm's count 0-D).
     public var checkpointShapes: [String: [String: [Int]]] {
-        ["generator": trainer.model.generator.stateDictShapes(),
-         "discriminator": trainer.model.discriminator.stateDictShapes()]
+        let g = trainer.model.generator.stateDictShapes()
+        return ["generator": g, "discriminator": trainer.model.discriminator.stateDictShapes()]
+            .merging(trainer.model.generatorAverage == nil ? [:] : ["generator_ema": g]) { a, _ in a }
     }
 
     public func trainingState(epoch: Int, dataRNG: Xoshiro256, batchInEpoch: Int) -> TrainingState {
@@ -123,6 +128,11 @@ public final class GANJob: TrainingJob {
         let dSteps = try optimizerSteps(state, "discriminator", in: dir)
         try Checkpoint.load("generator", in: dir) { try m.generator.loadStateDict($0) }
         try Checkpoint.load("discriminator", in: dir) { try m.discriminator.loadStateDict($0) }
+        // Loaded through the swap, so the file's parameters land in the average (its buffers
+        // are the generator's own, just loaded).
+        try m.generatorAverage?.withAveragedParameters {
+            try Checkpoint.load("generator_ema", in: dir) { try m.generator.loadStateDict($0) }
+        }
         try Checkpoint.load("optimizer", in: dir) { opt in
             try trainer.generatorOptimizer.loadState(Checkpoint.tensors(opt, withPrefix: "generator."),
                                                      stepCount: gSteps)

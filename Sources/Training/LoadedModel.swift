@@ -25,7 +25,8 @@ public enum LoadedModel {
     }
 
     /// Loads the model of a checkpoint directory (its config.json names it): only the weights
-    /// needed to sample (`generator.safetensors` of a GAN, `model.safetensors` of a VAE).
+    /// needed to sample (`generator.safetensors` of a GAN — `generator_ema.safetensors` when its
+    /// config has `emaDecay` —, `model.safetensors` of a VAE).
     /// - Throws: `CheckpointError` naming a missing or malformed file (config.json or weights,
     ///   including weights whose shapes do not fit the config); `RunError` naming config.json
     ///   when it is invalid or names no generative model (a classifier run).
@@ -34,7 +35,9 @@ public enum LoadedModel {
         var initRNG = Xoshiro256(seed: 0)   // overwritten by the loaded weights
         if let g = config.gan {
             let model = try GAN(config: g, rng: &initRNG)
-            try Checkpoint.load("generator", in: dir) { try model.generator.loadStateDict($0) }
+            // A run with a parameter average samples from it (GANJob.checkpointFiles).
+            let weights = g.emaDecay == nil ? "generator" : "generator_ema"
+            try Checkpoint.load(weights, in: dir) { try model.generator.loadStateDict($0) }
             return .gan(model)
         } else if let v = config.vae {
             let model = try VAE(config: v, rng: &initRNG)

@@ -139,7 +139,8 @@ extension RunConfig {
             let gw = ([g.latentDim] + g.generatorHidden + [g.dataDim]).map(String.init).joined(separator: "-")
             let dw = ([g.dataDim] + g.discriminatorHidden + [1]).map(String.init).joined(separator: "-")
             let arch = g.architecture == .mlp ? "" : "\(g.architecture.rawValue) (channels) "
-            return "\(arch)G \(gw), D \(dw), loss \(g.loss.rawValue), \(g.optimizer.rawValue) lr \(g.learningRate)"
+            let extras = (g.lrSchedule == .cosine ? " cosine" : "") + (g.emaDecay.map { ", G EMA \($0)" } ?? "")
+            return "\(arch)G \(gw), D \(dw), loss \(g.loss.rawValue), \(g.optimizer.rawValue) lr \(g.learningRate)\(extras)"
         }
         if let c = classifier {
             return "classifier \(c.widths.map(String.init).joined(separator: "-")) ReLU, Adam lr \(c.learningRate) cosine"

@@ -39,6 +39,8 @@ struct Train: ParsableCommand {
     var arch: Arch?
     @Option(help: "GAN learning-rate schedule: constant or cosine (annealed to 0 over the run's epochs). Default: constant.")
     var lrSchedule: GANLearningRateSchedule?
+    @Option(parsing: .unconditional, help: "GAN: decay of the moving average of the generator's weights that samples and evaluation use; 0 turns it off. Default: off (dcgan 0.999).")
+    var emaDecay: Float?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
     @Option(parsing: .unconditional, help: "Seed of every random generator of the run. Default: \(TrainDefaults.seed).")
@@ -111,7 +113,7 @@ struct Train: ParsableCommand {
             let fixed: [(String, Bool)] = [
                 ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
                 ("--beta2", beta2 != nil), ("--latent-dim", latentDim != nil), ("--hidden", hidden != nil),
-                ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
+                ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--ema-decay", emaDecay != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
@@ -149,6 +151,7 @@ struct Train: ParsableCommand {
             }
             if let lr { g.learningRate = lr }
             if let lrSchedule { g.lrSchedule = lrSchedule }
+            if let emaDecay { g.emaDecay = emaDecay == 0 ? nil : emaDecay }
             if let beta1 { g.beta1 = beta1 }
             if let beta2 { g.beta2 = beta2 }
             if let latentDim { g.latentDim = latentDim }
@@ -162,7 +165,7 @@ struct Train: ParsableCommand {
             if batchSize == nil { cfg.batchSize = g.suggestedBatchSize }
         case .vae:
             if loss != nil { throw ValidationError("--loss applies to gan only") }
-            if lrSchedule != nil { throw ValidationError("--lr-schedule applies to gan only") }
+            if lrSchedule != nil || emaDecay != nil { throw ValidationError("--lr-schedule and --ema-decay apply to gan only") }
             guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
             var v = arch == .conv ? VAEConfig.conv() : VAEConfig()
             if let lr { v.learningRate = lr }
@@ -173,7 +176,7 @@ struct Train: ParsableCommand {
             cfg.vae = v
         case .classifier:
             if arch != nil { throw ValidationError("--arch applies to gan and vae only") }
-            if lrSchedule != nil { throw ValidationError("--lr-schedule applies to gan only (the classifier anneals with cosine)") }
+            if lrSchedule != nil || emaDecay != nil { throw ValidationError("--lr-schedule and --ema-decay apply to gan only (the classifier anneals with cosine)") }
             var c = ClassifierConfig()
             if let lr { c.learningRate = lr }
             if let h = hidden { c.hidden = try parseHidden(h) }

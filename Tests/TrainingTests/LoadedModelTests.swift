@@ -18,16 +18,17 @@ final class LoadedModelTests: TemporaryDirectoryTestCase {
     /// A one-epoch run of `model` with small networks; returns its loop.
     func run(_ model: String) throws -> TrainingLoop {
         var gan: GANConfig?, vae: VAEConfig?
-        if model == "gan" {
+        if model.hasPrefix("gan") {
             var g = GANConfig.standard()
             (g.latentDim, g.generatorHidden, g.discriminatorHidden) = (4, [8], [8])
+            if model == "gan-ema" { g.emaDecay = 0.5 }
             gan = g
         } else {
             var v = VAEConfig()
             (v.hidden, v.latentDim) = ([8], 2)
             vae = v
         }
-        let config = RunConfig(model: model, gan: gan, vae: vae, epochs: 1, batchSize: 20, seed: 3, threads: 1,
+        let config = RunConfig(model: gan == nil ? model : "gan", gan: gan, vae: vae, epochs: 1, batchSize: 20, seed: 3, threads: 1,
                                data: nil, limit: nil, sampleEvery: 1000, logEvery: 100, keepCheckpoints: 1)
         let loop = try TrainingLoop(config: config, directory: tmp.appendingPathComponent(model), data: data())
         _ = try loop.run()
@@ -48,6 +49,27 @@ final class LoadedModelTests: TemporaryDirectoryTestCase {
         guard case .gan(let g) = model else { return XCTFail("not a gan") }
         let z = Matrix(rows: 1, cols: 4)
         XCTAssertEqual(g.generate(z), (loop.job as! GANJob).trainer.model.generate(z))
+    }
+
+    /// A run with a moving average of G's weights samples from the average, in the job as
+    /// loaded from the checkpoint and through `GAN.save`/`load`; the trained weights differ.
+    func testGANWithAverageSamplesFromTheAverage() throws {
+        let loop = try run("gan-ema")
+        let trained = (loop.job as! GANJob).trainer.model
+        let z = Matrix(rows: 2, cols: 4, elements: [0.3, -1, 0.5, 2, -0.7, 0.1, 1.2, -0.4])
+        XCTAssertNotEqual(trained.generate(z), trained.generator.forward(z, training: false))
+        guard case .gan(let loaded) = try LoadedModel.load(checkpoint: try XCTUnwrap(loop.directory.newestCheckpoint)) else {
+            return XCTFail("not a gan")
+        }
+        XCTAssertNil(loaded.generatorAverage, "the checkpoint's average is loaded as the generator")
+        XCTAssertEqual(loaded.generate(z), trained.generate(z))
+        try trained.save(to: tmp.appendingPathComponent("saved"))
+        var rng = Xoshiro256(seed: 99)
+        let copy = try GAN(config: XCTUnwrap(loop.config.gan), rng: &rng)
+        copy.averageGenerator(decay: 0.5)
+        try copy.load(from: tmp.appendingPathComponent("saved"))
+        XCTAssertEqual(copy.generate(z), trained.generate(z))
+        XCTAssertEqual(copy.generator.forward(z, training: false), trained.generator.forward(z, training: false))
     }
 
     /// A VAE's decoder means are already in [0, 1]: `unitSamples` equals `sample`.
