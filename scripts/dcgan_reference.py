@@ -128,7 +128,12 @@ def check(path):
         g = config["gan"]
         assert g.get("arch") == "dcgan", f"{ckpt}: not a dcgan checkpoint"
         G, D = dcgan(g["latentDim"], g["generatorHidden"], g["discriminatorHidden"], g["negativeSlope"])
-        for module, stem in ((G, "generator"), (D, "discriminator")):
+        files = [(G, "generator"), (D, "discriminator")]
+        if g.get("emaDecay"):
+            # The averaged generator (what gen samples from) loads into a second G.
+            G = dcgan(g["latentDim"], g["generatorHidden"], g["discriminatorHidden"], g["negativeSlope"])[0]
+            files.append((G, "generator_ema"))
+        for module, stem in files:
             tensors, dtypes = read_safetensors(ckpt / f"{stem}.safetensors")
             print(f"{ckpt}/{stem}.safetensors: {module.load_state_dict(tensors, strict=True)}; "
                   f"dtypes {sorted(set(dtypes.values()))}")
