@@ -4,7 +4,7 @@ import Foundation
 
 /// `metrics.csv` of a run: one row per logged step window and per epoch, rewritten atomically
 /// (temp file + rename) so the file on disk is always complete.
-struct MetricsLog {
+public struct MetricsLog {
     let url: URL
     let columns: [String]
     private var rows: [String] = []
@@ -35,5 +35,22 @@ struct MetricsLog {
     func write() throws {
         let text = ([columns.joined(separator: ",")] + rows).joined(separator: "\n") + "\n"
         try AtomicFile.write(Data(text.utf8), to: url)
+    }
+
+    /// The curves of a metrics.csv's text (as `write` makes it: a header, no quoting): for each
+    /// column other than `kind` and `step`, in file order, its finite values as (step, value)
+    /// points, grouped by row kind (`step`, `epoch`). Empty without those two columns.
+    public static func curves(csv text: String) -> [(column: String, series: [String: [(Double, Double)]])] {
+        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let columns = lines.first, let iStep = columns.firstIndex(of: "step"),
+              let iKind = columns.firstIndex(of: "kind") else { return [] }
+        return columns.enumerated().filter { $0.offset != iStep && $0.offset != iKind }.map { c, name in
+            var series: [String: [(Double, Double)]] = [:]
+            for r in lines.dropFirst() where c < r.count {
+                guard let x = Double(r[iStep]), let y = Double(r[c]), y.isFinite else { continue }
+                series[r[iKind], default: []].append((x, y))
+            }
+            return (name, series)
+        }
     }
 }

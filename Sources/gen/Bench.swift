@@ -20,9 +20,7 @@ struct Bench: ParsableCommand {
             50 extra steps (all threads, OpenBLAS's included).
             """)
 
-    enum Model: String, ExpressibleByArgument, CaseIterable {
-        case gan, vae, ganLarge = "gan-large", dcgan, vaeConv = "vae-conv"
-    }
+    typealias Model = StepBenchmark.Model
 
     @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20), gan-large (G 100-256-512-1024-784, D 784-512-256-1), dcgan (GANConfig.dcgan(): G channels 128,64, D 64,128) or vae-conv (VAEConfig.conv(): channels 32,64, latent 20). Default: gan vae gan-large.")
     var models: [Model] = [.gan, .vae, .ganLarge]
@@ -56,7 +54,8 @@ struct Bench: ParsableCommand {
         let roofline = measureSgemmGFLOPS(n: 1024, repetitions: 5)
         BLASThreads.set(threading.mode(threads))
         for model in models {
-            let r = try benchmark(model, train)
+            let r = try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
+                                          countAllocations: Self.countAllocations)
             let fraction = r.gflops / roofline
             if json {
                 print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null")}")
@@ -72,54 +71,14 @@ struct Bench: ParsableCommand {
         func mode(_ t: Int) -> GEMMThreading { self == .split ? .rowSplit(threads: t) : .openBLAS(threads: t) }
     }
 
-    struct Result {
-        var samplesPerSec: Double
-        var gflops: Double
-        var flopsPerStep: Double
-        /// Heap allocations per steady-state step (all threads, OpenBLAS's included), counted by
-        /// malloc-interposer over separate steps after the timed ones; nil when the interposer
-        /// is not active (its positive control counted nothing).
-        var allocationsPerStep: Double?
-    }
-
-    func benchmark(_ model: Model, _ train: LabeledImages) throws -> Result {
-        var rng = Xoshiro256(seed: 42)
-        var sampler = BatchSampler(count: train.count, batchSize: batchSize, dropLast: true)
-        sampler.startEpoch(rng: &rng)
-        var batch = Matrix.empty
-        var b = 0
-        let scaling: PixelScaling = model == .vae || model == .vaeConv ? .unit : .symmetric
-        // One optimisation step on a batch, per model.
-        let update: (Matrix) throws -> Void
-        let flops: Double
-        switch model {
-        case .gan, .ganLarge, .dcgan:
-            let config = [.gan: GANConfig.standard(), .ganLarge: .large()][model] ?? .dcgan()
-            let trainer = try GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
-            flops = trainer.flopsPerStep(batch: batchSize)
-            update = { try trainer.step(real: $0) }
-        case .vae, .vaeConv:
-            let config = model == .vae ? VAEConfig() : .conv()
-            let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
-            flops = trainer.flopsPerStep(batch: batchSize)
-            update = { try trainer.step(batch: $0) }
-        }
-        // Steps cycle through an epoch of real batches; the gather is part of the timed step.
-        let step: () throws -> Void = {
-            gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: sampler.batchIndices(b),
-                        scaling: scaling, into: &batch)
-            b = (b + 1) % sampler.batchesPerEpoch
-            try update(batch)
-        }
-        for _ in 0..<warmup { try step() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<steps { try step() }
-        let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        let counted = 50
+    /// Heap allocations (all threads, OpenBLAS's included) made by `body`, counted with
+    /// malloc-interposer; nil when the interposer is not active (its positive control counted
+    /// nothing).
+    static func countAllocations(_ body: () throws -> Void) throws -> Int? {
         MallocInterposerSwift.initialize()
         MallocInterposerSwift.reset()
         MallocInterposerSwift.hook()
-        for _ in 0..<counted { try step() }
+        try body()
         MallocInterposerSwift.unhook()
         let allocations = MallocInterposerSwift.getStatistics().mallocCount
         // Positive control: an allocation the counter must see.
@@ -128,8 +87,8 @@ struct Bench: ParsableCommand {
         let control = Matrix(rows: 8, cols: 8)
         MallocInterposerSwift.unhook()
         let active = MallocInterposerSwift.getStatistics().mallocCount > 0 && control.count == 64
-        return Result(samplesPerSec: Double(steps * batchSize) / secs,
-                      gflops: flops * Double(steps) / secs / 1e9, flopsPerStep: flops,
-                      allocationsPerStep: active ? Double(allocations) / Double(counted) : nil)
+        return active ? allocations : nil
     }
 }
+
+extension StepBenchmark.Model: ExpressibleByArgument {}

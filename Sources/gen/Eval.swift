@@ -97,7 +97,7 @@ struct Eval: ParsableCommand {
             try PNGImage.writeGrid(nearest, height: 28, width: 28, columns: max(nearest.rows / 2, 1), range: 0...1,
                                    background: 128, to: evalDir.appendingPathComponent("nearest-neighbours.png"))
         }
-        report.pictures = try Pictures.write(samples: x, model: model, test: ref.testImages, into: evalDir, seed: seed &+ 2)
+        report.pictures = try EvaluationPictures.write(samples: x, model: model, test: ref.testImages, into: evalDir, seed: seed &+ 2)
         if nearest != nil { report.pictures.insert("eval/nearest-neighbours.png", at: 0) }
         report.seconds = Date().timeIntervalSince(started)
 
@@ -133,41 +133,5 @@ struct Eval: ParsableCommand {
             throw RunError("\(dir.path): the model makes \(x.cols)-value samples; the classifier expects \(dim)")
         }
         return (x, m, dir.path, URL(fileURLWithPath: out ?? URL(fileURLWithPath: path!).path))
-    }
-}
-
-/// eval.json as a table (stdout and report.html).
-extension EvaluationReport {
-    /// Rows of (metric, value) for the stdout table and report.html.
-    func rows() -> [(String, String)] {
-        var r: [(String, String)] = [
-            ("source", source), ("model", model), ("samples", String(samples)),
-            ("classifier", "\(classifier) (test accuracy \(String(format: "%.2f", 100 * classifierTestAccuracy))%)"),
-            ("FID vs 10,000 test images", String(format: "%.3f", fid)),
-            ("FID floor: 10,000 train vs test", String(format: "%.3f", fidTrainVsTest)),
-        ]
-        if let c = coverage {
-            r.append(("classes covered (>= 1%)", "\(c.classesCovered) of \(c.histogram.count)\(c.isModeCollapse ? "  (mode collapse)" : "")"))
-            r.append(("class histogram 0-9", c.histogram.map(String.init).joined(separator: " ")))
-            r.append(("KL(classes || uniform)", String(format: "%.4f nats", c.klFromUniform)))
-        }
-        for w in iwae {
-            r.append(("IWAE k=\(w.k), \(w.images) test images",
-                      String(format: "-log p(x) <= %.2f ± %.2f nats  (-ELBO %.2f)", w.negativeBound, w.standardError, w.negativeELBO)))
-        }
-        if let m = memorisation {
-            r.append(("NN distance sample->train", String(format: "p1 %.3f  p50 %.3f  mean %.3f", m.samplePercentiles["1"] ?? .nan, m.samplePercentiles["50"] ?? .nan, m.sampleMean)))
-            r.append(("NN distance test->train", String(format: "p1 %.3f  p50 %.3f  mean %.3f", m.testPercentiles["1"] ?? .nan, m.testPercentiles["50"] ?? .nan, m.testMean)))
-            r.append(("samples closer than test p1", String(format: "%.2f%% (test: 1%% by definition)", 100 * m.fractionBelowTestP1)))
-        }
-        r.append(("time", String(format: "%.0f s", seconds)))
-        return r
-    }
-
-    /// A plain-text table.
-    func table() -> String {
-        let rs = rows()
-        let w = rs.map { $0.0.count }.max() ?? 0
-        return rs.map { $0.0.padding(toLength: w, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
     }
 }

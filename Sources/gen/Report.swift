@@ -74,14 +74,7 @@ enum RunReport {
     static func curvesSection(_ metricsURL: URL) -> String {
         var body = "<h2>Curves (metrics.csv)</h2>\n"
         guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { return body + "<p>No metrics.csv.</p>\n" }
-        let (columns, rows) = parseCSV(text)
-        guard let iStep = columns.firstIndex(of: "step"), let iKind = columns.firstIndex(of: "kind") else { return body }
-        for (c, name) in columns.enumerated() where c != iStep && c != iKind {
-            var series: [String: [(Double, Double)]] = [:]
-            for r in rows where c < r.count {
-                guard let x = Double(r[iStep]), let y = Double(r[c]), y.isFinite else { continue }
-                series[r[iKind], default: []].append((x, y))
-            }
+        for (name, series) in MetricsLog.curves(csv: text) {
             body += "<div class=\"chart\"><h3>\(esc(name))</h3>\n" + lineChartSVG(name: name, series: series) + "</div>\n"
         }
         return body
@@ -139,13 +132,6 @@ enum RunReport {
     static func figure(_ url: URL, caption: String) -> String {
         guard let data = FileManager.default.contents(atPath: url.path) else { return "" }
         return "<figure><img alt=\"\(esc(caption))\" src=\"data:image/png;base64,\(data.base64EncodedString())\"/><figcaption>\(esc(caption))</figcaption></figure>\n"
-    }
-
-    /// Header and rows of a CSV without quoting (as MetricsLog writes it).
-    static func parseCSV(_ text: String) -> ([String], [[String]]) {
-        let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        guard let header = lines.first else { return ([], []) }
-        return (header, Array(lines.dropFirst()))
     }
 
     static func num(_ x: Double) -> String { String(format: "%.4g", x) }

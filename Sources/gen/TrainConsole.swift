@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Generative
 import Training
 
 /// What `gen train` plugs into the library loop: the progress line, the epoch lines, skipped
@@ -38,9 +39,9 @@ final class TrainConsole {
                         text: r.columns.indices.map {
                             "\(r.columns[$0]) \(fmt(r.sums.sums[$0] / Double(max(r.sums.counts[$0], 1)), 3))"
                         }.joined(separator: " "))
-        if let warning = lossWatch.check(r) {
+        if let d = lossWatch.check(r) {
             progress.clear()
-            printWarning(warning)
+            printWarning("\(d.metric) is \(sci(d.value)) at step \(d.step), over \(Int(LossWatch.factor)) times its first value \(sci(d.first)): training is probably diverging (try a smaller --lr, or --clip-norm)")
         }
         raiseTestSignalIfDue(step: r.step)
     }
@@ -49,8 +50,18 @@ final class TrainConsole {
         progress.clear()
         print("epoch \(r.epoch)/\(r.epochs)  \(r.line)  \(Int(r.samplesPerSecond)) samples/s  \(fmt(r.seconds, 1)) s")
         fflush(nil)
-        let values = try quality.afterEpoch(r.epoch, last: r.epoch == r.epochs)
+        let (values, measured) = try quality.afterEpoch(r.epoch, last: r.epoch == r.epochs)
+        if let (m, seconds) = measured { printQuality(m, seconds: seconds) }
         return EpochDecision(extraValues: values, stop: quality.reachedTarget)
+    }
+
+    private func printQuality(_ m: QualityMeasurement, seconds: Double) {
+        let c = m.coverage
+        var line = "  quality: FID \(fmt(m.fid, 3))  classes covered \(c.classesCovered)/\(c.histogram.count)\(c.isModeCollapse ? " (mode collapse)" : "")"
+        if m.iwae.count == 2 {
+            line += "  IWAE -log p(x) <= \(fmt(m.iwae[0].negativeBound, 2)) (k=1), \(fmt(m.iwae[1].negativeBound, 2)) (k=64) on \(m.iwae[0].images) test images"
+        }
+        print(line + "  \(fmt(seconds, 1)) s")
     }
 
     /// samples/epoch-NNNN.png (and the job's other sheets, e.g. recon-epoch-NNNN.png): 8 images

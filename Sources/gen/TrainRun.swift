@@ -14,7 +14,9 @@ struct TrainRun {
         if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
         let loop = try makeLoop()
         loop.nonFinitePolicy = command.onNonfinite
-        let quality = try QualityHook(command: command, data: loop.data, job: loop.job, seed: loop.config.seed)
+        let quality = try QualityHook(every: command.evalEvery, targetFID: command.targetFid,
+                                      classifier: command.classifier.map { URL(fileURLWithPath: $0) },
+                                      data: loop.data, job: loop.job, seed: loop.config.seed)
         let c = loop.config
         if let checkpoint = loop.resumedFrom {
             print("resuming \(loop.directory.url.path) from \(checkpoint.lastPathComponent): epoch \(loop.epoch), batch \(loop.batchInEpoch), step \(loop.job.step)")

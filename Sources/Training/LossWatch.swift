@@ -1,27 +1,37 @@
 import Foundation
-import Training
 
-/// Warns once per run when training looks like it is diverging (a learning rate far too large
+/// Detects, once per run, training that looks like it is diverging (a learning rate far too large
 /// finishes with exit 0 and losses like 1e17 otherwise, with nothing said).
 ///
 /// The rule: each step's value of every logged metric (the step's own value, recovered from the
 /// epoch's running sums) is compared with that metric's value at the first step this process
 /// saw; when `|value| > factor * max(|first|, 1)` — three orders of magnitude above where it
-/// started, or above 1000 for metrics that start near zero — one warning names the metric,
-/// its value, the step and the first value. NaN/inf are not handled here (see
-/// `--on-nonfinite`). Bounded metrics (D(x), D(G(z)) in [0, 1]) can never trigger it.
+/// started, or above 1000 for metrics that start near zero — `check` reports it once (the
+/// metric, its value, the step and the first value). NaN/inf are not handled here (see
+/// `NonFinitePolicy`). Bounded metrics (D(x), D(G(z)) in [0, 1]) can never trigger it.
 /// Allocates nothing per step (the buffers are sized once).
-struct LossWatch {
-    static let factor = 1e3
+public struct LossWatch {
+    /// How far above its first value a metric must go.
+    public static let factor = 1e3
+
+    /// A metric that went `factor` times above its first value.
+    public struct Divergence: Equatable, Sendable {
+        public let metric: String
+        public let value: Double
+        public let step: Int
+        public let first: Double
+    }
 
     private var first: [Double] = []
     private var lastSums: [Double] = []
     private var lastCounts: [Int] = []
     private var primed = false
-    private(set) var warned = false
+    public private(set) var warned = false
 
-    /// The warning for this step, once per run; nil otherwise.
-    mutating func check(_ r: StepReport) -> String? {
+    public init() {}
+
+    /// The divergence seen at this step, once per run; nil otherwise.
+    public mutating func check(_ r: StepReport) -> Divergence? {
         guard !warned else { return nil }
         let n = r.columns.count
         if first.count != n {
@@ -47,13 +57,9 @@ struct LossWatch {
             if first[i].isNaN { first[i] = value; continue }
             if abs(value) > Self.factor * max(abs(first[i]), 1) {
                 warned = true
-                return "\(r.columns[i]) is \(sci(value)) at step \(r.step), over \(Int(Self.factor)) times its first value \(sci(first[i])): training is probably diverging (try a smaller --lr, or --clip-norm)"
+                return Divergence(metric: r.columns[i], value: value, step: r.step, first: first[i])
             }
         }
         return nil
-    }
-
-    private func sci(_ x: Double) -> String {
-        abs(x) >= 1e4 || (abs(x) < 1e-3 && x != 0) ? String(format: "%.3g", x) : fmt(x, 4)
     }
 }

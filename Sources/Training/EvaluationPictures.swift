@@ -2,16 +2,18 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
-import Training
 
 /// Figures of `gen eval`: a sample grid; latent interpolation strips (GAN: between random z;
 /// VAE: between the posterior means of pairs of test images); VAE reconstructions (originals
 /// above, reconstructions below); and for a VAE with a 2-D latent the manifold of Kingma &
 /// Welling 2014, figure 4 (a 20 x 20 grid of z at the prior's quantiles, decoded).
-enum Pictures {
-    /// Writes the figures into `dir` and returns their paths relative to `dir`'s parent.
-    /// `samples` are `n x 784` in [0, 1]; `test` the test images in [0, 1].
-    static func write(samples: Matrix, model: LoadedModel?, test: Matrix, into dir: URL, seed: UInt64) throws -> [String] {
+public enum EvaluationPictures {
+    /// Writes the figures into `dir` (which must exist) and returns their paths relative to
+    /// `dir`'s parent (`eval/samples.png`, …). `samples` are `n x 784` in [0, 1] (the first 100
+    /// make the grid); `test` the test images in [0, 1] (at least 48 rows for a VAE); without
+    /// a model only the sample grid is written.
+    /// - Throws: `DatasetError` when a file cannot be written.
+    public static func write(samples: Matrix, model: LoadedModel?, test: Matrix, into dir: URL, seed: UInt64) throws -> [String] {
         var written: [String] = []
         func save(_ m: Matrix, _ name: String, columns: Int, range: ClosedRange<Float> = 0...1) throws {
             try PNGImage.writeGrid(m, height: 28, width: 28, columns: columns, range: range, background: 128,
