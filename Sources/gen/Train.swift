@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
     var latentDim: Int?
     @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400, classifier 512,256.")
     var hidden: String?
-    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 10 epochs, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
+    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 10 epochs, G EMA 0.999, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
     var arch: Arch?
     @Option(help: "GAN learning-rate schedule: constant or cosine (annealed to 0 over the run's epochs). Default: constant.")
     var lrSchedule: GANLearningRateSchedule?
