@@ -56,14 +56,6 @@ public final class ParameterAverage {
         return try body()
     }
 
-    /// Overwrites the average with `values` (`1 x group.count`, as `values`), e.g. from a checkpoint.
-    /// - Precondition: the shape matches.
-    public func load(_ values: Matrix) {
-        precondition(values.rows == 1 && values.cols == group.count,
-                     "ParameterAverage.load: \(values.rows)x\(values.cols), expected 1x\(group.count)")
-        self.values.assign(values)
-    }
-
     private func swapValues() {
         forEachPair { avg, p in
             for i in 0..<p.count { (avg[i], p[i]) = (p[i], avg[i]) }

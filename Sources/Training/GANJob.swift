@@ -111,8 +111,9 @@ public final class GANJob: TrainingJob {
     /// The networks' PyTorch shapes (conv weights 4-D, BatchNorm's count 0-D).
     public var checkpointShapes: [String: [String: [Int]]] {
         let g = trainer.model.generator.stateDictShapes()
-        return ["generator": g, "discriminator": trainer.model.discriminator.stateDictShapes()]
-            .merging(trainer.model.generatorAverage == nil ? [:] : ["generator_ema": g]) { a, _ in a }
+        var shapes = ["generator": g, "discriminator": trainer.model.discriminator.stateDictShapes()]
+        if trainer.model.generatorAverage != nil { shapes["generator_ema"] = g }
+        return shapes
     }
 
     public func trainingState(epoch: Int, dataRNG: Xoshiro256, batchInEpoch: Int) -> TrainingState {

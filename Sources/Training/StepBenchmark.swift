@@ -63,7 +63,10 @@ public enum StepBenchmark {
         switch model {
         case .gan, .ganLarge, .dcgan:
             let config = [.gan: GANConfig.standard(), .ganLarge: .large()][model] ?? .dcgan()
-            let trainer = try GANTrainer(model: try GAN(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
+            let gan = try GAN(config: config, rng: &rng)
+            // As GANJob: the DCGAN's step includes the update of G's moving average.
+            if let decay = config.emaDecay { gan.averageGenerator(decay: decay) }
+            let trainer = try GANTrainer(model: gan, config: config, rng: Xoshiro256(seed: 7))
             return ({ try trainer.step(real: $0) }, trainer.flopsPerStep(batch: batchSize))
         case .vae, .vaeConv:
             let config = model == .vae ? VAEConfig() : .conv()

@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
     @Argument(help: "gan, vae, or classifier (the reference MNIST classifier of `gen eval`); omit with --resume.")
     var model: Model?
 
-    @Option(parsing: .unconditional, help: "Epochs to train (total, also when resuming). Default: gan 30 (dcgan 10), vae 10, classifier 15.")
+    @Option(parsing: .unconditional, help: "Epochs to train (total, also when resuming). Default: gan 30 (dcgan 14), vae 10, classifier 15.")
     var epochs: Int?
     @Option(parsing: .unconditional, help: "Samples per mini-batch (the last partial batch of an epoch is kept). Default: \(TrainDefaults.batchSize) (dcgan 64).")
     var batchSize: Int?
@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
     var latentDim: Int?
     @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400, classifier 512,256.")
     var hidden: String?
-    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 10 epochs, G EMA 0.999, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
+    @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 14 epochs, G EMA 0.999, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
     var arch: Arch?
     @Option(help: "GAN learning-rate schedule: constant or cosine (annealed to 0 over the run's epochs). Default: constant.")
     var lrSchedule: GANLearningRateSchedule?
@@ -87,6 +87,7 @@ struct Train: ParsableCommand {
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number, got \(lr)") }
         if let b = beta1, !(b >= 0 && b < 1) { throw ValidationError("--beta1 must be in [0, 1), got \(b)") }
         if let b = beta2, !(b >= 0 && b < 1) { throw ValidationError("--beta2 must be in [0, 1), got \(b)") }
+        if let d = emaDecay, !(d >= 0 && d < 1) { throw ValidationError("--ema-decay must be in [0, 1), got \(d)") }
         if let c = clipNorm, !(c > 0 && c.isFinite) { throw ValidationError("--clip-norm must be a positive number, got \(c)") }
         if let h = hidden { _ = try parseHidden(h) }
         // URL(fileURLWithPath: "") is the current directory: the run would land in it.

@@ -43,12 +43,4 @@ final class ParameterAverageTests: XCTestCase {
         XCTAssertEqual(d.forward(x, training: false)[0, 0], 12)
         XCTAssertEqual(average.values.withUnsafeBufferPointer { Array($0) }, [1, 2, 3], "the swap keeps the average")
     }
-
-    func testLoadReplacesTheAverage() {
-        let d = layer()
-        let average = ParameterAverage(ParameterGroup(d), decay: 0.9)
-        average.load(Matrix(rows: 1, cols: 3, elements: [7, 8, 9]))
-        let x = Matrix(rows: 1, cols: 2, elements: [1, 0])
-        XCTAssertEqual(average.withAveragedParameters { d.forward(x, training: false)[0, 0] }, 7 + 9)
-    }
 }

@@ -59,6 +59,16 @@ final class ExitCodeTests: XCTestCase {
                    mentions: ["--count must be in 1...65536, got -3"])
     }
 
+    /// The average's decay must be a weight in [0, 1) (0: off), and only the GAN has one.
+    func testEMADecayOutOfRangeOrForTheVAE() throws {
+        try expect(["train", "gan", "--ema-decay", "1", "--out", out], exit: 64,
+                   mentions: ["--ema-decay must be in [0, 1), got 1.0"])
+        try expect(["train", "gan", "--arch", "dcgan", "--ema-decay", "nan", "--out", out], exit: 64,
+                   mentions: ["--ema-decay must be in [0, 1), got nan"])
+        try expect(["train", "vae", "--ema-decay", "0.9", "--out", out], exit: 64,
+                   mentions: ["--ema-decay apply to gan only"])
+    }
+
     func testUnknownFlagPointsAtHelp() throws {
         try expect(["train", "vae", "--bogus", "3", "--out", out], exit: 64,
                    mentions: ["--bogus", "gen train --help"])
