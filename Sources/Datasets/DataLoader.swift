@@ -59,10 +59,10 @@ public struct DataLoader: Sendable {
         guard position < batchesPerEpoch else { return false }
         let indices = sampler.batchIndices(position)
         storage.gather(indices, scaling: scaling, into: &batch.x)
-        if let all = storage.labels {
+        if storage.hasLabels {
             if batch.labels == nil { batch.labels = [] }
             batch.labels!.removeAll(keepingCapacity: true)
-            for i in indices { batch.labels!.append(Int32(all[i])) }
+            for i in indices { batch.labels!.append(storage.label(i)) }
         } else {
             batch.labels = nil
         }

@@ -2,20 +2,20 @@ import Foundation
 import Linalg
 
 /// The samples of a training run, with an optional held-out test split: MNIST-style bytes with
-/// labels, or a float matrix without labels (one sample per row).
+/// labels, or a float matrix (one sample per row) with or without labels.
 public struct Dataset: Sendable {
     /// One split's samples.
     public enum Storage: Sendable {
         /// Byte images with labels (MNIST); converted to Float per batch with a `PixelScaling`.
         case bytes(LabeledImages)
-        /// Float samples, one per row, values in [0, 1].
-        case floats(Matrix)
+        /// Float samples, one per row, values in [0, 1], with one class per row (`0..<K`) or nil.
+        case floats(Matrix, labels: [Int32]? = nil)
 
         /// Number of samples.
         public var count: Int {
             switch self {
             case .bytes(let b): return b.count
-            case .floats(let m): return m.rows
+            case .floats(let m, _): return m.rows
             }
         }
 
@@ -23,14 +23,33 @@ public struct Dataset: Sendable {
         public var sampleSize: Int {
             switch self {
             case .bytes(let b): return b.sampleSize
-            case .floats(let m): return m.cols
+            case .floats(let m, _): return m.cols
             }
         }
 
-        /// The class of each sample (0-9 for MNIST), or nil for float data.
-        public var labels: [UInt8]? {
-            if case .bytes(let b) = self { return b.labels }
-            return nil
+        /// True when every sample has a class.
+        public var hasLabels: Bool {
+            switch self {
+            case .bytes: return true
+            case .floats(_, let labels): return labels != nil
+            }
+        }
+
+        /// The class of sample `i` (no allocation).
+        /// - Precondition: `hasLabels`, `0 <= i < count`.
+        public func label(_ i: Int) -> Int32 {
+            switch self {
+            case .bytes(let b): return Int32(b.labels[i])
+            case .floats(_, let labels): return labels![i]
+            }
+        }
+
+        /// The class of each sample (0-9 for MNIST), or nil for unlabelled data (a new array).
+        public var labels: [Int32]? {
+            switch self {
+            case .bytes(let b): return b.labels.map { Int32($0) }
+            case .floats(_, let labels): return labels
+            }
         }
 
         /// Fills `batch` with samples `indices`, scaled to `scaling` (bytes: `b / 255` or
@@ -42,7 +61,7 @@ public struct Dataset: Sendable {
             case .bytes(let b):
                 gatherBatch(from: b.images, sampleSize: b.sampleSize, indices: indices,
                             scaling: scaling, into: &batch)
-            case .floats(let m):
+            case .floats(let m, _):
                 gatherBatch(from: m, indices: indices, into: &batch)
                 batch.mapRange(from: PixelScaling.unit.range, to: scaling.range)
             }
@@ -58,12 +77,20 @@ public struct Dataset: Sendable {
     /// Image height and width when each sample is an image (MNIST, or a square number of
     /// columns); nil for other vectors.
     public let imageShape: (height: Int, width: Int)?
+    /// Number of classes K when the samples have labels (`0..<K`; 10 for MNIST), else nil.
+    public let numClasses: Int?
 
-    public init(train: Storage, test: Storage?, source: String, imageShape: (height: Int, width: Int)?) {
+    /// - Precondition: `numClasses` is set exactly when `train` has labels, and every label is
+    ///   in `0..<numClasses` (`Dataset.load` validates files before building one).
+    public init(train: Storage, test: Storage?, source: String, imageShape: (height: Int, width: Int)?,
+                numClasses: Int? = nil) {
+        precondition((numClasses != nil) == train.hasLabels,
+                     "Dataset: numClasses \(numClasses.map(String.init) ?? "nil") for \(train.hasLabels ? "labelled" : "unlabelled") samples")
         self.train = train
         self.test = test
         self.source = source
         self.imageShape = imageShape
+        self.numClasses = numClasses
     }
 
     /// Training samples.
@@ -78,9 +105,11 @@ public struct Dataset: Sendable {
             let imgs = Array(b.images[0..<(n * b.sampleSize)])
             let lbls = Array(b.labels[0..<n])
             let images = LabeledImages(images: imgs, labels: lbls, count: n, height: b.height, width: b.width)
-            return Dataset(train: .bytes(images), test: test, source: source, imageShape: imageShape)
-        case .floats(let m) where n < m.rows:
-            return Dataset(train: .floats(m.rows(0..<n)), test: test, source: source, imageShape: imageShape)
+            return Dataset(train: .bytes(images), test: test, source: source, imageShape: imageShape,
+                           numClasses: numClasses)
+        case .floats(let m, let labels) where n < m.rows:
+            return Dataset(train: .floats(m.rows(0..<n), labels: labels.map { Array($0[0..<n]) }), test: test,
+                           source: source, imageShape: imageShape, numClasses: numClasses)
         default:
             return self
         }

@@ -7,44 +7,70 @@ extension Dataset {
     /// [0, 1] (or 0-255). Byte-valued float files are divided by 255. `path` nil means the
     /// package's `data/mnist` (`MNIST.defaultDirectory`, found from any working directory).
     /// `limit` keeps the first N training samples.
+    ///
+    /// Labels: MNIST's own; for a float file, `labels` names a `.npy` of N class numbers
+    /// (`NPY.readLabels`) or a CSV column (1-based, taken out of the features). `classes`
+    /// declares the number of classes K (labels must be below it); nil takes the largest label
+    /// plus one (10 for MNIST).
     /// - Throws: `DatasetError` naming the file: missing, of another kind, empty, malformed (see
     ///   `MNIST.load`, `NPY.readMatrix`, `CSV.readMatrix`), holding NaN (row and column named)
-    ///   or values outside [0, 1] that are not all whole numbers 0-255.
-    public static func load(path: String?, limit: Int?) throws -> Dataset {
-        var data: Dataset
+    ///   or values outside [0, 1] that are not all whole numbers 0-255; and for labels: a count
+    ///   that differs from the samples', a negative, non-integer or undeclared class (row
+    ///   named), a label source that does not fit the data (a column of a non-CSV file, a label
+    ///   file beside MNIST), or `classes` given for data without labels.
+    public static func load(path: String?, limit: Int?, labels: LabelSource? = nil,
+                            classes: Int? = nil) throws -> Dataset {
+        var data = try loadSamples(path: path, labels: labels)
+        data = try data.checkingClasses(declared: classes, labelSource: labels)
+        if let limit { data = data.limited(to: limit) }
+        return data
+    }
+
+    private static func loadSamples(path: String?, labels: LabelSource?) throws -> Dataset {
         if let path {
             let url = URL(fileURLWithPath: path)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
                 throw DatasetError(path: path, problem: "no such file or directory")
             }
+            let ext = url.pathExtension.lowercased()
+            if case .column = labels, isDir.boolValue || ext != "csv" {
+                throw DatasetError(path: path, problem: "a label column needs a .csv data file")
+            }
             if isDir.boolValue {
-                data = try mnist(url)
-            } else if url.pathExtension.lowercased() == "npy" {
-                data = try floats(NPY.readMatrix(contentsOf: url), source: url.path)
-            } else if url.pathExtension.lowercased() == "csv" {
-                data = try floats(CSV.readMatrix(contentsOf: url), source: url.path)
+                if case .file(let f) = labels {
+                    throw DatasetError(path: f, problem: "MNIST IDX files carry their own labels; a label file goes with .npy or .csv data")
+                }
+                return try mnist(url)
+            } else if ext == "npy" {
+                return try floats(NPY.readMatrix(contentsOf: url), source: url.path, labels: labels)
+            } else if ext == "csv" {
+                return try floats(CSV.readMatrix(contentsOf: url), source: url.path, labels: labels)
             } else {
                 throw DatasetError(path: path, problem: "expected a directory of MNIST IDX files, a .npy or a .csv file")
             }
-        } else {
-            guard let dir = MNIST.defaultDirectory() else {
-                throw DatasetError(path: MNIST.defaultRelativePath, problem: "not found in \(ShippedFiles.searchedPlaces()); give a data path")
-            }
-            data = try mnist(dir)
         }
-        if let limit { data = data.limited(to: limit) }
-        return data
+        guard let dir = MNIST.defaultDirectory() else {
+            throw DatasetError(path: MNIST.defaultRelativePath, problem: "not found in \(ShippedFiles.searchedPlaces()); give a data path")
+        }
+        if case .file(let f) = labels {
+            throw DatasetError(path: f, problem: "MNIST IDX files carry their own labels; a label file goes with .npy or .csv data")
+        }
+        if case .column = labels {
+            throw DatasetError(path: dir.path, problem: "a label column needs a .csv data file")
+        }
+        return try mnist(dir)
     }
 
     private static func mnist(_ dir: URL) throws -> Dataset {
         let train = try MNIST.load(.train, from: dir)
         let test = try MNIST.load(.test, from: dir)
         return Dataset(train: .bytes(train), test: .bytes(test), source: dir.path,
-                       imageShape: (train.height, train.width))
+                       imageShape: (train.height, train.width), numClasses: 10)
     }
 
-    private static func floats(_ m: Matrix, source: String) throws -> Dataset {
+    private static func floats(_ all: Matrix, source: String, labels: LabelSource?) throws -> Dataset {
+        let (m, classes) = try splitLabels(all, source: source, labels: labels)
         guard m.rows > 0 && m.cols > 0 else {
             throw DatasetError(path: source, problem: "no samples (\(m.rows)x\(m.cols))")
         }
@@ -70,7 +96,8 @@ extension Dataset {
             throw DatasetError(path: source, problem: "values must lie in [0, 1] (or be whole numbers 0-255), found [\(lo), \(hi)]")
         }
         let side = Int(Double(m.cols).squareRoot())
-        return Dataset(train: .floats(scaled), test: nil, source: source,
-                       imageShape: side * side == m.cols ? (side, side) : nil)
+        return Dataset(train: .floats(scaled, labels: classes), test: nil, source: source,
+                       imageShape: side * side == m.cols ? (side, side) : nil,
+                       numClasses: classes.map { Int($0.max() ?? 0) + 1 })
     }
 }

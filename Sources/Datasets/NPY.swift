@@ -60,7 +60,7 @@ public enum NPY {
 
     /// The preamble (magic, version, header length) and the header dict; returns the header
     /// and the offset of the data.
-    private static func parseHeader(_ raw: UnsafeRawBufferPointer,
+    static func parseHeader(_ raw: UnsafeRawBufferPointer,
                                     fail: (String) -> DatasetError) throws -> (NPYHeader, Int) {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
         guard raw.count >= 10, Array(raw[0..<6]) == magic else {

@@ -15,13 +15,16 @@ extension VAE {
     /// Every weight has PyTorch's default initialisation (from `rng`, in layer order); the
     /// state-dict names are those of `nn.Sequential`s (`encoder.0.weight`, `mu.0.weight`,
     /// `decoder.0.weight`, `decoder.3.weight`, …), fed `N x 1 x 28 x 28` images by PyTorch.
+    /// With `config.numClasses` K (a conditional VAE): the encoder's first Conv2d takes `1 + K`
+    /// channels (the label as K constant one-hot maps, `LabelConditioned` with `spatial`
+    /// 784) and the decoder's Linear `latentDim + K` inputs.
     /// - Throws: `ConfigError` for invalid settings (see `VAEConfig.validate`).
     public static func conv(_ config: VAEConfig, rng: inout Xoshiro256) throws -> VAE {
         try config.validate()
         guard config.architecture == .conv else { throw ConfigError("VAE.conv needs arch conv") }
-        let c = config.hidden, latent = config.latentDim
+        let c = config.hidden, latent = config.latentDim, k = config.numClasses ?? 0
         let encoder = Sequential([
-            Conv2d(inChannels: 1, outChannels: c[0], kernel: 4, stride: 2, padding: 1,
+            Conv2d(inChannels: 1 + k, outChannels: c[0], kernel: 4, stride: 2, padding: 1,
                    inputHeight: 28, inputWidth: 28, rng: &rng),
             ActivationLayer(.relu),
             Conv2d(inChannels: c[0], outChannels: c[1], kernel: 4, stride: 2, padding: 1,
@@ -32,7 +35,7 @@ extension VAE {
         let mu = Sequential([Dense(inputSize: c[1] * 49, outputSize: latent, rng: &rng)])
         let logvar = Sequential([Dense(inputSize: c[1] * 49, outputSize: latent, rng: &rng)])
         let decoder = Sequential([
-            Dense(inputSize: latent, outputSize: c[1] * 49, activation: .relu, rng: &rng),
+            Dense(inputSize: latent + k, outputSize: c[1] * 49, activation: .relu, rng: &rng),
             Unflatten(channels: c[1], height: 7, width: 7),
             ConvTranspose2d(inChannels: c[1], outChannels: c[0], kernel: 4, stride: 2, padding: 1,
                             inputHeight: 7, inputWidth: 7, rng: &rng),
@@ -40,6 +43,7 @@ extension VAE {
             ConvTranspose2d(inChannels: c[0], outChannels: 1, kernel: 4, stride: 2, padding: 1,
                             inputHeight: 14, inputWidth: 14, rng: &rng),
         ])
-        return try VAE(encoder: encoder, muHead: mu, logvarHead: logvar, decoder: decoder, dataDim: config.dataDim)
+        return try VAE(encoder: conditioned(encoder, config.numClasses, spatial: 28 * 28), muHead: mu,
+                       logvarHead: logvar, decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim)
     }
 }

@@ -23,14 +23,19 @@ extension GAN {
     /// `2.*` BatchNorm, `4.weight` ConvTranspose, ...; D: `0.weight` Conv, `3.*` BatchNorm,
     /// `6.weight` Linear), fed `N x 1 x 28 x 28` images by PyTorch.
     /// Weights are drawn from `rng` in layer order (weight, then BatchNorm γ).
+    /// With `config.numClasses` K (a conditional DCGAN): G's Linear takes `latentDim + K`
+    /// (the one-hot label joined to z, Mirza & Osindero 2014) and D's first Conv2d `1 + K`
+    /// channels (the label as K constant one-hot 28x28 maps: `LabelConditioned` with
+    /// `spatial` 784, the DCGAN authors' `conv_cond_concat`).
     /// - Throws: `ConfigError` for invalid settings (see `GANConfig.validate`).
     public static func dcgan(_ config: GANConfig, rng: inout Xoshiro256) throws -> GAN {
         try config.validate()
         guard config.architecture == .dcgan else { throw ConfigError("GAN.dcgan needs arch dcgan") }
         let g = config.generatorHidden, d = config.discriminatorHidden
         let leaky = Activation.leakyReLU(negativeSlope: config.negativeSlope)
+        let k = config.numClasses ?? 0
         let generator = Sequential([
-            Dense(inputSize: config.latentDim, outputSize: g[0] * 49, rng: &rng),
+            Dense(inputSize: config.latentDim + k, outputSize: g[0] * 49, rng: &rng),
             Unflatten(channels: g[0], height: 7, width: 7),
             BatchNorm(channels: g[0], height: 7, width: 7),
             ActivationLayer(.relu),
@@ -43,7 +48,7 @@ extension GAN {
             ActivationLayer(.tanh),
         ])
         let discriminator = Sequential([
-            Conv2d(inChannels: 1, outChannels: d[0], kernel: 4, stride: 2, padding: 1,
+            Conv2d(inChannels: 1 + k, outChannels: d[0], kernel: 4, stride: 2, padding: 1,
                    inputHeight: 28, inputWidth: 28, rng: &rng),
             ActivationLayer(leaky),
             Conv2d(inChannels: d[0], outChannels: d[1], kernel: 4, stride: 2, padding: 1,
@@ -55,8 +60,9 @@ extension GAN {
         ])
         radfordInit(generator, rng: &rng)
         radfordInit(discriminator, rng: &rng)
-        return try GAN(generator: generator, discriminator: discriminator, latentDim: config.latentDim,
-                       outputRange: -1...1)
+        return try GAN(generator: conditioned(generator, config.numClasses),
+                       discriminator: conditioned(discriminator, config.numClasses, spatial: 28 * 28),
+                       latentDim: config.latentDim, outputRange: -1...1)
     }
 
     /// Radford et al. 2016, section 4: "All weights were initialized from a zero-centered

@@ -94,6 +94,11 @@ public struct GANConfig: Codable, Sendable, Equatable {
     /// such a run continues the same algorithm. Only `standard(loss: .wasserstein)` chooses
     /// the penalty for new runs.
     public var gradientPenalty: Float?
+    /// Number of classes of a conditional GAN (labels `0..<numClasses` joined to z and to x;
+    /// see `GAN.mlp`, `GAN.dcgan`, `LabelConditioned`); nil (absent from files written before
+    /// this field existed): unconditional. Saved in `config.json` and checkpoint metadata, so
+    /// a checkpoint says whether its model needs a label.
+    public var numClasses: Int?
     /// SGD momentum (`optimizer: .sgd` only; nil: none). Adam uses `beta1`/`beta2`, RMSprop
     /// its defaults.
     public var momentum: Float?
@@ -215,6 +220,7 @@ public struct GANConfig: Codable, Sendable, Equatable {
             if !(l > 0) || !l.isFinite { throw ConfigError("gradient penalty must be a positive number, got \(l)") }
         }
         if let m = momentum, !(m >= 0 && m < 1) { throw ConfigError("momentum must be in [0, 1), got \(m)") }
+        if let k = numClasses, k < 2 { throw ConfigError("a conditional model needs at least 2 classes, got \(k)") }
         if let d = emaDecay, !(d > 0 && d < 1) { throw ConfigError("ema decay must be in (0, 1), got \(d)") }
         if architecture == .dcgan {
             if dataDim != 784 { throw ConfigError("the dcgan architecture needs 28x28 images (784 values), got \(dataDim)") }

@@ -159,23 +159,33 @@ public final class GANTrainer {
     }
 
     /// One training step on `real` (`B x dataDim`, values in the generator's `outputRange`).
+    /// A conditional GAN (`model.numClasses`) takes `labels`, the class of each real row:
+    /// G generates this step's fakes for the same classes (so D sees the same class mix in
+    /// both batches, as keras-io's conditional GAN example does), and D judges each sample
+    /// with its label.
+    /// - Precondition: `labels` is given exactly for a conditional model, `B` values in
+    ///   `0..<numClasses` (data loading validates them).
     /// - Throws: `NonFiniteError` when a loss or a parameter gradient becomes NaN or inf, and
     ///   whatever a gradient hook throws; the update it would have fed is not applied (the D
     ///   update of this step is kept when only the generator's loss or gradient is
     ///   non-finite). The step counter and noise generator have advanced, so the caller may
     ///   skip the batch and continue.
     @discardableResult
-    public func step(real: Matrix) throws -> GANStepLosses {
+    public func step(real: Matrix, labels: [Int32]? = nil) throws -> GANStepLosses {
         precondition(real.cols == model.dataDim,
                      "GANTrainer.step: real batch is \(real.rows)x\(real.cols), expected B x \(model.dataDim)")
+        precondition((labels == nil) == (model.numClasses == nil) && (labels?.count ?? real.rows) == real.rows,
+                     "GANTrainer.step: \(labels?.count.description ?? "no") labels for \(real.rows) rows of a "
+                        + (model.numClasses == nil ? "n unconditional" : " conditional") + " GAN")
         let b = real.rows
         step += 1
         let updatesGenerator = step % criticSteps == 0
         prepareBuffers(batch: b)
+        if let labels { model.setTrainingLabels(labels, discriminatorRows: separatePasses ? b : 2 * b) }
         // z ~ N(0, I); G(z) kept for the generator update when there is one.
         z.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
         let fake = model.generator.forward(z, training: updatesGenerator)
-        let (dLoss, realScore, fakeScore, gp) = try discriminatorGradients(real: real, fake: fake)
+        let (dLoss, realScore, fakeScore, gp) = try discriminatorGradients(real: real, fake: fake, labels: labels)
         try runHooks(gradientHooks, on: model.discriminatorParameters, network: "discriminator", step: step)
         applyDiscriminatorUpdate()
         guard updatesGenerator else {
@@ -194,7 +204,7 @@ public final class GANTrainer {
     /// gradient penalty, then its value and gradient (added).
     /// - Returns: D's loss (penalty included), its mean scores on the real and fake rows, and
     ///   the penalty term (0 without one).
-    private func discriminatorGradients(real: Matrix, fake: Matrix) throws -> (Float, Float, Float, Float) {
+    private func discriminatorGradients(real: Matrix, fake: Matrix, labels: [Int32]?) throws -> (Float, Float, Float, Float) {
         if separatePasses {
             let (dLoss, realScore, fakeScore) = try separateDiscriminatorGradients(real: real, fake: fake)
             return (dLoss, realScore, fakeScore, 0)
@@ -214,6 +224,8 @@ public final class GANTrainer {
         guard dLoss.isFinite else { throw NonFiniteError(step: step, location: "discriminator loss") }
         model.discriminatorParameters.zeroGradients()
         _ = d.backward(objective.gradLogits)
+        // D's later passes (penalty, generator update) are on B rows, each with its own label.
+        if let labels { model.setTrainingLabels(labels, discriminatorRows: b) }
         guard let critic, penalty != nil else { return (dLoss, realScore, fakeScore, 0) }
         let gp = penalty!.accumulate(critic: critic, real: real, fake: fake, rng: &rng)
         guard gp.isFinite else { throw NonFiniteError(step: step, location: "gradient penalty") }

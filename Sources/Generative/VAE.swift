@@ -42,12 +42,26 @@ public final class VAE {
     public let parameterGroup: ParameterGroup
     /// Work buffers of the ELBO's forward and backward pass (reused: no allocation per step).
     let work = ELBOWork()
+    /// Number of classes of a conditional VAE (Sohn et al. 2015: encoder and decoder both
+    /// `LabelConditioned`), or nil.
+    public let numClasses: Int?
+    let encoderLabels: LabelConditioned?
+    let decoderLabels: LabelConditioned?
 
     /// A VAE over the given networks.
+    /// A conditional VAE has its encoder and decoder `LabelConditioned` with the same classes
+    /// (sizes are then those of `x` and `z` alone).
     /// - Throws: `ConfigError` when the sizes do not chain: the heads must map the encoder's
-    ///   output to the same latent size, and the decoder must map it back to `dataDim`.
+    ///   output to the same latent size, and the decoder must map it back to `dataDim`; or
+    ///   only one of encoder and decoder is conditional, or their classes differ.
     public init(encoder: any Layer, muHead: any Layer, logvarHead: any Layer, decoder: any Layer,
                 dataDim: Int) throws {
+        encoderLabels = encoder as? LabelConditioned
+        decoderLabels = decoder as? LabelConditioned
+        guard encoderLabels?.numClasses == decoderLabels?.numClasses else {
+            throw ConfigError("a conditional VAE needs encoder and decoder LabelConditioned with the same classes")
+        }
+        numClasses = encoderLabels?.numClasses
         guard dataDim >= 1, let h = encoder.outputFeatures(for: dataDim) else {
             throw ConfigError("the encoder does not take \(dataDim) values")
         }
@@ -72,18 +86,22 @@ public final class VAE {
     /// The MLP VAE of `config` (PyTorch's `nn.Linear` default initialisation, from `rng`):
     /// encoder Dense + ReLU per `hidden` width; heads Dense to `latentDim` (each a one-module
     /// `Sequential`, so their state-dict names are `mu.0.weight`, ...); decoder Dense + ReLU per
-    /// mirrored width, then Dense to `dataDim` logits.
+    /// mirrored width, then Dense to `dataDim` logits. With `config.numClasses` K, the
+    /// conditional VAE of Sohn et al. 2015: the one-hot label joined to x (encoder input
+    /// `dataDim + K`) and to z (decoder input `latentDim + K`), `LabelConditioned`.
     /// - Throws: `ConfigError` for invalid settings.
     public static func mlp(_ config: VAEConfig, rng: inout Xoshiro256) throws -> VAE {
         try config.validate()
         guard config.architecture == .mlp else { throw ConfigError("VAE.mlp needs arch mlp, got \(config.architecture.rawValue)") }
-        let encoder = Sequential.mlp(sizes: [config.dataDim] + config.hidden, hidden: .relu, output: .relu, rng: &rng)
-        let width = config.hidden.last ?? config.dataDim
+        let k = config.numClasses ?? 0
+        let encoder = Sequential.mlp(sizes: [config.dataDim + k] + config.hidden, hidden: .relu, output: .relu, rng: &rng)
+        let width = config.hidden.last ?? config.dataDim + k
         let mu = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
         let logvar = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
-        let decoder = Sequential.mlp(sizes: [config.latentDim] + config.hidden.reversed() + [config.dataDim],
+        let decoder = Sequential.mlp(sizes: [config.latentDim + k] + config.hidden.reversed() + [config.dataDim],
                                      hidden: .relu, output: .identity, rng: &rng)
-        return try VAE(encoder: encoder, muHead: mu, logvarHead: logvar, decoder: decoder, dataDim: config.dataDim)
+        return try VAE(encoder: conditioned(encoder, config.numClasses), muHead: mu, logvarHead: logvar,
+                       decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim)
     }
 
     /// The VAE of `config.architecture`: `VAE.mlp(config, rng: &rng)` or `VAE.conv(config, rng: &rng)`.
@@ -112,29 +130,49 @@ public final class VAE {
         try NN.loadStateDict(tensors, into: stateEntries)
     }
 
+    /// Sets the class of each row of the next passes (a conditional VAE's; see `numClasses`).
+    /// - Precondition: `labels` is given exactly when the VAE is conditional, each in
+    ///   `0..<numClasses` (data loading and the CLI validate them).
+    public func setLabels(_ labels: [Int32]?) {
+        precondition((labels == nil) == (numClasses == nil),
+                     "VAE: labels \(labels == nil ? "missing for a conditional" : "given to an unconditional") VAE")
+        guard let labels else { return }
+        encoderLabels!.setLabels(labels)
+        decoderLabels!.setLabels(labels)
+    }
+
     /// Decodes latent codes `z` (`n x latentDim`) to Bernoulli means in [0, 1]
-    /// (`n x dataDim`, a new matrix). Caches nothing.
-    public func decode(_ z: Matrix) -> Matrix {
+    /// (`n x dataDim`, a new matrix), of classes `labels` (n values) for a conditional VAE.
+    /// Caches nothing.
+    public func decode(_ z: Matrix, labels: [Int32]? = nil) -> Matrix {
+        precondition((labels == nil) == (numClasses == nil), "VAE.decode: labels must be given exactly for a conditional VAE")
+        if let labels { decoderLabels!.setLabels(labels) }
         var out = decoder.forward(z, training: false)
         applySigmoid(&out)
         return out
     }
 
-    /// `n` samples from the prior: `z ~ N(0, I)`, decoded to Bernoulli means.
-    public func sample(count n: Int, rng: inout Xoshiro256) -> Matrix {
-        decode(Matrix.normal(rows: n, cols: latentDim, using: &rng))
+    /// `n` samples from the prior: `z ~ N(0, I)`, decoded to Bernoulli means; for a
+    /// conditional VAE of classes `labels`, or when nil the classes 0, 1, ..., K-1, 0, ... in turn.
+    public func sample(count n: Int, labels: [Int32]? = nil, rng: inout Xoshiro256) -> Matrix {
+        let z = Matrix.normal(rows: n, cols: latentDim, using: &rng)
+        guard let k = numClasses else { return decode(z) }
+        return decode(z, labels: labels ?? cyclingLabels(count: n, classes: k))
     }
 
-    /// The posterior mean and log-variance for `x` (`n x dataDim`), each `n x latentDim`.
-    /// They share the heads' buffers until either side writes (copy-on-write keeps them valid).
-    public func encode(_ x: Matrix) -> (mu: Matrix, logvar: Matrix) {
+    /// The posterior mean and log-variance for `x` (`n x dataDim`, with its `labels` for a
+    /// conditional VAE), each `n x latentDim`. They share the heads' buffers until either side
+    /// writes (copy-on-write keeps them valid).
+    public func encode(_ x: Matrix, labels: [Int32]? = nil) -> (mu: Matrix, logvar: Matrix) {
+        precondition((labels == nil) == (numClasses == nil), "VAE.encode: labels must be given exactly for a conditional VAE")
+        if let labels { encoderLabels!.setLabels(labels) }
         let h = encoder.forward(x, training: false)
         return (muHead.forward(h, training: false), logvarHead.forward(h, training: false))
     }
 
     /// Reconstructions of `x`: decode the posterior mean (no sampling), Bernoulli means in [0, 1].
-    public func reconstruct(_ x: Matrix) -> Matrix {
-        decode(encode(x).mu)
+    public func reconstruct(_ x: Matrix, labels: [Int32]? = nil) -> Matrix {
+        decode(encode(x, labels: labels).mu, labels: labels)
     }
 }
 

@@ -26,6 +26,11 @@ public struct VAEConfig: Codable, Sendable, Equatable {
     public var learningRate: Float = 1e-3
     public var beta1: Float = 0.9
     public var beta2: Float = 0.999
+    /// Number of classes of a conditional VAE (Sohn et al. 2015; the one-hot label joined to
+    /// the encoder's and the decoder's input, see `VAE.mlp`, `VAE.conv`); nil (absent from
+    /// files written before this field existed): unconditional. Saved in `config.json` and
+    /// checkpoint metadata.
+    public var numClasses: Int?
 
     public init() {}
 
@@ -50,6 +55,7 @@ public struct VAEConfig: Codable, Sendable, Equatable {
         }
         if !(beta1 >= 0 && beta1 < 1) { throw ConfigError("beta1 must be in [0, 1), got \(beta1)") }
         if !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta2 must be in [0, 1), got \(beta2)") }
+        if let k = numClasses, k < 2 { throw ConfigError("a conditional model needs at least 2 classes, got \(k)") }
         if architecture == .conv {
             if dataDim != 784 { throw ConfigError("the conv architecture needs 28x28 images (784 values), got \(dataDim)") }
             if hidden.count != 2 { throw ConfigError("the conv architecture needs two channel counts, got \(hidden)") }

@@ -27,8 +27,11 @@ extension VAE {
     /// BCE-with-logits summed over pixels (Bernoulli NLL), KL = `KL(N(mu, exp(logvar)) || N(0, I))`
     /// summed over latent dimensions (appendix B), both averaged over the batch, in nats.
     /// With `training`, keeps what `backwardNegativeELBO()` needs. No allocation once sized.
-    public func negativeELBO(_ x: Matrix, training: Bool, rng: inout Xoshiro256) -> VAELosses {
+    /// A conditional VAE takes the rows' `labels` (the ELBO of `log p(x | y)`, Sohn et al.
+    /// 2015, eq. 4); see `setLabels` for the precondition.
+    public func negativeELBO(_ x: Matrix, labels: [Int32]? = nil, training: Bool, rng: inout Xoshiro256) -> VAELosses {
         precondition(x.cols == dataDim, "VAE.negativeELBO: x is \(x.rows)x\(x.cols), expected B x \(dataDim)")
+        setLabels(labels)
         let w = work
         let b = x.rows, latent = latentDim
         let h = encoder.forward(x, training: training)

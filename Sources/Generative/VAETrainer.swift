@@ -38,15 +38,16 @@ public final class VAETrainer {
         self.rng = rng
     }
 
-    /// One training step on `batch` (`B x dataDim`, values in [0, 1]).
+    /// One training step on `batch` (`B x dataDim`, values in [0, 1]), with the rows' `labels`
+    /// for a conditional VAE (`model.numClasses`; see `VAE.setLabels`).
     /// - Returns: this batch's per-sample losses in nats (before the update).
     /// - Throws: `NonFiniteError` when the loss or a parameter gradient becomes NaN or inf
     ///   (named like `vae decoder.2.weight gradient`), and whatever a hook throws; no update is
     ///   applied then.
     @discardableResult
-    public func step(batch x: Matrix) throws -> VAELosses {
+    public func step(batch x: Matrix, labels: [Int32]? = nil) throws -> VAELosses {
         step += 1
-        let losses = model.negativeELBO(x, training: true, rng: &rng)
+        let losses = model.negativeELBO(x, labels: labels, training: true, rng: &rng)
         guard losses.negativeELBO.isFinite else {
             throw NonFiniteError(step: step, location: losses.reconstruction.isFinite ? "KL term" : "reconstruction loss")
         }
@@ -71,7 +72,7 @@ public final class VAETrainer {
 
     /// The per-sample losses of `x` with one `eps` draw from `rng`, without updating anything
     /// (the stochastic ELBO estimate PyTorch's example reports on the test set).
-    public func evaluate(_ x: Matrix, rng evalRNG: inout Xoshiro256) -> VAELosses {
-        model.negativeELBO(x, training: false, rng: &evalRNG)
+    public func evaluate(_ x: Matrix, labels: [Int32]? = nil, rng evalRNG: inout Xoshiro256) -> VAELosses {
+        model.negativeELBO(x, labels: labels, training: false, rng: &evalRNG)
     }
 }

@@ -28,6 +28,8 @@ public struct EvaluationReport: Codable {
     public var coverage: ModeCoverage?
     /// IWAE bounds (VAE only), sorted by images then k.
     public var iwae: [IWAEResult] = []
+    /// A conditional model's label accuracy and per-class FID (nil for an unconditional one).
+    public var conditional: ConditionalScores?
     /// Nearest-neighbour distances to the training set (nil when not measured).
     public var memorisation: Memorisation?
     /// Pictures written beside eval.json, relative to its directory.
@@ -64,24 +66,34 @@ public struct EvaluationReport: Codable {
     /// rows of `train`, all `m x d` in [0, 1]), for a VAE the IWAE bound for each `iwaeK`
     /// (on the first `iwaeImages` test images, and for `k <= 64` also on all of them, draws from
     /// one generator seeded `seed + 1` in that order), and unless `memorisation` is false the
-    /// nearest-neighbour analysis (`Memorisation.analyse`).
+    /// nearest-neighbour analysis (`Memorisation.analyse`). For a conditional model, `labels`
+    /// are the classes the samples were generated for (nil: `cyclingLabels`, as
+    /// `LoadedModel.unitSamples` makes them): label accuracy and per-class FID
+    /// (`FIDReference.conditionalScores`), and the VAE's bound is on `-log p(x | y)` with the
+    /// test images' labels.
     /// - Returns: the report (`source`, `pictures` and `seconds` left for the caller), and the
     ///   memorisation picture's rows (`2c x d`, closest samples above their neighbours) or nil.
     /// - Throws: `EvaluationError` for mismatched widths or non-finite samples.
-    public static func measure(samples x: Matrix, model: LoadedModel?, reference: FIDReference, train: Matrix,
-                               iwaeK: [Int] = [1, 64, 5000], iwaeImages: Int = 1000, seed: UInt64,
+    public static func measure(samples x: Matrix, labels: [Int32]? = nil, model: LoadedModel?, reference: FIDReference,
+                               train: Matrix, iwaeK: [Int] = [1, 64, 5000], iwaeImages: Int = 1000, seed: UInt64,
                                memorisation: Bool = true) throws -> (EvaluationReport, nearest: Matrix?) {
         var r = EvaluationReport(source: "", model: model?.kind ?? "samples", samples: x.rows,
                                  classifier: "", classifierTestAccuracy: try reference.classifierAccuracy())
         (r.fid, r.coverage) = try reference.evaluate(x)
         r.fidTrainVsTest = try reference.evaluate(train.rows(0..<min(10000, train.rows))).fid
+        if let k = model?.numClasses {
+            r.conditional = try reference.conditionalScores(
+                samples: x, labels: labels ?? cyclingLabels(count: x.rows, classes: k), classes: k)
+        }
         if case .vae(let vae)? = model {
             var rng = Xoshiro256(seed: seed &+ 1)
             let test = reference.testImages
-            let subset = test.rows(0..<min(iwaeImages, test.rows))
+            let n = min(iwaeImages, test.rows)
+            let subset = test.rows(0..<n)
+            let y = vae.numClasses == nil ? nil : reference.testLabels.map { Int32($0) }
             for k in iwaeK.sorted() {
-                if k <= 64 { r.iwae.append(vae.importanceWeightedBound(test, k: k, rng: &rng)) }
-                r.iwae.append(vae.importanceWeightedBound(subset, k: k, rng: &rng))
+                if k <= 64 { r.iwae.append(vae.importanceWeightedBound(test, labels: y, k: k, rng: &rng)) }
+                r.iwae.append(vae.importanceWeightedBound(subset, labels: y.map { Array($0[0..<n]) }, k: k, rng: &rng))
             }
             r.iwae.sort { ($0.images, $0.k) < ($1.images, $1.k) }
         }

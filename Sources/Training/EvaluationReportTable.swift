@@ -7,13 +7,18 @@ extension EvaluationReport {
         var r: [(String, String)] = [
             ("source", source), ("model", model), ("samples", String(samples)),
             ("classifier", "\(classifier) (test accuracy \(String(format: "%.2f", 100 * classifierTestAccuracy))%)"),
-            ("FID vs 10,000 test images", String(format: "%.3f", fid)),
+            ("FID vs 10,000 test images" + (conditional == nil ? "" : " (all classes)"), String(format: "%.3f", fid)),
             ("FID floor: 10,000 train vs test", String(format: "%.3f", fidTrainVsTest)),
         ]
         if let c = coverage {
             r.append(("classes covered (>= 1%)", "\(c.classesCovered) of \(c.histogram.count)\(c.isModeCollapse ? "  (mode collapse)" : "")"))
             r.append(("class histogram 0-9", c.histogram.map(String.init).joined(separator: " ")))
             r.append(("KL(classes || uniform)", String(format: "%.4f nats", c.klFromUniform)))
+        }
+        if let c = conditional {
+            r.append(("label accuracy (classifier = label)", String(format: "%.2f%%  (%d samples per class)", 100 * c.labelAccuracy, c.samplesPerClass)))
+            r.append(("label accuracy per class", c.perClassAccuracy.map { String(format: "%.1f", 100 * $0) }.joined(separator: " ")))
+            r.append(("per-class FID vs that class's test images", c.perClassFID.map { String(format: "%.1f", $0) }.joined(separator: " ")))
         }
         for w in iwae {
             r.append(("IWAE k=\(w.k), \(w.images) test images",

@@ -71,7 +71,7 @@ public final class GANJob: TrainingJob {
 
     /// Each step weighs 1 in the means (the losses are already batch means).
     public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {
-        let l = try trainer.step(real: batch.x)
+        let l = try trainer.step(real: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels)
         values[0] = Double(l.discriminator)
         values[1] = Double(l.generator)   // NaN on WGAN critic-only steps
         values[2] = Double(l.realScore)
@@ -86,9 +86,16 @@ public final class GANJob: TrainingJob {
         return "D loss \(fmt(means[0]))  G loss \(fmt(means[1]))  \(score.0) \(fmt(means[2], 3))  \(score.1) \(fmt(means[3], 3))"
     }
 
-    /// G(fixed noise), in the generator's output range (tanh: [-1, 1]).
+    /// G(fixed noise), in the generator's output range (tanh: [-1, 1]); for a conditional GAN
+    /// the class grid of the first 10 noise rows (`GAN.classGrid`: one row per class).
     public func samples(_ data: Dataset) -> [SampleSheet] {
-        [SampleSheet(prefix: "", images: trainer.model.generate(fixedNoise), range: trainer.model.outputRange)]
+        let m = trainer.model
+        guard m.numClasses != nil else {
+            return [SampleSheet(prefix: "", images: m.generate(fixedNoise), range: m.outputRange)]
+        }
+        let columns = min(10, fixedNoise.rows)
+        return [SampleSheet(prefix: "", images: m.classGrid(noise: fixedNoise.rows(0..<columns)),
+                            range: m.outputRange, columns: columns)]
     }
 
     /// FID and class coverage of the generator's samples (`QualityEvaluator(reference:gan:seed:)`).

@@ -47,17 +47,35 @@ public enum LoadedModel {
         throw RunError("\(dir.path)/config.json: names no generative model (\(config.model))")
     }
 
-    /// `count x dataDim` samples in the model's own range (`outputRange`), noise from `rng`.
-    public func sample(count: Int, rng: inout Xoshiro256) -> Matrix {
+    /// Size of the model's noise vector z.
+    public var latentDim: Int {
+        switch self { case .gan(let g): return g.latentDim; case .vae(let v): return v.latentDim }
+    }
+
+    /// The number of classes of a conditional model (it samples a requested class), or nil.
+    public var numClasses: Int? {
+        switch self { case .gan(let g): return g.numClasses; case .vae(let v): return v.numClasses }
+    }
+
+    /// `count x dataDim` samples in the model's own range (`outputRange`), noise from `rng`;
+    /// a conditional model's of classes `labels` (`count` values; nil: `cyclingLabels`).
+    /// - Precondition: no `labels` for an unconditional model; labels in `0..<numClasses`.
+    public func sample(count: Int, labels: [Int32]? = nil, rng: inout Xoshiro256) -> Matrix {
         switch self {
-        case .gan(let g): return g.sample(count: count, rng: &rng)
-        case .vae(let v): return v.sample(count: count, rng: &rng)
+        case .gan(let g): return g.sample(count: count, labels: labels, rng: &rng)
+        case .vae(let v): return v.sample(count: count, labels: labels, rng: &rng)
         }
     }
 
     /// `count x dataDim` samples mapped to [0, 1] (the classifier's input range), generated in
-    /// chunks of 1000 (`sampleInChunks`), noise from `rng`.
-    public func unitSamples(count: Int, rng: inout Xoshiro256) -> Matrix {
-        sampleInChunks(count: count, outputRange: outputRange, rng: &rng) { n, r in sample(count: n, rng: &r) }
+    /// chunks of 1000 (`sampleInChunks`), noise from `rng`; for a conditional model of classes
+    /// `labels` (nil: `cyclingLabels(count:classes:)`, equal numbers of each class).
+    public func unitSamples(count: Int, labels: [Int32]? = nil, rng: inout Xoshiro256) -> Matrix {
+        let all = labels ?? numClasses.map { cyclingLabels(count: count, classes: $0) }
+        var start = 0
+        return sampleInChunks(count: count, outputRange: outputRange, rng: &rng) { n, r in
+            defer { start += n }
+            return sample(count: n, labels: all.map { Array($0[start..<(start + n)]) }, rng: &r)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Generative
 
@@ -33,6 +34,24 @@ public struct RunConfig: Codable, Sendable {
     /// Gradient clipping by global L2 norm (PyTorch's `clip_grad_norm_(max_norm:)`), nil for none.
     /// Optional so that config.json files written before it existed still decode.
     public var clipNorm: Float?
+    /// A `.npy` of class labels beside `data` (`LabelSource.file`); nil: none (MNIST has its own).
+    public var labels: String?
+    /// The 1-based CSV column holding the class labels (`LabelSource.column`); nil: none.
+    public var labelColumn: Int?
+    /// Declared number of classes (labels must be below it); nil: the largest label plus one.
+    public var classes: Int?
+
+    /// Where the data's labels come from: `labels` or `labelColumn` (nil for neither).
+    public var labelSource: LabelSource? {
+        if let f = labels { return .file(f) }
+        return labelColumn.map { .column($0) }
+    }
+
+    /// The run's data: `Dataset.load` of `data`, `limit`, `labelSource` and `classes`.
+    /// - Throws: `DatasetError` naming the file.
+    public func loadData() throws -> Dataset {
+        try Dataset.load(path: data, limit: limit, labels: labelSource, classes: classes)
+    }
 
     public init(model: String, gan: GANConfig?, vae: VAEConfig?, epochs: Int, batchSize: Int, seed: UInt64,
                 threads: Int, data: String?, limit: Int?, sampleEvery: Int, logEvery: Int,
@@ -140,12 +159,16 @@ extension RunConfig {
             let dw = ([g.dataDim] + g.discriminatorHidden + [1]).map(String.init).joined(separator: "-")
             let arch = g.architecture == .mlp ? "" : "\(g.architecture.rawValue) (channels) "
             let extras = (g.lrSchedule == .cosine ? " cosine" : "") + (g.emaDecay.map { ", G EMA \($0)" } ?? "")
-            return "\(arch)G \(gw), D \(dw), loss \(g.loss.rawValue), \(g.optimizer.rawValue) lr \(g.learningRate)\(extras)"
+            return "\(conditionalPrefix(g.numClasses))\(arch)G \(gw), D \(dw), loss \(g.loss.rawValue), \(g.optimizer.rawValue) lr \(g.learningRate)\(extras)"
         }
         if let c = classifier {
             return "classifier \(c.widths.map(String.init).joined(separator: "-")) ReLU, Adam lr \(c.learningRate) cosine"
         }
         guard let v = vae else { return model }
-        return "\(v.architecture == .mlp ? "" : "\(v.architecture.rawValue) (channels) ")VAE \(([v.dataDim] + v.hidden + [v.latentDim]).map(String.init).joined(separator: "-")), Adam lr \(v.learningRate)"
+        return "\(conditionalPrefix(v.numClasses))\(v.architecture == .mlp ? "" : "\(v.architecture.rawValue) (channels) ")VAE \(([v.dataDim] + v.hidden + [v.latentDim]).map(String.init).joined(separator: "-")), Adam lr \(v.learningRate)"
+    }
+
+    private func conditionalPrefix(_ classes: Int?) -> String {
+        classes.map { "conditional on \($0) classes (one-hot label joined to the inputs), " } ?? ""
     }
 }

@@ -72,11 +72,14 @@ public struct SampleSheet {
     /// One sample per row, values in `range`.
     public let images: Matrix
     public let range: ClosedRange<Float>
+    /// Images per grid row (a class grid: its columns, one row per class).
+    public let columns: Int
 
-    public init(prefix: String, images: Matrix, range: ClosedRange<Float>) {
+    public init(prefix: String, images: Matrix, range: ClosedRange<Float>, columns: Int = 8) {
         self.prefix = prefix
         self.images = images
         self.range = range
+        self.columns = columns
     }
 }
 

@@ -82,7 +82,7 @@ public final class TrainingLoop {
         try config.gan?.validate()
         try config.vae?.validate()
         try config.classifier?.validate()
-        let data = try data ?? Dataset.load(path: config.data, limit: config.limit)
+        let data = try data ?? config.loadData()
         try Self.fit(&config, to: data, resuming: resume != nil)
         job = try makeJob(config, data)
         try Self.check(job, fits: config, data)
@@ -116,6 +116,10 @@ public final class TrainingLoop {
         if let dim = config.gan?.dataDim ?? config.vae?.dataDim ?? config.classifier?.dataDim, resuming,
            dim != data.sampleSize {
             throw RunError("\(data.source): samples have \(data.sampleSize) values but the run was trained on \(dim)")
+        }
+        if let k = config.gan?.numClasses ?? config.vae?.numClasses, k != data.numClasses {
+            throw RunError("\(data.source): " + (data.numClasses.map { "samples of \($0) classes" } ?? "samples without labels")
+                + " for a conditional model of \(k) classes")
         }
         config.gan?.dataDim = data.sampleSize
         config.vae?.dataDim = data.sampleSize

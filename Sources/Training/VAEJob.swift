@@ -50,7 +50,7 @@ public final class VAEJob: TrainingJob {
 
     /// Weighted by batch rows, so epoch means are per sample even with a partial last batch.
     public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {
-        let l = try trainer.step(batch: batch.x)
+        let l = try trainer.step(batch: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels)
         values[0] = Double(l.negativeELBO)
         values[1] = Double(l.reconstruction)
         values[2] = Double(l.kl)
@@ -68,7 +68,8 @@ public final class VAEJob: TrainingJob {
         while start < n {
             let end = min(start + batchSize, n)
             test.gather(ArraySlice(start..<end), scaling: .unit, into: &testBatch)
-            let l = trainer.evaluate(testBatch, rng: &rng)
+            let labels = trainer.model.numClasses == nil ? nil : (start..<end).map { test.label($0) }
+            let l = trainer.evaluate(testBatch, labels: labels, rng: &rng)
             let w = Double(end - start)
             sums[0] += Double(l.negativeELBO) * w
             sums[1] += Double(l.reconstruction) * w
@@ -86,15 +87,18 @@ public final class VAEJob: TrainingJob {
         return line
     }
 
-    /// Decoded fixed noise, and reconstructions (rows of 8 originals of the test set, or the
-    /// training set without one, each followed by a row of their reconstructions), in [0, 1].
+    /// Decoded fixed noise (a conditional VAE: the class grid of the first 10 noise rows), and
+    /// reconstructions (rows of 8 originals of the test set, or the training set without one,
+    /// each followed by a row of their reconstructions, given their labels), in [0, 1].
     public func samples(_ data: Dataset) -> [SampleSheet] {
-        let decoded = trainer.model.decode(fixedNoise)
+        let m = trainer.model
+        let columns = m.numClasses == nil ? 8 : min(10, fixedNoise.rows)
+        let decoded = m.numClasses == nil ? m.decode(fixedNoise) : m.classGrid(noise: fixedNoise.rows(0..<columns))
         let source = data.test ?? data.train
         let n = min(32, source.count)
         var originals = Matrix.empty
         source.gather(ArraySlice(0..<n), scaling: .unit, into: &originals)
-        let recon = trainer.model.reconstruct(originals)
+        let recon = m.reconstruct(originals, labels: m.numClasses == nil ? nil : (0..<n).map { source.label($0) })
         var pairs = Matrix(rows: 2 * n, cols: originals.cols)
         var row = 0
         for start in stride(from: 0, to: n, by: 8) {
@@ -104,7 +108,7 @@ public final class VAEJob: TrainingJob {
             row += 2 * (end - start)
         }
         let range = trainer.model.outputRange
-        return [SampleSheet(prefix: "", images: decoded, range: range),
+        return [SampleSheet(prefix: "", images: decoded, range: range, columns: columns),
                 SampleSheet(prefix: "recon-", images: pairs, range: range)]
     }
 

@@ -97,7 +97,8 @@ struct Eval: ParsableCommand {
             try PNGImage.writeGrid(nearest, height: 28, width: 28, columns: max(nearest.rows / 2, 1), range: 0...1,
                                    background: 128, to: evalDir.appendingPathComponent("nearest-neighbours.png"))
         }
-        report.pictures = try EvaluationPictures.write(samples: x, model: model, test: ref.testImages, into: evalDir, seed: seed &+ 2)
+        report.pictures = try EvaluationPictures.write(samples: x, model: model, test: ref.testImages,
+                                                      testLabels: ref.testLabels.map { Int32($0) }, into: evalDir, seed: seed &+ 2)
         if nearest != nil { report.pictures.insert("eval/nearest-neighbours.png", at: 0) }
         report.seconds = Date().timeIntervalSince(started)
 

@@ -15,18 +15,27 @@ struct Sample: ParsableCommand {
     /// Largest `--count`: a 256 x 256 grid.
     static let maxCount = 1 << 16
 
-    @Option(parsing: .unconditional, help: "Number of samples (at most 65536).")
-    var count: Int = 64
+    @Option(name: .customLong("count"), parsing: .unconditional, help: "Number of samples (at most 65536; with --class-grid: columns). Default: 64 (class grid: 10).")
+    var countOption: Int?
     @Option(help: "Output PNG file.")
     var out: String = "grid.png"
     @Option(parsing: .unconditional, help: "Seed of the noise.")
     var seed: UInt64 = 1
     @Option(parsing: .unconditional, help: "Images per grid row. Default: the square root of --count, rounded up.")
     var columns: Int?
+    @Option(parsing: .unconditional, help: "Class of every sample, for a conditional model (required by one, refused by others unless --class-grid).")
+    var label: Int?
+    @Flag(help: "Conditional model: one row per class, the same noise down each column (--count columns; default 10).")
+    var classGrid = false
+
+    /// `--count`, or its default.
+    var count: Int { countOption ?? 64 }
 
     func validate() throws {
+        if label != nil && classGrid { throw ValidationError("give --label or --class-grid, not both") }
+        if let l = label, l < 0 { throw ValidationError("--label must be a class number 0 or more, got \(l)") }
         // The upper bound keeps the samples (count x 784 floats) and the grid allocatable.
-        if count < 1 || count > Sample.maxCount {
+        if let count = countOption, count < 1 || count > Sample.maxCount {
             throw ValidationError("--count must be in 1...\(Sample.maxCount), got \(count)")
         }
         if let c = columns, c < 1 { throw ValidationError("--columns must be at least 1, got \(c)") }
@@ -36,15 +45,41 @@ struct Sample: ParsableCommand {
         let dir = try Sample.resolveCheckpoint(checkpoint, naming: "--checkpoint")
         let model = try LoadedModel.load(checkpoint: dir)
         var rng = Xoshiro256(seed: seed)
-        let samples = model.sample(count: count, rng: &rng)
+        let (samples, gridColumns) = try draw(model, from: dir, rng: &rng)
         let range = model.outputRange
         let side = Int(Double(samples.cols).squareRoot())
         let shape = side * side == samples.cols ? (side, side) : (1, samples.cols)
-        let cols = columns ?? Int(Double(count).squareRoot().rounded(.up))
+        let cols = columns ?? gridColumns
         let url = URL(fileURLWithPath: out)
         try PNGImage.writeGrid(samples, height: shape.0, width: shape.1, columns: cols,
                                range: range, to: url)
-        print("wrote \(count) samples from \(dir.path) to \(url.path)")
+        print("wrote \(samples.rows) samples from \(dir.path) to \(url.path)")
+    }
+
+    /// The samples and their default grid width: `--count` of them (of class `--label` for a
+    /// conditional model), or a class grid.
+    /// - Throws: `CLIError` (exit 64) when the label flags do not fit the model.
+    private func draw(_ model: LoadedModel, from dir: URL, rng: inout Xoshiro256) throws -> (Matrix, Int) {
+        let square = Int(Double(count).squareRoot().rounded(.up))
+        guard let k = model.numClasses else {
+            if label != nil || classGrid {
+                throw CLIError(ExitStatus.usage, "--label/--class-grid: \(dir.path) holds an unconditional \(model.kind) (trained without --conditional)")
+            }
+            return (model.sample(count: count, rng: &rng), square)
+        }
+        if let label {
+            guard label < k else { throw CLIError(ExitStatus.usage, "--label \(label): the model knows classes 0-\(k - 1)") }
+            return (model.sample(count: count, labels: Array(repeating: Int32(label), count: count), rng: &rng), square)
+        }
+        guard classGrid else {
+            throw CLIError(ExitStatus.usage, "\(dir.path) holds a conditional \(model.kind) of \(k) classes: give --label 0-\(k - 1) or --class-grid")
+        }
+        let n = countOption ?? 10
+        let noise = Matrix.normal(rows: n, cols: model.latentDim, using: &rng)
+        switch model {
+        case .gan(let g): return (g.classGrid(noise: noise), n)
+        case .vae(let v): return (v.classGrid(noise: noise), n)
+        }
     }
 
     /// A checkpoint directory as given, or the newest one of a run directory.

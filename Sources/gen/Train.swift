@@ -51,6 +51,14 @@ struct Train: ParsableCommand {
     var data: String?
     @Option(parsing: .unconditional, help: "Use only the first N training samples. Default: all.")
     var limit: Int?
+    @Flag(help: "Conditional model: G and D (VAE: encoder and decoder) also see the class label, one-hot (Mirza & Osindero 2014; Sohn et al. 2015); per-epoch samples become class grids (one row per class). Needs labelled data: MNIST, --labels or --label-column.")
+    var conditional = false
+    @Option(help: "Class labels of a .npy or .csv --data: a .npy of N whole numbers (any integer dtype), one per sample.")
+    var labels: String?
+    @Option(parsing: .unconditional, help: "Class labels of a .csv --data: its N-th column (1-based; Kaggle's MNIST CSV: 1), taken out of the features.")
+    var labelColumn: Int?
+    @Option(parsing: .unconditional, help: "Number of classes K (every label must be 0...K-1). Default: the largest label + 1 (MNIST: 10).")
+    var classes: Int?
     @Option(help: "Run directory. Default: runs/<model>-<date>-<time>.")
     var out: String?
     @Option(parsing: .unconditional, help: "Write a sample grid every N epochs (and after the last). Default: \(TrainDefaults.sampleEvery).")
@@ -81,6 +89,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--threads must be in 1...\(RunConfig.maxThreads), got \(t)")
         }
         if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1, got \(n)") }
+        try validateLabels()
         if let s = sampleEvery, s < 1 { throw ValidationError("--sample-every must be at least 1, got \(s)") }
         if let s = logEvery, s < 1 { throw ValidationError("--log-every must be at least 1, got \(s)") }
         if let k = keepCheckpoints, k < 1 { throw ValidationError("--keep-checkpoints must be at least 1, got \(k)") }
@@ -115,11 +124,24 @@ struct Train: ParsableCommand {
                 ("--batch-size", batchSize != nil), ("--lr", lr != nil), ("--beta1", beta1 != nil),
                 ("--beta2", beta2 != nil), ("--latent-dim", latentDim != nil), ("--hidden", hidden != nil),
                 ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--ema-decay", emaDecay != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
-                ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil)]
+                ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil),
+                ("--conditional", conditional), ("--labels", labels != nil), ("--label-column", labelColumn != nil),
+                ("--classes", classes != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
             }
         }
+    }
+
+    /// The label flags fit together and the data (before anything is read or written).
+    func validateLabels() throws {
+        if labels != nil && labelColumn != nil { throw ValidationError("give --labels or --label-column, not both") }
+        if let c = labelColumn, c < 1 { throw ValidationError("--label-column is 1-based: at least 1, got \(c)") }
+        if let k = classes, k < 2 { throw ValidationError("--classes must be at least 2, got \(k)") }
+        if (labels != nil || labelColumn != nil) && data == nil {
+            throw ValidationError("--labels and --label-column go with a .npy or .csv --data (MNIST has its own labels)")
+        }
+        if conditional && model == .classifier { throw ValidationError("--conditional applies to gan and vae only") }
     }
 
     func parseHidden(_ s: String) throws -> [Int] {
@@ -141,6 +163,7 @@ struct Train: ParsableCommand {
                             logEvery: logEvery ?? TrainDefaults.logEvery,
                             keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : TrainDefaults.keepCheckpoints),
                             clipNorm: clipNorm)
+        (cfg.labels, cfg.labelColumn, cfg.classes) = (labels, labelColumn, classes)
         switch m {
         case .gan:
             guard arch != .conv else { throw ValidationError("--arch for gan: mlp or dcgan, got conv") }

@@ -65,13 +65,13 @@ final class TrainConsole {
     }
 
     /// samples/epoch-NNNN.png (and the job's other sheets, e.g. recon-epoch-NNNN.png): 8 images
-    /// per row, or one 1-pixel-high strip per row for non-image vectors (libpng's row limit).
+    /// per row (a conditional model's class grid: one row per class), or one 1-pixel-high strip per row for non-image vectors (libpng's row limit).
     private func writeSamples(epoch: Int) throws {
         let tag = String(format: "epoch-%04d", epoch)
         let shape = loop.data.imageShape
         for sheet in loop.job.samples(loop.data) {
             try PNGImage.writeGrid(sheet.images, height: shape?.height ?? 1, width: shape?.width ?? sheet.images.cols,
-                                   columns: shape == nil ? 1 : 8, range: sheet.range,
+                                   columns: shape == nil ? 1 : sheet.columns, range: sheet.range,
                                    to: loop.directory.samples.appendingPathComponent("\(sheet.prefix)\(tag).png"))
         }
     }

@@ -44,13 +44,24 @@ struct TrainRun {
     private func makeLoop() throws -> TrainingLoop {
         do {
             guard let resume = command.resume else {
-                let config = try command.makeConfig()
+                var config = try command.makeConfig()
                 if let d = config.data, !FileManager.default.fileExists(atPath: d) {
                     throw CLIError(ExitStatus.noInput, "--data \(d): no such file or directory")
                 }
+                if let f = config.labels, !FileManager.default.fileExists(atPath: f) {
+                    throw CLIError(ExitStatus.noInput, "--labels \(f): no such file or directory")
+                }
                 try checkDefaultData(config)
+                let data = try config.loadData()
+                if command.conditional {
+                    guard let k = data.numClasses else {
+                        throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has no labels (give --labels FILE.npy or --label-column N)")
+                    }
+                    config.gan?.numClasses = k
+                    config.vae?.numClasses = k
+                }
                 let out = URL(fileURLWithPath: command.out ?? RunDirectory.defaultPath(model: config.model))
-                return try TrainingLoop(config: config, directory: out)
+                return try TrainingLoop(config: config, directory: out, data: data)
             }
             let dir = URL(fileURLWithPath: resume)
             try InputPaths.requireDirectory(dir, flag: "--resume")

@@ -162,7 +162,7 @@ public final class MNISTClassifier {
     /// Fraction (in [0, 1]) of the images `x` (`n x inputSize`, in [0, 1]) whose predicted class
     /// is their label; 0 for no images.
     /// - Throws: `EvaluationError.shapeMismatch` when `x` has the wrong width or `labels.count != n`.
-    public func accuracy(_ x: Matrix, labels: [UInt8]) throws -> Double {
+    public func accuracy<Label: BinaryInteger>(_ x: Matrix, labels: [Label]) throws -> Double {
         guard x.cols == inputSize, labels.count == x.rows else {
             throw EvaluationError(.shapeMismatch, "accuracy: \(x.rows)x\(x.cols) images with \(labels.count) labels; the classifier expects \(inputSize) columns")
         }

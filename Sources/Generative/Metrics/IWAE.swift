@@ -28,14 +28,15 @@ extension VAE {
     /// `-Σ_pixels BCEWithLogits(logits, x)`: the same term as the training ELBO, so the two are
     /// comparable. The log weights are combined by a running log-sum-exp in Double. Work is done
     /// in chunks of `chunk` (image, sample) rows, so memory stays `O(chunk x dataDim)` for any k.
-    /// - Parameters: `k >= 1`; `rng` draws the `eps` of `z = mu + exp(logvar / 2) eps`.
+    /// - Parameters: `labels`: the rows' classes for a conditional VAE (the bound is then on
+    ///   `-log p(x | y)`), nil otherwise; `k >= 1`; `rng` draws the `eps` of `z = mu + exp(logvar / 2) eps`.
     /// - Precondition: `x.cols == dataDim`, `x.rows >= 1`, `k >= 1`, `chunk >= 1`.
-    public func importanceWeightedBound(_ x: Matrix, k: Int, chunk: Int = 1024,
+    public func importanceWeightedBound(_ x: Matrix, labels: [Int32]? = nil, k: Int, chunk: Int = 1024,
                                         rng: inout Xoshiro256) -> IWAEResult {
         let n = x.rows, l = latentDim
         precondition(x.cols == dataDim && n >= 1 && k >= 1 && chunk >= 1,
                      "importanceWeightedBound: x is \(x.rows)x\(x.cols) (dataDim \(dataDim)), k \(k), chunk \(chunk)")
-        let (mu, logvar) = encode(x)
+        let (mu, logvar) = encode(x, labels: labels)
         var acc = IWAEAccumulator(images: n, k: k)
         let rows = Swift.max(1, Swift.min(chunk, n * k))
         var eps = Matrix(rows: rows, cols: l)
@@ -49,6 +50,7 @@ extension VAE {
             eps.withUnsafeMutableBufferPointer { rng.fillNormal($0, mean: 0, std: 1) }
             IWAEAccumulator.sampleLatents(mu: mu, logvar: logvar, eps: eps, firstPair: pair, k: k,
                                           into: &z, logPrior: &logPrior)
+            if let labels { decoderLabels!.setLabels(count: r) { labels[(pair + $0) / k] } }
             acc.add(logits: decoder.forward(z, training: false), x: x, firstPair: pair, logPrior: logPrior)
             pair += r
         }
