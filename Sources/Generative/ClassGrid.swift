@@ -29,13 +29,14 @@ extension GAN {
 }
 
 extension VAE {
-    /// A class grid of a conditional VAE: `noise` (`columns x latentDim`, prior draws) decoded
-    /// with every class, class 0's row first; Bernoulli means in [0, 1].
+    /// A class grid of a conditional VAE: `noise` (`columns x latentDim`, N(0, I) draws, mapped
+    /// through each class's prior: `priorLatents`) decoded with every class, class 0's row
+    /// first; Bernoulli means in [0, 1].
     /// - Precondition: the VAE is conditional.
     public func classGrid(noise: Matrix) -> Matrix {
         precondition(numClasses != nil, "VAE.classGrid: an unconditional VAE")
         let (z, labels) = ClassGrid.inputs(noise: noise, classes: numClasses!)
-        return decode(z, labels: labels)
+        return decode(priorLatents(z, labels: labels), labels: labels)
     }
 
     /// Analogies (Kingma et al. 2014, "Semi-supervised learning with deep generative models",

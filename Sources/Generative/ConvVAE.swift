@@ -44,6 +44,7 @@ extension VAE {
                             inputHeight: 14, inputWidth: 14, rng: &rng),
         ])
         return try VAE(encoder: conditioned(encoder, config.numClasses, spatial: 28 * 28), muHead: mu,
-                       logvarHead: logvar, decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim)
+                       logvarHead: logvar, decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim,
+                       prior: classPrior(config, rng: &rng))
     }
 }

@@ -47,15 +47,22 @@ public final class VAE {
     public let numClasses: Int?
     let encoderLabels: LabelConditioned?
     let decoderLabels: LabelConditioned?
+    /// The learned conditional prior `p(z | y) = N(priorMu(y), diag exp(priorLogvar(y)))` of a
+    /// conditional VAE (the "prior network" of Sohn et al. 2015, section 4.1), each a
+    /// `LabelConditioned` network of the label alone (its `x` has 0 columns), or nil for the
+    /// fixed prior N(0, I). See `VAE.classPrior`.
+    public let priorMu: LabelConditioned?
+    public let priorLogvar: LabelConditioned?
 
     /// A VAE over the given networks.
     /// A conditional VAE has its encoder and decoder `LabelConditioned` with the same classes
     /// (sizes are then those of `x` and `z` alone).
     /// - Throws: `ConfigError` when the sizes do not chain: the heads must map the encoder's
     ///   output to the same latent size, and the decoder must map it back to `dataDim`; or
-    ///   only one of encoder and decoder is conditional, or their classes differ.
+    ///   only one of encoder and decoder is conditional, or their classes differ, or a
+    ///   `prior` is given to an unconditional VAE or does not map the label to the latent size.
     public init(encoder: any Layer, muHead: any Layer, logvarHead: any Layer, decoder: any Layer,
-                dataDim: Int) throws {
+                dataDim: Int, prior: (mu: LabelConditioned, logvar: LabelConditioned)? = nil) throws {
         encoderLabels = encoder as? LabelConditioned
         decoderLabels = decoder as? LabelConditioned
         guard encoderLabels?.numClasses == decoderLabels?.numClasses else {
@@ -71,14 +78,25 @@ public final class VAE {
         guard decoder.outputFeatures(for: latent) == dataDim else {
             throw ConfigError("the decoder must map \(latent) latent values to \(dataDim)")
         }
+        if let prior {
+            guard let k = encoderLabels?.numClasses, prior.mu.numClasses == k, prior.logvar.numClasses == k,
+                  prior.mu.outputFeatures(for: 0) == latent, prior.logvar.outputFeatures(for: 0) == latent else {
+                throw ConfigError("a learned prior needs a conditional VAE and maps its label to \(latent) latent values")
+            }
+            prior.mu.computesInputGradient = false
+            prior.logvar.computesInputGradient = false
+        }
+        priorMu = prior?.mu
+        priorLogvar = prior?.logvar
         self.encoder = encoder
         self.muHead = muHead
         self.logvarHead = logvarHead
         self.decoder = decoder
         self.dataDim = dataDim
         latentDim = latent
+        let priorLayers: [(String, any Layer)] = prior.map { [("prior_mu.", $0.mu), ("prior_logvar.", $0.logvar)] } ?? []
         parameterGroup = ParameterGroup([("encoder.", encoder), ("mu.", muHead),
-                                         ("logvar.", logvarHead), ("decoder.", decoder)])
+                                         ("logvar.", logvarHead), ("decoder.", decoder)] + priorLayers)
         // Nobody needs dLoss/dx of the data: skip that gemm.
         encoder.computesInputGradient = false
     }
@@ -98,17 +116,26 @@ public final class VAE {
         let width = config.hidden.last ?? config.dataDim + k
         let mu = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
         let logvar = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
-        let decoder = Sequential.mlp(sizes: [config.latentDim + k] + config.hidden.reversed() + [config.dataDim],
+        var decoder = Sequential.mlp(sizes: [config.latentDim + k] + config.hidden.reversed() + [config.dataDim],
                                      hidden: .relu, output: .identity, rng: &rng)
+        if k > 0 && ProcessInfo.processInfo.environment["EXP_DECODER_EVERY_LAYER"] != nil {
+            decoder = Sequential(decoder.layers.enumerated().map { i, l in
+                guard i > 0, let d = l as? Dense else { return l }
+                let wide = Dense(inputSize: d.inputSize + k, outputSize: d.outputSize, activation: d.activation, rng: &rng)
+                return LabelConditioned(wide, numClasses: k)
+            })
+        }
         return try VAE(encoder: conditioned(encoder, config.numClasses), muHead: mu, logvarHead: logvar,
-                       decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim)
+                       decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim,
+                       prior: classPrior(config, rng: &rng))
     }
 
     /// The VAE of `config.architecture`: `VAE.mlp(config, rng: &rng)` or `VAE.conv(config, rng: &rng)`.
     public convenience init(config: VAEConfig, rng: inout Xoshiro256) throws {
         let m = config.architecture == .conv ? try VAE.conv(config, rng: &rng) : try VAE.mlp(config, rng: &rng)
+        let prior = m.priorMu.map { ($0, m.priorLogvar!) }
         try self.init(encoder: m.encoder, muHead: m.muHead, logvarHead: m.logvarHead,
-                      decoder: m.decoder, dataDim: m.dataDim)
+                      decoder: m.decoder, dataDim: m.dataDim, prior: prior)
     }
 
     /// All parameters: encoder, mu head, logvar head, decoder.
@@ -119,6 +146,8 @@ public final class VAE {
     public var stateEntries: [StateEntry] {
         prefixed(encoder.stateEntries, "encoder.") + prefixed(muHead.stateEntries, "mu.")
             + prefixed(logvarHead.stateEntries, "logvar.") + prefixed(decoder.stateEntries, "decoder.")
+            + (priorMu.map { prefixed($0.stateEntries, "prior_mu.") } ?? [])
+            + (priorLogvar.map { prefixed($0.stateEntries, "prior_logvar.") } ?? [])
     }
 
     /// Named tensors for checkpoints (see `stateEntries`).
@@ -139,6 +168,8 @@ public final class VAE {
         guard let labels else { return }
         encoderLabels!.setLabels(labels)
         decoderLabels!.setLabels(labels)
+        priorMu?.setLabels(labels)
+        priorLogvar?.setLabels(labels)
     }
 
     /// Decodes latent codes `z` (`n x latentDim`) to Bernoulli means in [0, 1]
@@ -152,12 +183,14 @@ public final class VAE {
         return out
     }
 
-    /// `n` samples from the prior: `z ~ N(0, I)`, decoded to Bernoulli means; for a
+    /// `n` samples from the prior: `z ~ N(0, I)` (a learned prior: `z = priorMu(y) +
+    /// exp(priorLogvar(y) / 2) eps`, `priorLatents`), decoded to Bernoulli means; for a
     /// conditional VAE of classes `labels`, or when nil the classes 0, 1, ..., K-1, 0, ... in turn.
     public func sample(count n: Int, labels: [Int32]? = nil, rng: inout Xoshiro256) -> Matrix {
         let z = Matrix.normal(rows: n, cols: latentDim, using: &rng)
         guard let k = numClasses else { return decode(z) }
-        return decode(z, labels: labels ?? cyclingLabels(count: n, classes: k))
+        let y = labels ?? cyclingLabels(count: n, classes: k)
+        return decode(priorLatents(z, labels: y), labels: y)
     }
 
     /// The posterior mean and log-variance for `x` (`n x dataDim`, with its `labels` for a

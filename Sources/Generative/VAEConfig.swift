@@ -31,6 +31,9 @@ public struct VAEConfig: Codable, Sendable, Equatable {
     /// files written before this field existed): unconditional. Saved in `config.json` and
     /// checkpoint metadata.
     public var numClasses: Int?
+    /// A conditional VAE's prior: nil or true, learned per class (`VAE.classPrior`, the
+    /// default); false, the fixed N(0, I). Ignored without `numClasses`.
+    public var learnedPrior: Bool?
 
     public init() {}
 

@@ -11,6 +11,9 @@ final class ELBOWork {
     var gradMu = Matrix.empty
     var gradLogvar = Matrix.empty
     var gradHidden = Matrix.empty
+    /// A learned prior's input (`B x 0`: the label is all it sees) and the KL's gradients.
+    var noInput = Matrix.empty
+    var kl = GaussianKLGradients()
 }
 
 extension VAE {
@@ -58,8 +61,19 @@ extension VAE {
         let logits = decoder.forward(w.z, training: training)
         let rec = Loss.binaryCrossEntropyWithLogits(
             logits: logits, targets: x, reduction: .batchMean, gradient: &w.gradLogits)
-        let kl = Loss.gaussianKL(mu: mu, logvar: logvar, reduction: .batchMean,
-                                 gradientMu: &w.gradMu, gradientLogvar: &w.gradLogvar)
+        guard let priorMu, let priorLogvar else {
+            let kl = Loss.gaussianKL(mu: mu, logvar: logvar, reduction: .batchMean,
+                                     gradientMu: &w.gradMu, gradientLogvar: &w.gradLogvar)
+            return VAELosses(reconstruction: rec, kl: kl)
+        }
+        // KL(q(z|x,y) || p(z|y)) against the learned prior; its mu/logvar gradients become the
+        // ones backward adds the reconstruction path to (swapped: no copy, no allocation).
+        w.noInput.resize(rows: b, cols: 0)
+        let kl = Loss.gaussianKL(mu: mu, logvar: logvar, priorMu: priorMu.forward(w.noInput, training: training),
+                                 priorLogvar: priorLogvar.forward(w.noInput, training: training),
+                                 reduction: .batchMean, gradients: &w.kl)
+        swap(&w.gradMu, &w.kl.mu)
+        swap(&w.gradLogvar, &w.kl.logvar)
         return VAELosses(reconstruction: rec, kl: kl)
     }
 
@@ -91,5 +105,7 @@ extension VAE {
         let gh2 = logvarHead.backward(w.gradLogvar)
         Matrix.add(gh1, gh2, into: &w.gradHidden)
         _ = encoder.backward(w.gradHidden)
+        _ = priorMu?.backward(w.kl.priorMu)
+        _ = priorLogvar?.backward(w.kl.priorLogvar)
     }
 }

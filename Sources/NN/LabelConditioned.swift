@@ -28,6 +28,9 @@ public final class LabelConditioned: Layer, InputGradientDifferentiable {
     /// Times each one-hot value is repeated (1 for vectors, `H·W` for label channels).
     public let spatial: Int
     private let secondOrder: (any InputGradientDifferentiable)?
+    /// `LabelConditioned` layers inside `network` (found through `Sequential`s) that get the
+    /// same labels, so a label can enter every layer (e.g. a decoder conditioned at each layer).
+    private let nested: [LabelConditioned]
     private var labels: [Int32] = []
     private var input = Matrix.empty        // B x (n + K·spatial)
     private var gradInput = Matrix.empty    // B x n
@@ -41,6 +44,13 @@ public final class LabelConditioned: Layer, InputGradientDifferentiable {
         self.numClasses = numClasses
         self.spatial = spatial
         secondOrder = network as? any InputGradientDifferentiable
+        nested = LabelConditioned.inner(network)
+    }
+
+    private static func inner(_ layer: any Layer) -> [LabelConditioned] {
+        if let l = layer as? LabelConditioned { return [l] }
+        if let s = layer as? Sequential { return s.layers.flatMap(inner) }
+        return []
     }
 
     /// Values appended to each input row: `numClasses · spatial`.
@@ -53,7 +63,8 @@ public final class LabelConditioned: Layer, InputGradientDifferentiable {
     }
 
     /// Sets `count` labels, row `i` getting `label(i)` (e.g. a stacked [real; fake] batch's
-    /// labels repeated, or one label per (image, sample) pair). No allocation once sized.
+    /// labels repeated, or one label per (image, sample) pair), here and in the nested
+    /// `LabelConditioned` layers. No allocation once sized.
     public func setLabels(count: Int, _ label: (Int) -> Int32) {
         labels.removeAll(keepingCapacity: true)
         for i in 0..<count {
@@ -61,6 +72,7 @@ public final class LabelConditioned: Layer, InputGradientDifferentiable {
             precondition(y >= 0 && Int(y) < numClasses, "LabelConditioned: label \(y) of row \(i) not in 0..<\(numClasses)")
             labels.append(y)
         }
+        for l in nested { l.setLabels(count: count) { labels[$0] } }
     }
 
     public func forward(_ x: Matrix, training: Bool) -> Matrix {

@@ -114,7 +114,7 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertEqual(d.sampleSize, 4)
         XCTAssertNil(d.test)
         XCTAssertEqual(d.imageShape?.height, 2)
-        guard case .floats(let m) = d.train else { return XCTFail() }
+        guard case .floats(let m, _) = d.train else { return XCTFail() }
         XCTAssertEqual(m[0, 2], 51 * (1 / 255 as Float), "scaled by the Float reciprocal of 255")
         XCTAssertNil(d.train.labels)
         XCTAssertThrowsError(try Dataset.load(path: dir.appendingPathComponent("nope").path, limit: nil)) {

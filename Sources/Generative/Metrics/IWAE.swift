@@ -37,6 +37,7 @@ extension VAE {
         precondition(x.cols == dataDim && n >= 1 && k >= 1 && chunk >= 1,
                      "importanceWeightedBound: x is \(x.rows)x\(x.cols) (dataDim \(dataDim)), k \(k), chunk \(chunk)")
         let (mu, logvar) = encode(x, labels: labels)
+        let prior = labels.flatMap { priorParameters($0) }
         var acc = IWAEAccumulator(images: n, k: k)
         let rows = Swift.max(1, Swift.min(chunk, n * k))
         var eps = Matrix(rows: rows, cols: l)
@@ -49,12 +50,12 @@ extension VAE {
             z.resize(rows: r, cols: l)
             eps.withUnsafeMutableBufferPointer { rng.fillNormal($0, mean: 0, std: 1) }
             IWAEAccumulator.sampleLatents(mu: mu, logvar: logvar, eps: eps, firstPair: pair, k: k,
-                                          into: &z, logPrior: &logPrior)
+                                          prior: prior, into: &z, logPrior: &logPrior)
             if let labels { decoderLabels!.setLabels(count: r) { labels[(pair + $0) / k] } }
             acc.add(logits: decoder.forward(z, training: false), x: x, firstPair: pair, logPrior: logPrior)
             pair += r
         }
-        return acc.result(kl: IWAEAccumulator.analyticKL(mu: mu, logvar: logvar))
+        return acc.result(kl: IWAEAccumulator.analyticKL(mu: mu, logvar: logvar, prior: prior))
     }
 }
 
@@ -73,9 +74,10 @@ struct IWAEAccumulator {
     }
 
     /// `z` for (image, sample) pairs `firstPair ..< firstPair + eps.rows` (image = pair / k) by
-    /// the VAE's reparameterisation, and each row's `log N(z; 0, I) - log N(z; mu, sigma²)`.
+    /// the VAE's reparameterisation, and each row's `log p(z) - log N(z; mu, sigma²)`, with
+    /// `p = N(0, I)` or the image's learned prior `N(prior.mu, exp(prior.logvar))`.
     static func sampleLatents(mu: Matrix, logvar: Matrix, eps: Matrix, firstPair: Int, k: Int,
-                              into z: inout Matrix, logPrior: inout [Double]) {
+                              prior: (mu: Matrix, logvar: Matrix)?, into z: inout Matrix, logPrior: inout [Double]) {
         let l = mu.cols, r = eps.rows
         mu.withUnsafeBufferPointer { pm in
             logvar.withUnsafeBufferPointer { pl in
@@ -88,8 +90,15 @@ struct IWAEAccumulator {
                                 let lv = pl[img &* l &+ j], e = pe[row &* l &+ j]
                                 let zz = VAE.reparameterize(mu: pm[img &* l &+ j], logvar: lv, eps: e).z
                                 pz[row &* l &+ j] = zz
-                                // log N(z; 0, I) - log N(z; mu, sigma²); the 2π terms cancel.
-                                s += -0.5 * Double(zz * zz) + 0.5 * (Double(e * e) + Double(lv))
+                                // log p(z) - log N(z; mu, sigma²); the 2π terms cancel.
+                                s += 0.5 * (Double(e * e) + Double(lv))
+                                if let prior {
+                                    let pm = Double(prior.mu[img, j]), pl = Double(prior.logvar[img, j])
+                                    let d = Double(zz) - pm
+                                    s -= 0.5 * (d * d * Foundation.exp(-pl) + pl)
+                                } else {
+                                    s -= 0.5 * Double(zz * zz)
+                                }
                             }
                             logPrior[row] = s
                         }
@@ -130,13 +139,16 @@ struct IWAEAccumulator {
 
     /// Analytic `KL(q(z|x) || p(z))` summed over images, as in training (Kingma & Welling
     /// 2014, appendix B), in Double.
-    static func analyticKL(mu: Matrix, logvar: Matrix) -> Double {
+    static func analyticKL(mu: Matrix, logvar: Matrix, prior: (mu: Matrix, logvar: Matrix)? = nil) -> Double {
         var kl = 0.0
         mu.withUnsafeBufferPointer { pm in
             logvar.withUnsafeBufferPointer { pl in
                 for i in 0..<pm.count {
                     let m = Double(pm[i]), v = Double(pl[i])
-                    kl += -0.5 * (1 + v - m * m - Foundation.exp(v))
+                    guard let prior else { kl += -0.5 * (1 + v - m * m - Foundation.exp(v)); continue }
+                    let r = i / mu.cols, c = i % mu.cols
+                    let d = m - Double(prior.mu[r, c]), lp = Double(prior.logvar[r, c])
+                    kl += 0.5 * (lp - v + (Foundation.exp(v) + d * d) * Foundation.exp(-lp) - 1)
                 }
             }
         }

@@ -1,0 +1,114 @@
+import Foundation
+import XCTest
+import Linalg
+@testable import Datasets
+
+/// Labels beside float data: `.npy` label files, a CSV label column, declared classes, and
+/// the batches keeping each sample with its label.
+final class LabelsTests: XCTestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = try makeTempDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// An NPY file as `np.save` writes it: version 1.0, header padded to 64 bytes.
+    private func npy(_ name: String, descr: String, shape: String, data: [UInt8]) throws -> URL {
+        var h = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }".utf8)
+        while (10 + h.count + 1) % 64 != 0 { h.append(0x20) }
+        h.append(0x0A)
+        let bytes = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(h.count & 0xFF), UInt8(h.count >> 8)] + h + data
+        let url = dir.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    private func int64s(_ v: [Int64]) -> [UInt8] { v.flatMap { x in (0..<8).map { UInt8(truncatingIfNeeded: x >> (8 * $0)) } } }
+    private func float64s(_ v: [Double]) -> [UInt8] { v.flatMap { x in (0..<8).map { UInt8(truncatingIfNeeded: x.bitPattern >> (8 * $0)) } } }
+
+    /// N x 2 float32 samples with values i/100, as a .npy.
+    private func samples(_ n: Int) throws -> URL {
+        let m = Matrix(rows: n, cols: 2, elements: (0..<(2 * n)).map { Float($0 / 2) / 100 })
+        let url = dir.appendingPathComponent("x.npy")
+        try NPY.write(m, to: url)
+        return url
+    }
+
+    func testInt64AndWholeFloat64LabelFilesAreRead() throws {
+        let a = try npy("a.npy", descr: "<i8", shape: "(5,)", data: int64s([3, 0, 2, 2, 1]))
+        XCTAssertEqual(try NPY.readLabels(contentsOf: a), [3, 0, 2, 2, 1])
+        let b = try npy("b.npy", descr: "<f8", shape: "(3, 1)", data: float64s([1, 0, 7]))
+        XCTAssertEqual(try NPY.readLabels(contentsOf: b), [1, 0, 7])
+        let d = try Dataset.load(path: try samples(5).path, limit: nil, labels: .file(a.path))
+        XCTAssertEqual(d.numClasses, 4, "largest label + 1")
+        XCTAssertEqual(d.train.labels, [3, 0, 2, 2, 1])
+    }
+
+    func testBadLabelFilesNameTheFileAndRow() throws {
+        let neg = try npy("neg.npy", descr: "<i8", shape: "(3,)", data: int64s([0, 1, -1]))
+        assertDatasetError(try NPY.readLabels(contentsOf: neg), contains: [neg.path, "row 3", "label -1 is negative"])
+        let frac = try npy("frac.npy", descr: "<f8", shape: "(2,)", data: float64s([1, 2.5]))
+        assertDatasetError(try NPY.readLabels(contentsOf: frac), contains: [frac.path, "row 2", "2.5 is not a whole number"])
+        let wide = try npy("wide.npy", descr: "<i8", shape: "(1, 2)", data: int64s([0, 1]))
+        assertDatasetError(try NPY.readLabels(contentsOf: wide), contains: [wide.path, "1-D array"])
+        let few = try npy("few.npy", descr: "<i8", shape: "(4,)", data: int64s([0, 1, 0, 1]))
+        let x = try samples(5)
+        assertDatasetError(try Dataset.load(path: x.path, limit: nil, labels: .file(few.path)),
+                           contains: [few.path, "4 labels for 5 samples", x.path])
+        let ok = try npy("ok.npy", descr: "<i8", shape: "(5,)", data: int64s([0, 1, 2, 5, 1]))
+        assertDatasetError(try Dataset.load(path: x.path, limit: nil, labels: .file(ok.path), classes: 3),
+                           contains: [ok.path, "row 4", "label 5 is not one of the 3 classes"])
+    }
+
+    func testCSVLabelColumnIsTakenOutOfTheFeatures() throws {
+        let url = dir.appendingPathComponent("kaggle.csv")
+        try "label,p0,p1\n7,0,255\n2,255,0\n".write(to: url, atomically: true, encoding: .utf8)
+        let d = try Dataset.load(path: url.path, limit: nil, labels: .column(1), classes: 10)
+        XCTAssertEqual(d.sampleSize, 2)
+        XCTAssertEqual(d.train.labels, [7, 2])
+        XCTAssertEqual(d.numClasses, 10)
+        guard case .floats(let m, _) = d.train else { return XCTFail() }
+        XCTAssertEqual(m.elements, [0, 1, 1, 0], "0-255 bytes scaled to [0, 1]")
+        assertDatasetError(try Dataset.load(path: url.path, limit: nil, labels: .column(4)),
+                           contains: [url.path, "label column 4 is not one of its 3 columns"])
+        let bad = dir.appendingPathComponent("bad.csv")
+        try "1,0.5\n-2,0.5\n".write(to: bad, atomically: true, encoding: .utf8)
+        assertDatasetError(try Dataset.load(path: bad.path, limit: nil, labels: .column(1)),
+                           contains: [bad.path, "column 1, row 2: label -2 is negative"])
+    }
+
+    func testLabelSourcesThatDoNotFitTheData() throws {
+        let x = try samples(3)
+        assertDatasetError(try Dataset.load(path: x.path, limit: nil, labels: .column(1)),
+                           contains: [x.path, "a label column needs a .csv"])
+        assertDatasetError(try Dataset.load(path: x.path, limit: nil, classes: 3),
+                           contains: [x.path, "3 classes declared but the samples have no labels"])
+        let mnist = packageRoot().appendingPathComponent("data/mnist")
+        let y = try npy("y.npy", descr: "<i8", shape: "(3,)", data: int64s([0, 1, 2]))
+        assertDatasetError(try Dataset.load(path: mnist.path, limit: nil, labels: .file(y.path)),
+                           contains: [y.path, "MNIST IDX files carry their own labels"])
+    }
+
+    /// Shuffled batches keep every sample with its label; the last batch holds the remainder.
+    func testBatchesKeepSamplesWithTheirLabels() throws {
+        let n = 10
+        let m = Matrix(rows: n, cols: 2, elements: (0..<(2 * n)).map { Float($0 / 2) / 100 })
+        let labels = (0..<n).map { Int32(($0 * 7) % 3) }
+        var loader = DataLoader(.floats(m, labels: labels), batchSize: 4, scaling: .unit)
+        var rng = Xoshiro256(seed: 5)
+        var seen: [Int] = [], sizes: [Int] = []
+        var batch = Batch()
+        for _ in 0..<2 {
+            loader.startEpoch(rng: &rng)
+            while loader.next(into: &batch) {
+                sizes.append(batch.count)
+                for r in 0..<batch.count {
+                    let i = Int((batch.x[r, 0] * 100).rounded())
+                    XCTAssertEqual(batch.labels?[r], Int32((i * 7) % 3), "sample \(i) travels with its label")
+                    seen.append(i)
+                }
+            }
+        }
+        XCTAssertEqual(sizes, [4, 4, 2, 4, 4, 2])
+        XCTAssertEqual(seen.sorted(), (0..<n).flatMap { [$0, $0] })
+        XCTAssertNotEqual(Array(seen[0..<n]), Array(0..<n), "the order is shuffled")
+    }
+}
