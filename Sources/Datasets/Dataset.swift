@@ -80,17 +80,18 @@ public struct Dataset: Sendable {
     /// Number of classes K when the samples have labels (`0..<K`; 10 for MNIST), else nil.
     public let numClasses: Int?
 
-    /// - Precondition: `numClasses` is set exactly when `train` has labels, and every label is
-    ///   in `0..<numClasses` (`Dataset.load` validates files before building one).
+    /// `numClasses` nil for labelled samples takes the largest training label plus one; for
+    /// unlabelled samples it is ignored (nil).
+    /// - Precondition: every label is in `0..<numClasses` when it is given (`Dataset.load`
+    ///   validates files before building one).
     public init(train: Storage, test: Storage?, source: String, imageShape: (height: Int, width: Int)?,
                 numClasses: Int? = nil) {
-        precondition((numClasses != nil) == train.hasLabels,
-                     "Dataset: numClasses \(numClasses.map(String.init) ?? "nil") for \(train.hasLabels ? "labelled" : "unlabelled") samples")
         self.train = train
         self.test = test
         self.source = source
         self.imageShape = imageShape
-        self.numClasses = numClasses
+        guard train.hasLabels else { self.numClasses = nil; return }
+        self.numClasses = numClasses ?? (0..<train.count).reduce(0) { max($0, Int(train.label($1)) + 1) }
     }
 
     /// Training samples.

@@ -116,15 +116,8 @@ public final class VAE {
         let width = config.hidden.last ?? config.dataDim + k
         let mu = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
         let logvar = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
-        var decoder = Sequential.mlp(sizes: [config.latentDim + k] + config.hidden.reversed() + [config.dataDim],
+        let decoder = Sequential.mlp(sizes: [config.latentDim + k] + config.hidden.reversed() + [config.dataDim],
                                      hidden: .relu, output: .identity, rng: &rng)
-        if k > 0 && ProcessInfo.processInfo.environment["EXP_DECODER_EVERY_LAYER"] != nil {
-            decoder = Sequential(decoder.layers.enumerated().map { i, l in
-                guard i > 0, let d = l as? Dense else { return l }
-                let wide = Dense(inputSize: d.inputSize + k, outputSize: d.outputSize, activation: d.activation, rng: &rng)
-                return LabelConditioned(wide, numClasses: k)
-            })
-        }
         return try VAE(encoder: conditioned(encoder, config.numClasses), muHead: mu, logvarHead: logvar,
                        decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim,
                        prior: classPrior(config, rng: &rng))

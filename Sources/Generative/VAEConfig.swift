@@ -46,6 +46,27 @@ public struct VAEConfig: Codable, Sendable, Equatable {
         return c
     }
 
+    /// The conditional MLP VAE of `gen train vae --conditional` (Sohn et al. 2015, with a
+    /// learned prior p(z|y), `VAE.classPrior`) for `classes` classes: hidden 512 and latent 8
+    /// rather than the unconditional 400 and 20, the other settings the MLP VAE's.
+    ///
+    /// Measured on MNIST after 10 epochs (seed 1, `gen eval`: label accuracy of 10,000 prior
+    /// samples; the unconditional VAE's test -ELBO is 105.45): a larger latent fits better but
+    /// its prior samples of one class stray into another's region, a smaller one the reverse.
+    ///
+    /// | prior | hidden | latent | test -ELBO | label accuracy |
+    /// |---|---|---|---|---|
+    /// | N(0, I) | 400 | 20 / 10 / 5 / 2 | 101.85 / 104.75 / 114.94 / 133.77 | 71.1 / 81.7 / 92.4 / 99.6 % |
+    /// | learned | 400 | 20 / 10 / 8 | 100.12 / 103.55 / 105.91 | 87.1 / 93.2 / 95.2 % |
+    /// | learned | 512 | 10 / **8** | 102.61 / **104.98** | 93.4 / **96.2** % |
+    public static func conditional(classes: Int) -> VAEConfig {
+        var c = VAEConfig()
+        c.hidden = [512]
+        c.latentDim = 8
+        c.numClasses = classes
+        return c
+    }
+
     /// Checks the settings; throws `ConfigError` naming the first bad field.
     public func validate() throws {
         if latentDim < 1 { throw ConfigError("latent-dim must be at least 1, got \(latentDim)") }

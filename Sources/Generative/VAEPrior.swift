@@ -16,16 +16,14 @@ extension VAE {
     /// often look like another: label accuracy 71 % (latent 20), 82 % (latent 10), 99.6 %
     /// (latent 2, but test -ELBO 133.8).
     static func classPrior(_ config: VAEConfig, rng: inout Xoshiro256) -> (mu: LabelConditioned, logvar: LabelConditioned)? {
-        guard let k = config.numClasses, config.learnedPrior != false, ProcessInfo.processInfo.environment["EXP_FIXED_PRIOR"] == nil else { return nil }
+        guard let k = config.numClasses, config.learnedPrior != false else { return nil }
         func table() -> LabelConditioned {
             let d = Dense(inputSize: k, outputSize: config.latentDim, rng: &rng)
             d.weight.value.fill(0)
             d.bias.value.fill(0)
             return LabelConditioned(Sequential([d]), numClasses: k)
         }
-        let pair = (table(), table())
-        if ProcessInfo.processInfo.environment["EXP_UNIT_PRIOR_VAR"] != nil { pair.1.isFrozen = true }
-        return pair
+        return (table(), table())
     }
 
     /// Latents from noise `eps` (`n x latentDim`, N(0, I) draws) for classes `labels`: `eps`

@@ -13,6 +13,11 @@ public enum StepBenchmark {
     /// The models `gen bench` knows.
     public enum Model: String, CaseIterable, Sendable {
         case gan, vae, ganLarge = "gan-large", dcgan, vaeConv = "vae-conv"
+        /// The conditional MLP GAN and VAE (10 classes; the VAE with its learned prior): the
+        /// labels of each batch are gathered with it.
+        case ganConditional = "gan-conditional", vaeConditional = "vae-conditional"
+
+        var isVAE: Bool { self == .vae || self == .vaeConv || self == .vaeConditional }
     }
 
     public struct Result: Sendable {
@@ -36,15 +41,19 @@ public enum StepBenchmark {
         var sampler = BatchSampler(count: train.count, batchSize: batchSize, dropLast: true)
         sampler.startEpoch(rng: &rng)
         var batch = Matrix.empty
+        var labels: [Int32] = []
         var b = 0
-        let scaling: PixelScaling = model == .vae || model == .vaeConv ? .unit : .symmetric
+        let scaling: PixelScaling = model.isVAE ? .unit : .symmetric
         let (update, flops) = try trainer(model, batchSize: batchSize, rng: &rng)
         // Steps cycle through an epoch of real batches; the gather is part of the timed step.
         let step: () throws -> Void = {
-            gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: sampler.batchIndices(b),
+            let indices = sampler.batchIndices(b)
+            gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: indices,
                         scaling: scaling, into: &batch)
+            labels.removeAll(keepingCapacity: true)
+            for i in indices { labels.append(Int32(train.labels[i])) }
             b = (b + 1) % sampler.batchesPerEpoch
-            try update(batch)
+            try update(batch, labels)
         }
         for _ in 0..<warmup { try step() }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -59,19 +68,23 @@ public enum StepBenchmark {
 
     /// One optimisation step on a batch of `model`, and its FLOPs.
     private static func trainer(_ model: Model, batchSize: Int,
-                                rng: inout Xoshiro256) throws -> ((Matrix) throws -> Void, Double) {
+                                rng: inout Xoshiro256) throws -> ((Matrix, [Int32]) throws -> Void, Double) {
         switch model {
-        case .gan, .ganLarge, .dcgan:
-            let config = [.gan: GANConfig.standard(), .ganLarge: .large()][model] ?? .dcgan()
+        case .gan, .ganLarge, .dcgan, .ganConditional:
+            var config = [.gan: GANConfig.standard(), .ganLarge: .large(), .ganConditional: .standard()][model] ?? .dcgan()
+            if model == .ganConditional { config.numClasses = 10 }
             let gan = try GAN(config: config, rng: &rng)
             // As GANJob: the DCGAN's step includes the update of G's moving average.
             if let decay = config.emaDecay { gan.averageGenerator(decay: decay) }
             let trainer = try GANTrainer(model: gan, config: config, rng: Xoshiro256(seed: 7))
-            return ({ try trainer.step(real: $0) }, trainer.flopsPerStep(batch: batchSize))
-        case .vae, .vaeConv:
-            let config = model == .vae ? VAEConfig() : .conv()
+            let conditional = config.numClasses != nil
+            return ({ try trainer.step(real: $0, labels: conditional ? $1 : nil) }, trainer.flopsPerStep(batch: batchSize))
+        case .vae, .vaeConv, .vaeConditional:
+            var config = model == .vaeConv ? VAEConfig.conv() : VAEConfig()
+            if model == .vaeConditional { config.numClasses = 10 }
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
-            return ({ try trainer.step(batch: $0) }, trainer.flopsPerStep(batch: batchSize))
+            let conditional = config.numClasses != nil
+            return ({ try trainer.step(batch: $0, labels: conditional ? $1 : nil) }, trainer.flopsPerStep(batch: batchSize))
         }
     }
 }

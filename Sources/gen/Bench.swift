@@ -22,7 +22,7 @@ struct Bench: ParsableCommand {
 
     typealias Model = StepBenchmark.Model
 
-    @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20), gan-large (G 100-256-512-1024-784, D 784-512-256-1), dcgan (GANConfig.dcgan(): G channels 128,64, D 64,128) or vae-conv (VAEConfig.conv(): channels 32,64, latent 20). Default: gan vae gan-large.")
+    @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20), gan-large (G 100-256-512-1024-784, D 784-512-256-1), dcgan (GANConfig.dcgan(): G channels 128,64, D 64,128) vae-conv (VAEConfig.conv(): channels 32,64, latent 20), gan-conditional or vae-conditional (the MLP GAN and VAE conditioned on MNIST's 10 labels). Default: gan vae gan-large.")
     var models: [Model] = [.gan, .vae, .ganLarge]
     @Option(parsing: .unconditional, help: "Timed steps.") var steps: Int = 200
     @Option(parsing: .unconditional, help: "Untimed warm-up steps.") var warmup: Int = 20
@@ -60,7 +60,7 @@ struct Bench: ParsableCommand {
             if json {
                 print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null")}")
             } else {
-                print("\(model.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads) (\(threading.rawValue))  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
+                print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads) (\(threading.rawValue))  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
             }
             fflush(nil)
         }

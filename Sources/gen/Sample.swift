@@ -8,7 +8,7 @@ import Training
 /// `gen sample`: a grid of samples from a trained model.
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a PNG grid of samples from a checkpoint (a checkpoint directory, or a run directory for its newest).")
+        abstract: "Write samples from a checkpoint (a checkpoint directory, or a run directory for its newest): a PNG grid, a class grid of a conditional model, or their values as .npy.")
 
     @Option(help: "A checkpoint directory (runs/X/checkpoints/step-N) or a run directory.")
     var checkpoint: String
@@ -17,7 +17,7 @@ struct Sample: ParsableCommand {
 
     @Option(name: .customLong("count"), parsing: .unconditional, help: "Number of samples (at most 65536; with --class-grid: columns). Default: 64 (class grid: 10).")
     var countOption: Int?
-    @Option(help: "Output PNG file.")
+    @Option(help: "Output: .png (a grid) or .npy (N x D float32 values in [0, 1]).")
     var out: String = "grid.png"
     @Option(parsing: .unconditional, help: "Seed of the noise.")
     var seed: UInt64 = 1
@@ -39,6 +39,8 @@ struct Sample: ParsableCommand {
             throw ValidationError("--count must be in 1...\(Sample.maxCount), got \(count)")
         }
         if let c = columns, c < 1 { throw ValidationError("--columns must be at least 1, got \(c)") }
+        let ext = URL(fileURLWithPath: out).pathExtension.lowercased()
+        if ext != "png" && ext != "npy" { throw ValidationError("--out must end in .png or .npy, got '\(out)'") }
     }
 
     func run() throws {
@@ -51,6 +53,12 @@ struct Sample: ParsableCommand {
         let shape = side * side == samples.cols ? (side, side) : (1, samples.cols)
         let cols = columns ?? gridColumns
         let url = URL(fileURLWithPath: out)
+        if url.pathExtension.lowercased() == "npy" {
+            // Values, not pictures: mapped from the model's range to the data's [0, 1].
+            try NPY.write(samples.mappingRange(from: range, to: 0...1), to: url)
+            print("wrote \(samples.rows) samples (\(samples.rows) x \(samples.cols), values in [0, 1]) from \(dir.path) to \(url.path)")
+            return
+        }
         try PNGImage.writeGrid(samples, height: shape.0, width: shape.1, columns: cols,
                                range: range, to: url)
         print("wrote \(samples.rows) samples from \(dir.path) to \(url.path)")

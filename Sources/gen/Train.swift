@@ -31,9 +31,9 @@ struct Train: ParsableCommand {
     var beta1: Float?
     @Option(parsing: .unconditional, help: "Adam beta2. Default 0.999.")
     var beta2: Float?
-    @Option(parsing: .unconditional, help: "Latent size. Default: gan 100, vae 20.")
+    @Option(parsing: .unconditional, help: "Latent size. Default: gan 100, vae 20 (conditional MLP vae 8).")
     var latentDim: Int?
-    @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400, classifier 512,256.")
+    @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400 (conditional MLP vae 512), classifier 512,256.")
     var hidden: String?
     @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 14 epochs, G EMA 0.999, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
     var arch: Arch?
@@ -191,7 +191,8 @@ struct Train: ParsableCommand {
             if loss != nil { throw ValidationError("--loss applies to gan only") }
             if lrSchedule != nil || emaDecay != nil { throw ValidationError("--lr-schedule and --ema-decay apply to gan only") }
             guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
-            var v = arch == .conv ? VAEConfig.conv() : VAEConfig()
+            // The class count comes from the data (TrainRun); 10 until then.
+            var v = arch == .conv ? VAEConfig.conv() : conditional ? VAEConfig.conditional(classes: 10) : VAEConfig()
             if let lr { v.learningRate = lr }
             if let beta1 { v.beta1 = beta1 }
             if let beta2 { v.beta2 = beta2 }

@@ -128,3 +128,26 @@ final class LabelConditionedTests: XCTestCase {
         XCTAssertEqual(both.rows(rows..<(2 * rows)), single)
     }
 }
+
+extension LabelConditionedTests {
+    /// Labels set on the outer wrapper reach a `LabelConditioned` nested in its network (a
+    /// label entering a later layer too): the output is the reference with the label at both.
+    func testNestedConditioningGetsTheSameLabels() {
+        var rng = Xoshiro256(seed: 11)
+        let d1 = Dense(inputSize: 2 + 3, outputSize: 4, activation: .relu, initializer: .glorotUniform, rng: &rng)
+        let d2 = Dense(inputSize: 4 + 3, outputSize: 1, initializer: .glorotUniform, rng: &rng)
+        let net = LabelConditioned(Sequential([d1, LabelConditioned(d2, numClasses: 3)]), numClasses: 3)
+        let y: [Int32] = [2, 0]
+        net.setLabels(y)
+        let x = randomMatrix(2, 2, seed: 12)
+        let out = doubles(net.forward(x, training: false))
+        for r in 0..<2 {
+            let onehot = (0..<3).map { $0 == Int(y[r]) ? 1.0 : 0.0 }
+            let h = refForward([.dense(w: doubles(d1.weight.value), b: doubles(d1.bias.value), nin: 5, nout: 4, act: .relu)],
+                               doubles(x.row(r)) + onehot, rows: 1)
+            let o = refForward([.dense(w: doubles(d2.weight.value), b: doubles(d2.bias.value), nin: 7, nout: 1, act: .identity)],
+                               h + onehot, rows: 1)
+            XCTAssertEqual(out[r], o[0], accuracy: 1e-5)
+        }
+    }
+}

@@ -33,7 +33,7 @@ final class ConsoleTests: XCTestCase {
 
     func testSampleAndEvalHelpShowDefaults() throws {
         let sample = try GenRunner.run(["sample", "--help"]).stdout
-        XCTAssertTrue(sample.contains("(default: 64)") && sample.contains("(default: grid.png)"), sample)
+        XCTAssertTrue(sample.contains("Default: 64 (class grid: 10)") && sample.contains("(default: grid.png)"), sample)
         let eval = try GenRunner.run(["eval", "--help"]).stdout
         XCTAssertTrue(eval.contains("(default: 10000)") && eval.contains("(default: 1,64,5000)"), eval)
     }

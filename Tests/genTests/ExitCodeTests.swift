@@ -17,7 +17,7 @@ final class ExitCodeTests: XCTestCase {
 
     /// Runs `gen args` and checks the convention; returns the error line.
     @discardableResult
-    private func expect(_ args: [String], exit code: Int32, mentions needles: [String],
+    func expect(_ args: [String], exit code: Int32, mentions needles: [String],
                         file: StaticString = #filePath, line: UInt = #line) throws -> String {
         let r = try GenRunner.run(args)
         XCTAssertEqual(r.status, code, "exit code of \(args): \(r.stderr)", file: file, line: line)
@@ -55,7 +55,7 @@ final class ExitCodeTests: XCTestCase {
     }
 
     func testNegativeSampleCount() throws {
-        try expect(["sample", "--checkpoint", tmp.path, "--count", "-3", "--out", out], exit: 64,
+        try expect(["sample", "--checkpoint", tmp.path, "--count", "-3", "--out", out + ".png"], exit: 64,
                    mentions: ["--count must be in 1...65536, got -3"])
     }
 
@@ -88,7 +88,7 @@ final class ExitCodeTests: XCTestCase {
     }
 
     func testSampleMissingCheckpoint() throws {
-        try expect(["sample", "--checkpoint", "/nope", "--out", out], exit: 66,
+        try expect(["sample", "--checkpoint", "/nope", "--out", out + ".png"], exit: 66,
                    mentions: ["--checkpoint /nope: no such directory"])
     }
 

@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+
+/// Label inputs and conditional models at the command line: every bad input is one error line
+/// naming the file (or flag) and row, the documented exit code, and no run directory.
+extension ExitCodeTests {
+    /// `np.save(path, np.array(values))` of an int64 array, written byte by byte.
+    private func int64NPY(_ values: [Int64], _ name: String) throws -> URL {
+        var h = Array("{'descr': '<i8', 'fortran_order': False, 'shape': (\(values.count),), }".utf8)
+        while (10 + h.count + 1) % 64 != 0 { h.append(0x20) }
+        h.append(0x0A)
+        let body = values.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+        let url = tmp.appendingPathComponent(name)
+        try Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(h.count), 0] + h + body).write(to: url)
+        return url
+    }
+
+    private func data(rows: Int) throws -> URL {
+        let url = tmp.appendingPathComponent("x.csv")
+        try Reliability.writeCSV(rows: rows, cols: 4, to: url)
+        return url
+    }
+
+    func testConditionalOnUnlabelledData() throws {
+        try expect(["train", "gan", "--conditional", "--data", try data(rows: 6).path, "--out", out], exit: 65,
+                   mentions: ["--conditional", "x.csv has no labels", "--labels"])
+    }
+
+    func testLabelFileCountNegativeFractionAndUndeclaredClass() throws {
+        let x = try data(rows: 4).path
+        let cases: [([Int64], [String], [String])] = [
+            ([0, 1, 1], [], ["short.npy", "3 labels for 4 samples"]),
+            ([0, 1, -2, 1], [], ["row 3", "label -2 is negative"]),
+            ([0, 1, 2, 3], ["--classes", "3"], ["row 4", "label 3 is not one of the 3 classes"]),
+        ]
+        for (i, (values, extra, needles)) in cases.enumerated() {
+            let y = try int64NPY(values, i == 0 ? "short.npy" : "y\(i).npy")
+            try expect(["train", "vae", "--conditional", "--data", x, "--labels", y.path, "--out", out] + extra,
+                       exit: 65, mentions: [y.lastPathComponent] + needles)
+        }
+        let frac = tmp.appendingPathComponent("frac.csv")
+        try "0.5,0.1\n1.5,0.2\n".write(to: frac, atomically: true, encoding: .utf8)
+        try expect(["train", "gan", "--conditional", "--data", frac.path, "--label-column", "1", "--out", out], exit: 65,
+                   mentions: ["frac.csv", "column 1, row 1: label 0.5 is not a whole number"])
+    }
+
+    func testLabelFlagsThatDoNotFit() throws {
+        try expect(["train", "gan", "--labels", tmp.appendingPathComponent("nope.npy").path, "--data",
+                    try data(rows: 4).path, "--out", out], exit: 66, mentions: ["--labels", "nope.npy"])
+        try expect(["train", "gan", "--label-column", "1", "--out", out], exit: 64, mentions: ["--label-column", "--data"])
+        try expect(["train", "gan", "--label-column", "0", "--data", "x.csv", "--out", out], exit: 64,
+                   mentions: ["--label-column is 1-based"])
+        try expect(["train", "gan", "--classes", "1", "--out", out], exit: 64, mentions: ["--classes must be at least 2"])
+    }
+
+    /// A labelled CSV trains a conditional model whose checkpoint records its classes; sampling
+    /// it needs a label (or --class-grid), and an unconditional model refuses one.
+    func testConditionalRunRecordsClassesAndSamplingNeedsALabel() throws {
+        var text = ""
+        for i in 0..<24 { text += "\(i % 3)," + (0..<4).map { String(format: "%.2f", Double((i * 7 + $0 * 3) % 10) / 10) }.joined(separator: ",") + "\n" }
+        let csv = tmp.appendingPathComponent("labelled.csv")
+        try text.write(to: csv, atomically: true, encoding: .utf8)
+        let run = tmp.appendingPathComponent("cond")
+        let r = try GenRunner.run(["train", "gan", "--conditional", "--data", csv.path, "--label-column", "1", "--epochs", "1",
+                                   "--batch-size", "8", "--hidden", "8", "--latent-dim", "2", "--threads", "1", "--out", run.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("conditional on 3 classes"), r.stdout)
+        let config = try String(contentsOf: run.appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"numClasses\" : 3"), config)
+        try expect(["sample", "--checkpoint", run.path, "--out", out + ".png"], exit: 64, mentions: ["conditional gan of 3 classes", "--label"])
+        try expect(["sample", "--checkpoint", run.path, "--label", "3", "--out", out + ".png"], exit: 64, mentions: ["--label 3", "classes 0-2"])
+        let grid = tmp.appendingPathComponent("seven.png")
+        let ok = try GenRunner.run(["sample", "--checkpoint", run.path, "--label", "2", "--count", "4", "--out", grid.path])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: grid.path))
+        // .npy: the values (4 x 4 in [0, 1]), read back by the library's NPY reader's format.
+        let values = tmp.appendingPathComponent("twos.npy")
+        let npy = try GenRunner.run(["sample", "--checkpoint", run.path, "--label", "2", "--count", "4", "--out", values.path])
+        XCTAssertEqual(npy.status, 0, npy.stderr)
+        let bytes = try Data(contentsOf: values)
+        XCTAssertTrue(String(decoding: bytes.prefix(128), as: UTF8.self).contains("'shape': (4, 4)"))
+        XCTAssertEqual(bytes.count - (10 + Int(bytes[8]) + Int(bytes[9]) << 8), 4 * 4 * 4, "the header, then 16 float32 values")
+        let first = bytes.subdata(in: (bytes.count - 64)..<(bytes.count - 60)).withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+        XCTAssertTrue((0...1).contains(first), "values in [0, 1], got \(first)")
+        try expect(["sample", "--checkpoint", run.path, "--label", "2", "--out", out + ".jpg"], exit: 64,
+                   mentions: ["--out must end in .png or .npy"])
+        let plain = tmp.appendingPathComponent("plain")
+        let p = try GenRunner.run(["train", "gan", "--data", csv.path, "--label-column", "1", "--epochs", "1", "--batch-size", "8",
+                                   "--hidden", "8", "--latent-dim", "2", "--threads", "1", "--out", plain.path])
+        XCTAssertEqual(p.status, 0, p.stderr)
+        try expect(["sample", "--checkpoint", plain.path, "--label", "1", "--out", out + ".png"], exit: 64,
+                   mentions: ["unconditional gan", "--conditional"])
+    }
+}
