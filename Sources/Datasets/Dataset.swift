@@ -77,6 +77,9 @@ public struct Dataset: Sendable {
     /// Image height and width when each sample is an image (MNIST, or a square number of
     /// columns); nil for other vectors.
     public let imageShape: (height: Int, width: Int)?
+    /// What loading changed, one sentence each naming the file (a float64 or integer `.npy`
+    /// converted to float32, a 1-D array read as N samples of one value); for a CLI to print.
+    public var notes: [String] = []
     /// Number of classes K when the samples have labels (`0..<K`; 10 for MNIST), else nil.
     public let numClasses: Int?
 
@@ -106,11 +109,15 @@ public struct Dataset: Sendable {
             let imgs = Array(b.images[0..<(n * b.sampleSize)])
             let lbls = Array(b.labels[0..<n])
             let images = LabeledImages(images: imgs, labels: lbls, count: n, height: b.height, width: b.width)
-            return Dataset(train: .bytes(images), test: test, source: source, imageShape: imageShape,
-                           numClasses: numClasses)
+            var d = Dataset(train: .bytes(images), test: test, source: source, imageShape: imageShape,
+                            numClasses: numClasses)
+            d.notes = notes
+            return d
         case .floats(let m, let labels) where n < m.rows:
-            return Dataset(train: .floats(m.rows(0..<n), labels: labels.map { Array($0[0..<n]) }), test: test,
-                           source: source, imageShape: imageShape, numClasses: numClasses)
+            var d = Dataset(train: .floats(m.rows(0..<n), labels: labels.map { Array($0[0..<n]) }), test: test,
+                            source: source, imageShape: imageShape, numClasses: numClasses)
+            d.notes = notes
+            return d
         default:
             return self
         }

@@ -54,6 +54,8 @@ extension Dataset {
                     "\(split)row \(i + 1): label \(storage.label(i)) is not one of the \(k) classes declared (0-\(k - 1))")
             }
         }
-        return Dataset(train: train, test: test, source: source, imageShape: imageShape, numClasses: k)
+        var d = Dataset(train: train, test: test, source: source, imageShape: imageShape, numClasses: k)
+        d.notes = notes
+        return d
     }
 }

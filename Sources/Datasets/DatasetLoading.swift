@@ -43,7 +43,15 @@ extension Dataset {
                 }
                 return try mnist(url)
             } else if ext == "npy" {
-                return try floats(NPY.readMatrix(contentsOf: url), source: url.path, labels: labels)
+                let (m, dtype, shape) = try NPY.read(contentsOf: url)
+                var d = try floats(m, source: url.path, labels: labels)
+                if dtype != "<f4" && dtype != "|u1" {
+                    d.notes.append("\(url.path): '\(dtype)' values converted to float32")
+                }
+                if shape.count == 1 {
+                    d.notes.append("\(url.path): a 1-D array of \(shape[0]) values, read as \(shape[0]) samples of one value")
+                }
+                return d
             } else if ext == "csv" {
                 return try floats(CSV.readMatrix(contentsOf: url), source: url.path, labels: labels)
             } else {

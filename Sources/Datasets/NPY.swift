@@ -5,16 +5,24 @@ import Linalg
 /// NumPy `.npy` files (format described in numpy/lib/format.py, "NEP 1"): magic `\x93NUMPY`,
 /// version, a little-endian header length, a Python-dict header
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (r, c), }`, then the data in C order.
-/// Supported: versions 1.0-3.0 on read (1.0 on write), dtypes `'<f4'` (float32) and `'|u1'`
-/// (uint8), C order only.
+/// Supported: versions 1.0-3.0 on read (1.0 on write); on read every little-endian float and
+/// integer dtype (`'<f4'`, `'<f8'`, `'|u1'`, `'<i8'`, ...; converted to Float32), C order only.
 public enum NPY {
-    /// Reads a float32 or uint8 array as a Matrix (uint8 values converted to Float as-is, 0...255).
+    /// Reads an array as a Matrix: float32 as is; float64 and integers (`np.save`'s defaults)
+    /// converted to Float32 (uint8 as 0...255); `dtype` reports which it was (see `read`).
     ///
-    /// Shapes: `(n,)` -> `1 x n`; `(r, c)` -> `r x c`; `(n, h, w)` -> `n x (h*w)` (one image per row).
+    /// Shapes: `(n,)` -> `n x 1` (n samples of one value); `(r, c)` -> `r x c`; `(n, h, w)` ->
+    /// `n x (h*w)` (one image per row).
     /// - Throws: `DatasetError` naming the file for a bad magic or header, `fortran_order: True`,
-    ///   another dtype (e.g. `'<f8'`, big-endian `'>f4'`), 0-D or >3-D shapes, or a data size that
-    ///   differs from the shape's.
+    ///   another dtype (big-endian `'>f4'`, complex, strings), 0-D or >3-D shapes, or a data
+    ///   size that differs from the shape's.
     public static func readMatrix(contentsOf url: URL) throws -> Matrix {
+        try read(contentsOf: url).matrix
+    }
+
+    /// `readMatrix`, with the file's dtype (`'<f8'`, ...) and shape, so a caller can say what
+    /// was converted.
+    public static func read(contentsOf url: URL) throws -> (matrix: Matrix, dtype: String, shape: [Int]) {
         let path = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -23,20 +31,16 @@ public enum NPY {
         return try data.withUnsafeBytes { raw in try parse(raw, path: path) }
     }
 
-    static func parse(_ raw: UnsafeRawBufferPointer, path: String) throws -> Matrix {
+    static func parse(_ raw: UnsafeRawBufferPointer, path: String) throws -> (matrix: Matrix, dtype: String, shape: [Int]) {
         func fail(_ problem: String) -> DatasetError { DatasetError(path: path, problem: problem) }
         let (header, dataStart) = try parseHeader(raw, fail: fail)
         guard !header.fortranOrder else { throw fail("fortran_order arrays are not supported (save with C order)") }
-        let itemSize: Int
-        switch header.descr {
-        case "<f4": itemSize = 4
-        case "|u1", "<u1", ">u1", "=u1", "u1": itemSize = 1
-        default:
-            throw fail("unsupported dtype '\(header.descr)'; only '<f4' (float32) and '|u1' (uint8)")
+        guard let element = NPYElement(descr: header.descr) else {
+            throw fail("unsupported dtype '\(header.descr)'; use a little-endian float or integer array (e.g. '<f4', '<f8', '<i8', '|u1')")
         }
         let (rows, cols) = try matrixShape(header.shape, fail: fail)
         let (n, o1) = rows.multipliedReportingOverflow(by: cols)
-        let (byteCount, o2) = n.multipliedReportingOverflow(by: itemSize)
+        let (byteCount, o2) = n.multipliedReportingOverflow(by: element.size)
         guard !o1 && !o2 else { throw fail("shape \(header.shape) overflows") }
         let available = raw.count - dataStart
         guard available == byteCount else {
@@ -45,17 +49,17 @@ public enum NPY {
         var m = Matrix(rows: rows, cols: cols)
         let body = raw.baseAddress! + dataStart
         m.withUnsafeMutableBufferPointer { dst in
-            if itemSize == 4 {
+            if header.descr == "<f4" {
+                // The common case without the per-element closure.
                 for i in 0..<n {
                     let bits = body.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self)
                     dst[i] = Float(bitPattern: UInt32(littleEndian: bits))
                 }
             } else {
-                let b = body.assumingMemoryBound(to: UInt8.self)
-                for i in 0..<n { dst[i] = Float(b[i]) }
+                for i in 0..<n { dst[i] = Float(element.read(body, i)) }
             }
         }
-        return m
+        return (m, header.descr, header.shape)
     }
 
     /// The preamble (magic, version, header length) and the header dict; returns the header
@@ -96,7 +100,7 @@ public enum NPY {
     /// `(n, h, w)` -> `n x (h*w)`.
     private static func matrixShape(_ shape: [Int], fail: (String) -> DatasetError) throws -> (Int, Int) {
         switch shape.count {
-        case 1: return (1, shape[0])
+        case 1: return (shape[0], 1)
         case 2: return (shape[0], shape[1])
         case 3:
             let (hw, o) = shape[1].multipliedReportingOverflow(by: shape[2])

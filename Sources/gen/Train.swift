@@ -31,9 +31,9 @@ struct Train: ParsableCommand {
     var beta1: Float?
     @Option(parsing: .unconditional, help: "Adam beta2. Default 0.999.")
     var beta2: Float?
-    @Option(parsing: .unconditional, help: "Latent size. Default: gan 100, vae 20 (conditional MLP vae 8).")
+    @Option(parsing: .unconditional, help: "Latent size. Default: gan 100, vae 20 (conditional vae 8, conditional conv vae 10).")
     var latentDim: Int?
-    @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400 (conditional MLP vae 512), classifier 512,256.")
+    @Option(parsing: .unconditional, help: "Hidden widths, comma-separated, input side first (gan: the generator's; the discriminator mirrors them). Default: gan 128, vae 400 (conditional MLP vae 768), classifier 512,256.")
     var hidden: String?
     @Option(help: "Architecture: gan mlp (default) or dcgan (convolutional, 28x28; lr 5e-4, batch 64, 14 epochs, G EMA 0.999, --hidden = G channels, D mirrors them, default 128,64); vae mlp (default) or conv (--hidden = channels, default 32,64).")
     var arch: Arch?
@@ -193,6 +193,9 @@ struct Train: ParsableCommand {
             guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
             // The class count comes from the data (TrainRun); 10 until then.
             var v = arch == .conv ? VAEConfig.conv() : conditional ? VAEConfig.conditional(classes: 10) : VAEConfig()
+            // The conditional conv VAE: latent 10 (test -ELBO 96.86, label accuracy 97.5 % after
+            // 10 epochs, seed 1; see VAEConfig.conditional for why a smaller latent).
+            if arch == .conv && conditional { v.latentDim = 10 }
             if let lr { v.learningRate = lr }
             if let beta1 { v.beta1 = beta1 }
             if let beta2 { v.beta2 = beta2 }

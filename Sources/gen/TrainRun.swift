@@ -53,6 +53,7 @@ struct TrainRun {
                 }
                 try checkDefaultData(config)
                 let data = try config.loadData()
+                for note in data.notes { print("note: \(note)") }
                 if command.conditional {
                     guard let k = data.numClasses else {
                         throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has no labels (give --labels FILE.npy or --label-column N)")

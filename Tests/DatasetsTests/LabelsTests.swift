@@ -112,3 +112,31 @@ final class LabelsTests: XCTestCase {
         XCTAssertNotEqual(Array(seen[0..<n]), Array(0..<n), "the order is shuffled")
     }
 }
+
+extension LabelsTests {
+    /// np.save's defaults: int64 and float64 data are converted (byte values scaled to [0, 1]),
+    /// and a 1-D array is N samples of one value; each change is a note naming the file.
+    func testInt64AndOneDimensionalDataAreReadWithNotes() throws {
+        let ints = try npyFile("ints.npy", descr: "<i8", shape: "(2, 2)", bytes: [0, 255, 51, 102].flatMap { v in
+            (0..<8).map { UInt8(truncatingIfNeeded: Int64(v) >> (8 * $0)) } })
+        let d = try Dataset.load(path: ints.path, limit: nil)
+        guard case .floats(let m, _) = d.train else { return XCTFail() }
+        XCTAssertEqual(m.elements, [0, 255, 51, 102].map { Float($0) * (1 / 255) }, "bytes scaled as the loader scales them")
+        XCTAssertEqual(d.notes, ["\(ints.path): '<i8' values converted to float32"])
+        let line = try npyFile("line.npy", descr: "<f8", shape: "(3,)", bytes: [0.25, 0.5, 1].flatMap { (v: Double) in
+            (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
+        let l = try Dataset.load(path: line.path, limit: 2)
+        XCTAssertEqual([l.count, l.sampleSize], [2, 1])
+        XCTAssertEqual(l.notes.count, 2, "\(l.notes)")
+        XCTAssertTrue(l.notes[1].contains("a 1-D array of 3 values, read as 3 samples of one value"), "\(l.notes)")
+    }
+
+    private func npyFile(_ name: String, descr: String, shape: String, bytes: [UInt8]) throws -> URL {
+        var h = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }".utf8)
+        while (10 + h.count + 1) % 64 != 0 { h.append(0x20) }
+        h.append(0x0A)
+        let url = dir.appendingPathComponent(name)
+        try Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(h.count & 0xFF), UInt8(h.count >> 8)] + h + bytes).write(to: url)
+        return url
+    }
+}

@@ -22,9 +22,10 @@ final class NPYTests: XCTestCase {
     }
 
     func testReadsNumpyFloat32Vector() throws {
+        // A 1-D array is N samples of one value (N x 1), as np.save(x) of N scalars means.
         let m = try NPY.readMatrix(contentsOf: fixtures.appendingPathComponent("f32_1d.npy"))
-        XCTAssertEqual(m.rows, 1)
-        XCTAssertEqual(m.cols, 5)
+        XCTAssertEqual(m.rows, 5)
+        XCTAssertEqual(m.cols, 1)
         // numpy rounds the Python float (a Double) to float32: do the same.
         XCTAssertEqual(m.elements, [0.1, -2.0, Float(Double(3e-39)), 1e30, .infinity])
     }
@@ -71,9 +72,13 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(back.cols, 4)
     }
 
-    func testUnsupportedDtypeAndOrder() {
-        let f64 = fixtures.appendingPathComponent("f64_2x2.npy")
-        assertDatasetError(try NPY.readMatrix(contentsOf: f64), contains: [f64.path, "unsupported dtype '<f8'"])
+    func testFloat64IsConvertedAndOtherDtypesAndOrderRefused() throws {
+        // scripts/make_npy_fixtures.py: np.eye(2, dtype="<f8"), np.save's default float64.
+        let f64 = try NPY.read(contentsOf: fixtures.appendingPathComponent("f64_2x2.npy"))
+        XCTAssertEqual(f64.matrix.elements, [1, 0, 0, 1])
+        XCTAssertEqual(f64.dtype, "<f8")
+        try check(npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]),
+                  ["unsupported dtype '>f4'"])
         let fortran = fixtures.appendingPathComponent("f32_fortran.npy")
         assertDatasetError(try NPY.readMatrix(contentsOf: fortran), contains: [fortran.path, "fortran_order"])
     }
@@ -114,6 +119,6 @@ final class NPYTests: XCTestCase {
         // Sanity: the well-formed header parses.
         let url = dir.appendingPathComponent("good.npy")
         try Data(npy(ok, data: eight)).write(to: url)
-        XCTAssertEqual(try NPY.readMatrix(contentsOf: url), Matrix(rows: 1, cols: 2))
+        XCTAssertEqual(try NPY.readMatrix(contentsOf: url), Matrix(rows: 2, cols: 1), "(2,): two samples of one value")
     }
 }
