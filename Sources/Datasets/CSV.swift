@@ -15,6 +15,11 @@ public enum CSV {
     ///   non-numeric or empty field, or of a line whose column count differs from the first
     ///   data line's; also for a file with no data lines or that is not UTF-8/ASCII readable.
     public static func readMatrix(contentsOf url: URL, hasHeader: Bool? = nil) throws -> Matrix {
+        try read(contentsOf: url, hasHeader: hasHeader).matrix
+    }
+
+    /// `readMatrix`, with the header line's fields (trimmed) when one was skipped.
+    public static func read(contentsOf url: URL, hasHeader: Bool? = nil) throws -> (matrix: Matrix, header: [String]?) {
         let path = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -25,7 +30,8 @@ public enum CSV {
         }
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, path: String, hasHeader: Bool?) throws -> Matrix {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, path: String, hasHeader: Bool?) throws -> (matrix: Matrix, header: [String]?) {
+        var header: [String]?
         var values: [Float] = []
         var columns = -1
         var firstDataLine = 0
@@ -48,9 +54,10 @@ public enum CSV {
             sawFirstLine = true
             fields.removeAll(keepingCapacity: true)
             let failure = splitNumbers(line, into: &fields)
-            if isFirst {
-                if hasHeader == true { continue }
-                if hasHeader == nil && failure != nil && !hasNumericField(line) { continue }
+            if isFirst && (hasHeader == true || (hasHeader == nil && failure != nil && !hasNumericField(line))) {
+                header = String(decoding: line, as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }
+                continue
             }
             if let (col, text) = failure {
                 throw DatasetError(path: path, problem: text.isEmpty
@@ -67,7 +74,7 @@ public enum CSV {
             values.append(contentsOf: fields)
         }
         guard columns > 0 else { throw DatasetError(path: path, problem: "no numeric data lines") }
-        return Matrix(rows: values.count / columns, cols: columns, elements: values)
+        return (Matrix(rows: values.count / columns, cols: columns, elements: values), header)
     }
 
     /// True when any comma-separated field of `line` parses as a number.

@@ -53,7 +53,12 @@ extension Dataset {
                 }
                 return d
             } else if ext == "csv" {
-                return try floats(CSV.readMatrix(contentsOf: url), source: url.path, labels: labels)
+                let (m, header) = try CSV.read(contentsOf: url)
+                if labels == nil, let h = header, let c = h.firstIndex(where: { labelNames.contains($0.lowercased()) }) {
+                    throw DatasetError(path: url.path, problem: "column \(c + 1) is named '\(h[c])': "
+                        + "give it as the label column (--label-column \(c + 1)) or remove it; it would be trained as a feature")
+                }
+                return try floats(m, source: url.path, labels: labels)
             } else {
                 throw DatasetError(path: path, problem: "expected a directory of MNIST IDX files, a .npy or a .csv file")
             }
@@ -69,6 +74,9 @@ extension Dataset {
         }
         return try mnist(dir)
     }
+
+    /// CSV header names that mean "the class", refused as a feature column.
+    static let labelNames: Set<String> = ["label", "labels", "class", "target", "y", "digit"]
 
     private static func mnist(_ dir: URL) throws -> Dataset {
         let train = try MNIST.load(.train, from: dir)

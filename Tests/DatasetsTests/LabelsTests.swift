@@ -140,3 +140,16 @@ extension LabelsTests {
         return url
     }
 }
+
+extension LabelsTests {
+    /// A CSV header naming a label column is not trained as a feature by accident.
+    func testCSVLabelHeaderWithoutLabelColumnIsRefused() throws {
+        let url = dir.appendingPathComponent("named.csv")
+        try "x0, Label ,x1\n0.1,3,0.2\n0.3,1,0.4\n".write(to: url, atomically: true, encoding: .utf8)
+        assertDatasetError(try Dataset.load(path: url.path, limit: nil),
+                           contains: [url.path, "column 2 is named 'Label'", "--label-column 2"])
+        let d = try Dataset.load(path: url.path, limit: nil, labels: .column(2))
+        XCTAssertEqual(d.train.labels, [3, 1])
+        XCTAssertEqual(try CSV.read(contentsOf: url).header ?? [], ["x0", "Label", "x1"])
+    }
+}
