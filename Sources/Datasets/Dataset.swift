@@ -80,6 +80,8 @@ public struct Dataset: Sendable {
     /// What loading changed, one sentence each naming the file (a float64 or integer `.npy`
     /// converted to float32, a 1-D array read as N samples of one value); for a CLI to print.
     public var notes: [String] = []
+    /// The per-column scaling applied to real-valued data outside [0, 1] (nil: none).
+    public var scaling: FeatureScaling?
     /// Number of classes K when the samples have labels (`0..<K`; 10 for MNIST), else nil.
     public let numClasses: Int?
 
@@ -111,12 +113,12 @@ public struct Dataset: Sendable {
             let images = LabeledImages(images: imgs, labels: lbls, count: n, height: b.height, width: b.width)
             var d = Dataset(train: .bytes(images), test: test, source: source, imageShape: imageShape,
                             numClasses: numClasses)
-            d.notes = notes
+            (d.notes, d.scaling) = (notes, scaling)
             return d
         case .floats(let m, let labels) where n < m.rows:
             var d = Dataset(train: .floats(m.rows(0..<n), labels: labels.map { Array($0[0..<n]) }), test: test,
                             source: source, imageShape: imageShape, numClasses: numClasses)
-            d.notes = notes
+            (d.notes, d.scaling) = (notes, scaling)
             return d
         default:
             return self

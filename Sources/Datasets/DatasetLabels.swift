@@ -55,7 +55,7 @@ extension Dataset {
             }
         }
         var d = Dataset(train: train, test: test, source: source, imageShape: imageShape, numClasses: k)
-        d.notes = notes
+        (d.notes, d.scaling) = (notes, scaling)
         return d
     }
 }

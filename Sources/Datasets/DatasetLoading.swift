@@ -3,8 +3,9 @@ import Linalg
 
 extension Dataset {
     /// Loads `path`: a directory of MNIST IDX files (train and t10k splits, `.gz` or raw), a
-    /// `.npy` (N x D float32 in [0, 1], or whole numbers 0-255) or a `.csv` of numeric rows in
-    /// [0, 1] (or 0-255). Byte-valued float files are divided by 255. `path` nil means the
+    /// `.npy` (N x D) or a `.csv` of numeric rows. Values in [0, 1] are used as they are, whole
+    /// numbers 0-255 divided by 255, and any other real values scaled per column to [0, 1]
+    /// (`FeatureScaling`, kept in `scaling` so samples can be mapped back; a note says so). `path` nil means the
     /// package's `data/mnist` (`MNIST.defaultDirectory`, found from any working directory).
     /// `limit` keeps the first N training samples.
     ///
@@ -13,8 +14,8 @@ extension Dataset {
     /// declares the number of classes K (labels must be below it); nil takes the largest label
     /// plus one (10 for MNIST).
     /// - Throws: `DatasetError` naming the file: missing, of another kind, empty, malformed (see
-    ///   `MNIST.load`, `NPY.readMatrix`, `CSV.readMatrix`), holding NaN (row and column named)
-    ///   or values outside [0, 1] that are not all whole numbers 0-255; and for labels: a count
+    ///   `MNIST.load`, `NPY.readMatrix`, `CSV.readMatrix`), holding NaN or infinity (row and
+    ///   column named); and for labels: a count
     ///   that differs from the samples', a negative, non-integer or undeclared class (row
     ///   named), a label source that does not fit the data (a column of a non-CSV file, a label
     ///   file beside MNIST), or `classes` given for data without labels.
@@ -96,24 +97,32 @@ extension Dataset {
         var firstNaN: Int?, allWhole = true
         m.withUnsafeBufferPointer { p in
             for (i, v) in p.enumerated() {
-                if v.isNaN { firstNaN = firstNaN ?? i; continue }
+                if !v.isFinite { firstNaN = firstNaN ?? i; continue }
                 lo = min(lo, v); hi = max(hi, v)
                 if v.rounded() != v { allWhole = false }
             }
         }
         if let i = firstNaN {
-            throw DatasetError(path: source, problem: "NaN at row \(i / m.cols + 1), column \(i % m.cols + 1)")
+            let v = m.withUnsafeBufferPointer { $0[i] }
+            throw DatasetError(path: source, problem: "\(v.isNaN ? "NaN" : "\(v)") at row \(i / m.cols + 1), column \(i % m.cols + 1)")
         }
-        var scaled = m
+        var scaled = m, scaling: FeatureScaling?
         if hi > 1 && lo >= 0 && hi <= 255 && allWhole {
             // Byte-valued data (uint8 .npy, 0-255 CSV): bring it to [0, 1].
             scaled.scale(by: 1 / 255)
         } else if !(lo >= 0 && hi <= 1) {
-            throw DatasetError(path: source, problem: "values must lie in [0, 1] (or be whole numbers 0-255), found [\(lo), \(hi)]")
+            // Real values in any range: min-max per column, undone for samples written.
+            scaling = FeatureScaling(fitting: m)
+            scaling!.apply(&scaled)
         }
         let side = Int(Double(m.cols).squareRoot())
-        return Dataset(train: .floats(scaled, labels: classes), test: nil, source: source,
-                       imageShape: side * side == m.cols ? (side, side) : nil,
-                       numClasses: classes.map { Int($0.max() ?? 0) + 1 })
+        var d = Dataset(train: .floats(scaled, labels: classes), test: nil, source: source,
+                        imageShape: side * side == m.cols ? (side, side) : nil,
+                        numClasses: classes.map { Int($0.max() ?? 0) + 1 })
+        d.scaling = scaling
+        if scaling != nil {
+            d.notes.append("\(source): values in [\(lo), \(hi)] scaled to [0, 1] per column (min-max; samples written as .npy are mapped back)")
+        }
+        return d
     }
 }

@@ -40,6 +40,10 @@ public struct RunConfig: Codable, Sendable {
     public var labelColumn: Int?
     /// Declared number of classes (labels must be below it); nil: the largest label plus one.
     public var classes: Int?
+    /// The per-column scaling the data loader applied to real values outside [0, 1]
+    /// (`Dataset.scaling`, set by `TrainingLoop`), so samples can be written in the data's
+    /// units; nil for data in [0, 1] or bytes.
+    public var dataScaling: FeatureScaling?
 
     /// Where the data's labels come from: `labels` or `labelColumn` (nil for neither).
     public var labelSource: LabelSource? {

@@ -121,6 +121,7 @@ public final class TrainingLoop {
             throw RunError("\(data.source): " + (data.numClasses.map { "samples of \($0) classes" } ?? "samples without labels")
                 + " for a conditional model of \(k) classes")
         }
+        config.dataScaling = data.scaling
         config.gan?.dataDim = data.sampleSize
         config.vae?.dataDim = data.sampleSize
         config.classifier?.dataDim = data.sampleSize

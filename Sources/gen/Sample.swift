@@ -17,7 +17,7 @@ struct Sample: ParsableCommand {
 
     @Option(name: .customLong("count"), parsing: .unconditional, help: "Number of samples (at most 65536; with --class-grid: columns). Default: 64 (class grid: 10).")
     var countOption: Int?
-    @Option(help: "Output: .png (a grid) or .npy (N x D float32 values in [0, 1]).")
+    @Option(help: "Output: .png (a grid) or .npy (N x D float32 values in the data's units).")
     var out: String = "grid.png"
     @Option(parsing: .unconditional, help: "Seed of the noise.")
     var seed: UInt64 = 1
@@ -54,9 +54,14 @@ struct Sample: ParsableCommand {
         let cols = columns ?? gridColumns
         let url = URL(fileURLWithPath: out)
         if url.pathExtension.lowercased() == "npy" {
-            // Values, not pictures: mapped from the model's range to the data's [0, 1].
-            try NPY.write(samples.mappingRange(from: range, to: 0...1), to: url)
-            print("wrote \(samples.rows) samples (\(samples.rows) x \(samples.cols), values in [0, 1]) from \(dir.path) to \(url.path)")
+            // Values, not pictures: from the model's range to the data's [0, 1], then to the
+            // data's own units when the loader scaled them (config.json's dataScaling).
+            var values = samples.mappingRange(from: range, to: 0...1)
+            let scaling = try RunConfig.read(checkpoint: dir).dataScaling
+            if let scaling, scaling.low.count == values.cols { scaling.invert(&values) }
+            try NPY.write(values, to: url)
+            let units = scaling == nil ? "values in [0, 1]" : "in the data's units"
+            print("wrote \(samples.rows) samples (\(samples.rows) x \(samples.cols), \(units)) from \(dir.path) to \(url.path)")
             return
         }
         try PNGImage.writeGrid(samples, height: shape.0, width: shape.1, columns: cols,

@@ -153,3 +153,22 @@ extension LabelsTests {
         XCTAssertEqual(try CSV.read(contentsOf: url).header ?? [], ["x0", "Label", "x1"])
     }
 }
+
+extension LabelsTests {
+    /// Real values outside [0, 1] (the 8-Gaussian ring has radius 2) are min-max scaled per
+    /// column, recorded in `scaling`, and mapped back exactly; a constant column maps to 0.
+    func testRealValuedDataIsScaledPerColumnAndBack() throws {
+        let raw = Matrix([[-2, 5, 1], [2, 5, 0], [0, 5, 0.5]])
+        let url = dir.appendingPathComponent("ring.npy")
+        try NPY.write(raw, to: url)
+        let d = try Dataset.load(path: url.path, limit: nil)
+        XCTAssertEqual(d.scaling, FeatureScaling(low: [-2, 5, 0], high: [2, 5, 1]))
+        guard case .floats(let m, _) = d.train else { return XCTFail() }
+        XCTAssertEqual(m, Matrix([[0, 0, 1], [1, 0, 0], [0.5, 0, 0.5]]))
+        var back = m
+        d.scaling!.invert(&back)
+        XCTAssertEqual(back, raw)
+        XCTAssertTrue(d.notes.first?.contains("scaled to [0, 1] per column") ?? false, "\(d.notes)")
+        XCTAssertNil(try Dataset.load(path: try samples(3).path, limit: nil).scaling, "data in [0, 1] is left alone")
+    }
+}

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import XCTest
 
@@ -269,22 +270,37 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: bad.path))
     }
 
-    /// A float data file is checked value by value: NaN (which Swift's min/max skip) is refused
-    /// naming its row and column, and floats slightly above 1 are an error rather than bytes
-    /// silently divided by 255. Whole numbers 0-255 are still accepted as bytes.
+    /// A float data file is checked value by value: NaN and infinity (which Swift's min/max
+    /// skip or absorb) are refused naming their row and column. Values outside [0, 1] are
+    /// scaled per column to [0, 1] with a note, and `gen sample --out X.npy` maps samples back
+    /// to each column's range; whole numbers 0-255 are still read as bytes.
     func testFloatDataNaNAndRange() throws {
         let out = tmp.appendingPathComponent("r").path
         let nan = tmp.appendingPathComponent("nan.csv")
         try "0.1,0.2\n0.3,nan\n".write(to: nan, atomically: true, encoding: .utf8)
         try assertFails(["train", "vae", "--data", nan.path, "--out", out], mentions: "NaN at row 2, column 2")
-        let over = tmp.appendingPathComponent("over.csv")
-        try "0.1,0.2\n0.3,1.01\n".write(to: over, atomically: true, encoding: .utf8)
-        try assertFails(["train", "vae", "--data", over.path, "--out", out], mentions: "1.01")
+        let inf = tmp.appendingPathComponent("inf.csv")
+        try "0.1,-inf\n0.3,2\n".write(to: inf, atomically: true, encoding: .utf8)
+        try assertFails(["train", "vae", "--data", inf.path, "--out", out], mentions: "-inf at row 1, column 2")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad data")
+        let over = tmp.appendingPathComponent("over.csv")
+        try "0.1,0.2\n0.3,1.01\n0.2,-3\n".write(to: over, atomically: true, encoding: .utf8)
+        let trained = try gen(["train", "vae", "--data", over.path, "--epochs", "1", "--hidden", "4",
+                               "--latent-dim", "2", "--threads", "1", "--out", out])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stdout.contains("scaled to [0, 1] per column"), trained.stdout)
+        let npy = tmp.appendingPathComponent("s.npy")
+        let sampled = try gen(["sample", "--checkpoint", out, "--count", "50", "--out", npy.path])
+        XCTAssertEqual(sampled.status, 0, sampled.stderr)
+        let values = try NPY.readMatrix(contentsOf: npy)
+        for r in 0..<values.rows {
+            XCTAssertTrue((0.1...0.3).contains(values[r, 0]) && (-3...1.01).contains(values[r, 1]),
+                          "row \(r) in each column's data range: \(values[r, 0]), \(values[r, 1])")
+        }
         let bytes = tmp.appendingPathComponent("bytes.csv")
         try "0,255\n17,3\n".write(to: bytes, atomically: true, encoding: .utf8)
         let r = try gen(["train", "vae", "--data", bytes.path, "--epochs", "1", "--hidden", "4",
-                         "--latent-dim", "2", "--threads", "1", "--out", out])
+                         "--latent-dim", "2", "--threads", "1", "--out", out + "b"])
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
