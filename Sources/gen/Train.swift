@@ -188,20 +188,7 @@ struct Train: ParsableCommand {
             if epochs == nil { cfg.epochs = g.suggestedEpochs }
             if batchSize == nil { cfg.batchSize = g.suggestedBatchSize }
         case .vae:
-            if loss != nil { throw ValidationError("--loss applies to gan only") }
-            if lrSchedule != nil || emaDecay != nil { throw ValidationError("--lr-schedule and --ema-decay apply to gan only") }
-            guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
-            // The class count comes from the data (TrainRun); 10 until then.
-            var v = arch == .conv ? VAEConfig.conv() : conditional ? VAEConfig.conditional(classes: 10) : VAEConfig()
-            // The conditional conv VAE: latent 10 (test -ELBO 96.86, label accuracy 97.5 % after
-            // 10 epochs, seed 1; see VAEConfig.conditional for why a smaller latent).
-            if arch == .conv && conditional { v.latentDim = 10 }
-            if let lr { v.learningRate = lr }
-            if let beta1 { v.beta1 = beta1 }
-            if let beta2 { v.beta2 = beta2 }
-            if let latentDim { v.latentDim = latentDim }
-            if let h = hidden { v.hidden = try parseHidden(h) }
-            cfg.vae = v
+            cfg.vae = try vaeConfig()
         case .classifier:
             if arch != nil { throw ValidationError("--arch applies to gan and vae only") }
             if lrSchedule != nil || emaDecay != nil { throw ValidationError("--lr-schedule and --ema-decay apply to gan only (the classifier anneals with cosine)") }
@@ -214,6 +201,24 @@ struct Train: ParsableCommand {
         // here so that flags like --hidden 100000000 fail before anything is written.
         if let p = cfg.problem { throw ValidationError("--hidden/--latent-dim: \(p)") }
         return cfg
+    }
+
+    /// The VAE section from the flags: the MLP's, conv's or conditional defaults, then the flags.
+    private func vaeConfig() throws -> VAEConfig {
+        if loss != nil { throw ValidationError("--loss applies to gan only") }
+        if lrSchedule != nil || emaDecay != nil { throw ValidationError("--lr-schedule and --ema-decay apply to gan only") }
+        guard arch != .dcgan else { throw ValidationError("--arch for vae: mlp or conv, got dcgan") }
+        // The class count comes from the data (TrainRun); 10 until then.
+        var v = arch == .conv ? VAEConfig.conv() : conditional ? VAEConfig.conditional(classes: 10) : VAEConfig()
+        // The conditional conv VAE: latent 10 (test -ELBO 96.86, label accuracy 97.5 % after
+        // 10 epochs, seed 1; see VAEConfig.conditional for why a smaller latent).
+        if arch == .conv && conditional { v.latentDim = 10 }
+        if let lr { v.learningRate = lr }
+        if let beta1 { v.beta1 = beta1 }
+        if let beta2 { v.beta2 = beta2 }
+        if let latentDim { v.latentDim = latentDim }
+        if let h = hidden { v.hidden = try parseHidden(h) }
+        return v
     }
 
     /// Failures propagate to `Gen.main`, which prints them and picks the exit code.
