@@ -30,6 +30,9 @@ public struct EvaluationReport: Codable {
     public var iwae: [IWAEResult] = []
     /// A conditional model's label accuracy and per-class FID (nil for an unconditional one).
     public var conditional: ConditionalScores?
+    /// For a model of non-image data (no reference classifier applies): the MMD two-sample
+    /// score of its samples against the training data (nil for images).
+    public var twoSample: TwoSampleScore?
     /// Nearest-neighbour distances to the training set (nil when not measured).
     public var memorisation: Memorisation?
     /// Pictures written beside eval.json, relative to its directory.

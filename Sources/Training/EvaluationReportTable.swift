@@ -4,12 +4,15 @@ import Foundation
 extension EvaluationReport {
     /// Rows of (metric, value) for the stdout table and report.html.
     public func rows() -> [(String, String)] {
-        var r: [(String, String)] = [
-            ("source", source), ("model", model), ("samples", String(samples)),
-            ("classifier", "\(classifier) (test accuracy \(String(format: "%.2f", 100 * classifierTestAccuracy))%)"),
-            ("FID vs 10,000 test images" + (conditional == nil ? "" : " (all classes)"), String(format: "%.3f", fid)),
-            ("FID floor: 10,000 train vs test", String(format: "%.3f", fidTrainVsTest)),
-        ]
+        var r: [(String, String)] = [("source", source), ("model", model), ("samples", String(samples))]
+        if let t = twoSample {
+            r.append(("MMD² (Gaussian kernel) vs training data", String(format: "%.5f  (%d points each, σ %.4g)", t.mmd2, t.samples, t.bandwidth)))
+            r.append(("MMD² floor: training half vs half", String(format: "%.5f", t.mmd2RealHalves)))
+        } else {
+            r.append(("classifier", "\(classifier) (test accuracy \(String(format: "%.2f", 100 * classifierTestAccuracy))%)"))
+            r.append(("FID vs 10,000 test images" + (conditional == nil ? "" : " (all classes)"), String(format: "%.3f", fid)))
+            r.append(("FID floor: 10,000 train vs test", String(format: "%.3f", fidTrainVsTest)))
+        }
         if let c = coverage {
             r.append(("classes covered (>= 1%)", "\(c.classesCovered) of \(c.histogram.count)\(c.isModeCollapse ? "  (mode collapse)" : "")"))
             r.append(("class histogram 0-9", c.histogram.map(String.init).joined(separator: " ")))

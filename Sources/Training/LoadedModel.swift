@@ -47,6 +47,11 @@ public enum LoadedModel {
         throw RunError("\(dir.path)/config.json: names no generative model (\(config.model))")
     }
 
+    /// Values per sample.
+    public var dataDim: Int {
+        switch self { case .gan(let g): return g.dataDim; case .vae(let v): return v.dataDim }
+    }
+
     /// Size of the model's noise vector z.
     public var latentDim: Int {
         switch self { case .gan(let g): return g.latentDim; case .vae(let v): return v.latentDim }

@@ -44,7 +44,7 @@ struct Eval: ParsableCommand {
     var threads: Int?
     @Flag(help: "Skip the nearest-neighbour (memorisation) analysis.")
     var noMemorisation = false
-    @Option(help: "Also save the generated samples as a float32 .npy in the model's own range (GAN [-1, 1], VAE [0, 1]).")
+    @Option(help: "Also save the generated samples as a float32 .npy: images in the model's own range (GAN [-1, 1], VAE [0, 1]), other data in its own units.")
     var saveSamples: String?
 
     func validate() throws {
@@ -79,7 +79,12 @@ struct Eval: ParsableCommand {
         let started = Date()
         BLASThreads.set(threads ?? BLASThreads.processors)
         // Inputs are checked before the slow loads (and before anything is written).
-        if let path { _ = try Sample.resolveCheckpoint(path, naming: "run or checkpoint directory") }
+        if let path {
+            let dir = try Sample.resolveCheckpoint(path, naming: "run or checkpoint directory")
+            // A model of other data than 28x28 images: no classifier applies.
+            let model = try LoadedModel.load(checkpoint: dir)
+            if model.dataDim != 784 { return try evaluateVectors(model, checkpoint: dir, started: started) }
+        }
         let dataDir = try InputPaths.mnist(data)
         let classifier = try InputPaths.classifier(self.classifier).path
         let train = try MNIST.load(.train, from: dataDir).matrix(scaling: .unit)

@@ -92,3 +92,28 @@ extension ExitCodeTests {
                    mentions: ["unconditional gan", "--conditional"])
     }
 }
+
+extension ExitCodeTests {
+    /// `gen eval` of a model of 2-D data (a ring of radius 2, scaled for training) reports the
+    /// MMD against its training data and saves samples in the data's units, instead of failing
+    /// on the image classifier.
+    func testEvalOfNonImageDataReportsMMD() throws {
+        let ring = tmp.appendingPathComponent("ring.csv")
+        try (0..<64).map { i -> String in
+            let a = Double(i % 8) * Double.pi / 4
+            return String(format: "%.4f,%.4f", 2 * cos(a), 2 * sin(a))
+        }.joined(separator: "\n").write(to: ring, atomically: true, encoding: .utf8)
+        let run = tmp.appendingPathComponent("ringrun")
+        let t = try GenRunner.run(["train", "gan", "--data", ring.path, "--epochs", "2", "--hidden", "8", "--latent-dim", "2",
+                                   "--batch-size", "16", "--threads", "1", "--out", run.path])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let saved = tmp.appendingPathComponent("s.npy")
+        let e = try GenRunner.run(["eval", run.path, "--save-samples", saved.path])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertTrue(e.stdout.contains("MMD² (Gaussian kernel) vs training data"), e.stdout)
+        XCTAssertFalse(e.stdout.contains("FID"), e.stdout)
+        let json = try String(contentsOf: run.appendingPathComponent("eval.json"), encoding: .utf8)
+        XCTAssertTrue(json.contains("\"mmd2\""), json)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: saved.path))
+    }
+}

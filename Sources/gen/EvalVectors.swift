@@ -1,0 +1,42 @@
+import Datasets
+import FileIO
+import Foundation
+import Generative
+import Linalg
+import Training
+
+extension Eval {
+    /// `gen eval` of a model of non-image data (a 2-D ring, tabular rows): its samples against
+    /// its own training data (the run's config.json names it) by the MMD two-sample score, with
+    /// the training data's half-vs-half score as the floor; eval.json and the table as for
+    /// images, without the classifier's rows.
+    func evaluateVectors(_ model: LoadedModel, checkpoint dir: URL, started: Date) throws {
+        if data != nil || classifier != nil {
+            throw CLIError(ExitStatus.usage, "\(dir.path): a model of \(model.dataDim)-value samples is scored against its own training data (MMD); --data and --classifier apply to 28x28 image models")
+        }
+        let config = try RunConfig.read(checkpoint: dir)
+        let train = try config.loadData()
+        var real = Matrix.empty
+        train.train.gather(ArraySlice(0..<min(train.count, 2 * 1000)), scaling: .unit, into: &real)
+        guard real.rows >= 4 && real.cols == model.dataDim else {
+            throw RunError("\(train.source): \(real.rows) samples of \(real.cols) values; the MMD needs at least 4 of the model's \(model.dataDim)")
+        }
+        var rng = Xoshiro256(seed: seed)
+        let x = model.unitSamples(count: min(count, 1000), rng: &rng)
+        if let file = saveSamples {
+            var values = x
+            if let s = config.dataScaling, s.low.count == values.cols { s.invert(&values) }
+            try NPY.write(values, to: URL(fileURLWithPath: file))
+            print("saved \(x.rows) samples to \(file) (in the data's units)")
+        }
+        var report = EvaluationReport(source: dir.path, model: model.kind, samples: x.rows, classifier: "",
+                                      classifierTestAccuracy: .nan)
+        report.twoSample = TwoSampleScore.measure(samples: x, real: real)
+        report.seconds = Date().timeIntervalSince(started)
+        print(report.table())
+        let outDir = URL(fileURLWithPath: out ?? URL(fileURLWithPath: path!).path)
+        let url = outDir.appendingPathComponent("eval.json")
+        try AtomicFile.write(report.encoded(), to: url)
+        print("wrote \(url.path)")
+    }
+}
