@@ -8,8 +8,9 @@ import Training
 extension Eval {
     /// `gen eval` of a model of non-image data (a 2-D ring, tabular rows): its samples against
     /// its own training data (the run's config.json names it) by the MMD two-sample score, with
-    /// the training data's half-vs-half score as the floor; eval.json and the table as for
-    /// images, without the classifier's rows.
+    /// the training data's half-vs-half score as the floor, and for 2-D data a scatter plot of
+    /// 1,000 samples over the data (eval/scatter.png); eval.json and the table as for images,
+    /// without the classifier's rows.
     func evaluateVectors(_ model: LoadedModel, checkpoint dir: URL, started: Date) throws {
         if data != nil || classifier != nil {
             throw CLIError(ExitStatus.usage, "\(dir.path): a model of \(model.dataDim)-value samples is scored against its own training data (MMD); --data and --classifier apply to 28x28 image models")
@@ -32,9 +33,18 @@ extension Eval {
         var report = EvaluationReport(source: dir.path, model: model.kind, samples: x.rows, classifier: "",
                                       classifierTestAccuracy: .nan)
         report.twoSample = TwoSampleScore.measure(samples: x, real: real)
+        let outDir = URL(fileURLWithPath: out ?? URL(fileURLWithPath: path!).path)
+        if x.cols == 2 {
+            let evalDir = outDir.appendingPathComponent("eval")
+            do {
+                try FileManager.default.createDirectory(at: evalDir, withIntermediateDirectories: true)
+            } catch { throw CLIError.cannotWrite(evalDir.path, error) }
+            try PNGImage.writeGray(ScatterPlot.pixels(samples: x, data: real), width: 320, height: 320,
+                                   to: evalDir.appendingPathComponent("scatter.png"))
+            report.pictures = ["eval/scatter.png"]
+        }
         report.seconds = Date().timeIntervalSince(started)
         print(report.table())
-        let outDir = URL(fileURLWithPath: out ?? URL(fileURLWithPath: path!).path)
         let url = outDir.appendingPathComponent("eval.json")
         try AtomicFile.write(report.encoded(), to: url)
         print("wrote \(url.path)")

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Linalg
 import Generative
 import Training
 
@@ -65,14 +66,29 @@ final class TrainConsole {
     }
 
     /// samples/epoch-NNNN.png (and the job's other sheets, e.g. recon-epoch-NNNN.png): 8 images
-    /// per row (a conditional model's class grid: one row per class), or one 1-pixel-high strip per row for non-image vectors (libpng's row limit).
+    /// per row (a conditional model's class grid: one row per class), a scatter plot over the
+    /// data for 2-D samples, or one 1-pixel-high strip per row for non-image vectors (libpng's row limit).
     private func writeSamples(epoch: Int) throws {
         let tag = String(format: "epoch-%04d", epoch)
         let shape = loop.data.imageShape
         for sheet in loop.job.samples(loop.data) {
+            let url = loop.directory.samples.appendingPathComponent("\(sheet.prefix)\(tag).png")
+            if shape == nil && sheet.images.cols == 2 {
+                // 2-D data: the samples over the data, not 1-pixel strips.
+                try PNGImage.writeGray(ScatterPlot.pixels(samples: sheet.images.mappingRange(from: sheet.range, to: 0...1),
+                                                          data: dataPoints()), width: 320, height: 320, to: url)
+                continue
+            }
             try PNGImage.writeGrid(sheet.images, height: shape?.height ?? 1, width: shape?.width ?? sheet.images.cols,
                                    columns: shape == nil ? 1 : sheet.columns, range: sheet.range,
-                                   to: loop.directory.samples.appendingPathComponent("\(sheet.prefix)\(tag).png"))
+                                   to: url)
         }
+    }
+
+    /// Up to 2,000 training points in [0, 1] (the scatter plot's background).
+    private func dataPoints() -> Matrix {
+        var m = Matrix.empty
+        loop.data.train.gather(ArraySlice(0..<min(loop.data.count, 2000)), scaling: .unit, into: &m)
+        return m
     }
 }

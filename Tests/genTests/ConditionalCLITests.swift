@@ -115,5 +115,10 @@ extension ExitCodeTests {
         let json = try String(contentsOf: run.appendingPathComponent("eval.json"), encoding: .utf8)
         XCTAssertTrue(json.contains("\"mmd2\""), json)
         XCTAssertTrue(FileManager.default.fileExists(atPath: saved.path))
+        // 2-D data: scatter plots (320 x 320 PNGs, IHDR width at bytes 16-19), not 1-pixel strips.
+        for png in [run.appendingPathComponent("samples/epoch-0002.png"), run.appendingPathComponent("eval/scatter.png")] {
+            let bytes = try Data(contentsOf: png)
+            XCTAssertEqual(Array(bytes[16..<24]), [0, 0, 1, 64, 0, 0, 1, 64], png.path)
+        }
     }
 }
