@@ -5,8 +5,8 @@ import NN
 /// Per-sample losses of a VAE in nats: the negative ELBO and its two parts
 /// (Kingma & Welling 2014, eq. 10: `-ELBO = E_q[-log p(x|z)] + KL(q(z|x) || p(z))`).
 public struct VAELosses: Sendable, Equatable {
-    /// Reconstruction term: Bernoulli negative log-likelihood (BCE with logits) summed over the
-    /// pixels, averaged over the batch.
+    /// Reconstruction term: Bernoulli negative log-likelihood (BCE with logits), or the
+    /// Gaussian one for `VAELikelihood.gaussian`, summed over the values, averaged over the batch.
     public var reconstruction: Float
     /// `KL(N(mu, exp(logvar)) || N(0, I))` summed over latent dimensions, averaged over the batch.
     public var kl: Float
@@ -36,8 +36,12 @@ public final class VAE {
     public let decoder: any Layer
     public let dataDim: Int
     public let latentDim: Int
-    /// The range of `decode`'s outputs (Bernoulli means): data is scaled to it.
+    /// The range of `decode`'s outputs (Bernoulli means; a Gaussian decoder's means are meant
+    /// to lie there too): data is scaled to it.
     public let outputRange: ClosedRange<Float> = 0...1
+    /// The decoder's distribution: with `.gaussian` the decoder gives `2 x dataDim` values per
+    /// sample, `[mean | logvar]`.
+    public let likelihood: VAELikelihood
     /// Every parameter (encoder, mu head, logvar head, decoder) and their contiguous gradients.
     public let parameterGroup: ParameterGroup
     /// Work buffers of the ELBO's forward and backward pass (reused: no allocation per step).
@@ -62,7 +66,8 @@ public final class VAE {
     ///   only one of encoder and decoder is conditional, or their classes differ, or a
     ///   `prior` is given to an unconditional VAE or does not map the label to the latent size.
     public init(encoder: any Layer, muHead: any Layer, logvarHead: any Layer, decoder: any Layer,
-                dataDim: Int, prior: (mu: LabelConditioned, logvar: LabelConditioned)? = nil) throws {
+                dataDim: Int, prior: (mu: LabelConditioned, logvar: LabelConditioned)? = nil,
+                likelihood: VAELikelihood = .bernoulli) throws {
         encoderLabels = encoder as? LabelConditioned
         decoderLabels = decoder as? LabelConditioned
         guard encoderLabels?.numClasses == decoderLabels?.numClasses else {
@@ -75,9 +80,11 @@ public final class VAE {
         guard let latent = muHead.outputFeatures(for: h), latent == logvarHead.outputFeatures(for: h) else {
             throw ConfigError("the mu and logvar heads must map the encoder's \(h) outputs to one latent size")
         }
-        guard decoder.outputFeatures(for: latent) == dataDim else {
-            throw ConfigError("the decoder must map \(latent) latent values to \(dataDim)")
+        let outputs = likelihood == .gaussian ? 2 * dataDim : dataDim
+        guard decoder.outputFeatures(for: latent) == outputs else {
+            throw ConfigError("the decoder must map \(latent) latent values to \(outputs)" + (likelihood == .gaussian ? " (mean and logvar of each value)" : ""))
         }
+        self.likelihood = likelihood
         if let prior {
             guard let k = encoderLabels?.numClasses, prior.mu.numClasses == k, prior.logvar.numClasses == k,
                   prior.mu.outputFeatures(for: 0) == latent, prior.logvar.outputFeatures(for: 0) == latent else {
@@ -104,7 +111,8 @@ public final class VAE {
     /// The MLP VAE of `config` (PyTorch's `nn.Linear` default initialisation, from `rng`):
     /// encoder Dense + ReLU per `hidden` width; heads Dense to `latentDim` (each a one-module
     /// `Sequential`, so their state-dict names are `mu.0.weight`, ...); decoder Dense + ReLU per
-    /// mirrored width, then Dense to `dataDim` logits. With `config.numClasses` K, the
+    /// mirrored width, then Dense to `dataDim` logits (`2 x dataDim`, mean and logvar, for the
+    /// Gaussian `config.likelihood`). With `config.numClasses` K, the
     /// conditional VAE of Sohn et al. 2015: the one-hot label joined to x (encoder input
     /// `dataDim + K`) and to z (decoder input `latentDim + K`), `LabelConditioned`.
     /// - Throws: `ConfigError` for invalid settings.
@@ -116,11 +124,12 @@ public final class VAE {
         let width = config.hidden.last ?? config.dataDim + k
         let mu = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
         let logvar = Sequential([Dense(inputSize: width, outputSize: config.latentDim, rng: &rng)])
-        let decoder = Sequential.mlp(sizes: [config.latentDim + k] + config.hidden.reversed() + [config.dataDim],
+        let outputs = config.decoderLikelihood == .gaussian ? 2 * config.dataDim : config.dataDim
+        let decoder = Sequential.mlp(sizes: [config.latentDim + k] + config.hidden.reversed() + [outputs],
                                      hidden: .relu, output: .identity, rng: &rng)
         return try VAE(encoder: conditioned(encoder, config.numClasses), muHead: mu, logvarHead: logvar,
                        decoder: conditioned(decoder, config.numClasses), dataDim: config.dataDim,
-                       prior: classPrior(config, rng: &rng))
+                       prior: classPrior(config, rng: &rng), likelihood: config.decoderLikelihood)
     }
 
     /// The VAE of `config.architecture`: `VAE.mlp(config, rng: &rng)` or `VAE.conv(config, rng: &rng)`.
@@ -128,7 +137,7 @@ public final class VAE {
         let m = config.architecture == .conv ? try VAE.conv(config, rng: &rng) : try VAE.mlp(config, rng: &rng)
         let prior = m.priorMu.map { ($0, m.priorLogvar!) }
         try self.init(encoder: m.encoder, muHead: m.muHead, logvarHead: m.logvarHead,
-                      decoder: m.decoder, dataDim: m.dataDim, prior: prior)
+                      decoder: m.decoder, dataDim: m.dataDim, prior: prior, likelihood: m.likelihood)
     }
 
     /// All parameters: encoder, mu head, logvar head, decoder.
@@ -172,6 +181,7 @@ public final class VAE {
         precondition((labels == nil) == (numClasses == nil), "VAE.decode: labels must be given exactly for a conditional VAE")
         if let labels { decoderLabels!.setLabels(labels) }
         var out = decoder.forward(z, training: false)
+        guard likelihood == .bernoulli else { return out.columns(0..<dataDim) }
         applySigmoid(&out)
         return out
     }
@@ -199,6 +209,15 @@ public final class VAE {
     /// Reconstructions of `x`: decode the posterior mean (no sampling), Bernoulli means in [0, 1].
     public func reconstruct(_ x: Matrix, labels: [Int32]? = nil) -> Matrix {
         decode(encode(x, labels: labels).mu, labels: labels)
+    }
+}
+
+extension Matrix {
+    /// Columns `range` of every row, as a new matrix.
+    func columns(_ range: Range<Int>) -> Matrix {
+        var out = Matrix(rows: rows, cols: range.count)
+        for r in 0..<rows { for (k, c) in range.enumerated() { out[r, k] = self[r, c] } }
+        return out
     }
 }
 

@@ -7,6 +7,16 @@ public enum VAEArchitecture: String, Codable, Sendable, CaseIterable {
     case conv
 }
 
+/// The decoder's distribution p(x | z) of a VAE (`VAEConfig.likelihood`).
+public enum VAELikelihood: String, Codable, Sendable, CaseIterable {
+    /// Bernoulli per value (Kingma & Welling 2014, appendix C.1): the decoder gives logits;
+    /// for images in [0, 1] (MNIST's grey values, as in pytorch/examples' VAE).
+    case bernoulli
+    /// Diagonal Gaussian per sample (appendix C.2): the decoder gives a mean and a log-variance
+    /// per value (`Loss.gaussianNLL`); for real-valued data such as 2-D points.
+    case gaussian
+}
+
 /// Architecture and training settings of a variational autoencoder. Codable: saved in
 /// `config.json` and in checkpoint metadata.
 public struct VAEConfig: Codable, Sendable, Equatable {
@@ -31,6 +41,11 @@ public struct VAEConfig: Codable, Sendable, Equatable {
     /// files written before this field existed): unconditional. Saved in `config.json` and
     /// checkpoint metadata.
     public var numClasses: Int?
+    /// The decoder's distribution; nil (absent from files written before this field existed)
+    /// means `.bernoulli`. Read it through `decoderLikelihood`.
+    public var likelihood: VAELikelihood?
+    /// `likelihood`, with nil read as `.bernoulli`.
+    public var decoderLikelihood: VAELikelihood { likelihood ?? .bernoulli }
     /// A conditional VAE's prior: nil or true, learned per class (`VAE.classPrior`, the
     /// default); false, the fixed N(0, I). Ignored without `numClasses`.
     public var learnedPrior: Bool?
@@ -84,6 +99,7 @@ public struct VAEConfig: Codable, Sendable, Equatable {
         if !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta2 must be in [0, 1), got \(beta2)") }
         if let k = numClasses, k < 2 { throw ConfigError("a conditional model needs at least 2 classes, got \(k)") }
         if architecture == .conv {
+            if decoderLikelihood == .gaussian { throw ConfigError("the conv architecture has a Bernoulli decoder (images); use --likelihood bernoulli") }
             if dataDim != 784 { throw ConfigError("the conv architecture needs 28x28 images (784 values), got \(dataDim)") }
             if hidden.count != 2 { throw ConfigError("the conv architecture needs two channel counts, got \(hidden)") }
         }

@@ -59,8 +59,9 @@ extension VAE {
             }
         }
         let logits = decoder.forward(w.z, training: training)
-        let rec = Loss.binaryCrossEntropyWithLogits(
-            logits: logits, targets: x, reduction: .batchMean, gradient: &w.gradLogits)
+        let rec = likelihood == .bernoulli
+            ? Loss.binaryCrossEntropyWithLogits(logits: logits, targets: x, reduction: .batchMean, gradient: &w.gradLogits)
+            : Loss.gaussianNLL(output: logits, targets: x, reduction: .batchMean, gradient: &w.gradLogits)
         guard let priorMu, let priorLogvar else {
             let kl = Loss.gaussianKL(mu: mu, logvar: logvar, reduction: .batchMean,
                                      gradientMu: &w.gradMu, gradientLogvar: &w.gradLogvar)

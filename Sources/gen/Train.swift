@@ -6,6 +6,7 @@ import Linalg
 import Training
 
 extension GANLoss: ExpressibleByArgument {}
+extension VAELikelihood: ExpressibleByArgument {}
 extension GANLearningRateSchedule: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}
 
@@ -51,6 +52,8 @@ struct Train: ParsableCommand {
     var data: String?
     @Option(parsing: .unconditional, help: "Use only the first N training samples. Default: all.")
     var limit: Int?
+    @Option(help: "VAE decoder: bernoulli (images in [0, 1]) or gaussian (a mean and variance per value, for real-valued data). Default: bernoulli for images (MNIST, or 64+ values per sample in a square), gaussian for other data (with a note).")
+    var likelihood: VAELikelihood?
     @Flag(help: "Conditional model: G and D (VAE: encoder and decoder) also see the class label, one-hot (Mirza & Osindero 2014; Sohn et al. 2015); per-epoch samples become class grids (one row per class). Needs labelled data: MNIST, --labels or --label-column.")
     var conditional = false
     @Option(help: "Class labels of a .npy or .csv --data: a .npy of N whole numbers (any integer dtype), one per sample.")
@@ -126,7 +129,7 @@ struct Train: ParsableCommand {
                 ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--ema-decay", emaDecay != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil),
                 ("--conditional", conditional), ("--labels", labels != nil), ("--label-column", labelColumn != nil),
-                ("--classes", classes != nil)]
+                ("--classes", classes != nil), ("--likelihood", likelihood != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
             }
@@ -142,6 +145,7 @@ struct Train: ParsableCommand {
             throw ValidationError("--labels and --label-column go with a .npy or .csv --data (MNIST has its own labels)")
         }
         if conditional && model == .classifier { throw ValidationError("--conditional applies to gan and vae only") }
+        if likelihood != nil && model != .vae { throw ValidationError("--likelihood applies to vae only") }
     }
 
     func parseHidden(_ s: String) throws -> [Int] {
@@ -218,6 +222,7 @@ struct Train: ParsableCommand {
         if let beta2 { v.beta2 = beta2 }
         if let latentDim { v.latentDim = latentDim }
         if let h = hidden { v.hidden = try parseHidden(h) }
+        v.likelihood = likelihood
         return v
     }
 

@@ -54,6 +54,10 @@ struct TrainRun {
                 try checkDefaultData(config)
                 let data = try config.loadData()
                 for note in data.notes { print("note: \(note)") }
+                if config.vae != nil && command.likelihood == nil && command.arch != .conv && !Self.isImageData(data) {
+                    config.vae?.likelihood = .gaussian
+                    print("note: the VAE's decoder is Gaussian for this real-valued, non-image data (--likelihood bernoulli for a Bernoulli one)")
+                }
                 if command.conditional {
                     guard let k = data.numClasses else {
                         throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has no labels (give --labels FILE.npy or --label-column N)")
@@ -80,6 +84,12 @@ struct TrainRun {
         } catch let e as RunDirectoryError {
             throw CLIError(ExitStatus.cannotCreate, Self.outMessage(e))
         }
+    }
+
+    /// Images (MNIST, or at least 64 values per sample making a square) get a Bernoulli decoder.
+    static func isImageData(_ data: Dataset) -> Bool {
+        if case .bytes = data.train { return true }
+        return data.imageShape != nil && data.sampleSize >= 64
     }
 
     /// The library's default data (the shipped data/mnist) is not found: say where it looked.

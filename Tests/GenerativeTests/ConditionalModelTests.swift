@@ -148,3 +148,31 @@ final class ConditionalModelTests: XCTestCase {
         XCTAssertThrowsError(try ref.conditionalScores(samples: x, labels: Array(y.dropFirst()), classes: 10))
     }
 }
+
+extension ConditionalModelTests {
+    /// A Gaussian decoder: with the posterior's variance driven to ~0 (logvar head bias -30),
+    /// z is the posterior mean in both paths, so the IWAE estimate of the negative ELBO at k = 1
+    /// equals the training ELBO's, and the reconstruction is `Loss.gaussianNLL` of the decoder's
+    /// `[mean | logvar]` at that z; `decode` gives the means.
+    func testGaussianDecoderELBOAndIWAEAgree() throws {
+        var c = VAEConfig()
+        (c.dataDim, c.hidden, c.latentDim, c.likelihood) = (2, [8], 2, .gaussian)
+        var rng = Xoshiro256(seed: 12)
+        let v = try VAE(config: c, rng: &rng)
+        let head = v.logvarHead.parameters
+        head[0].value.fill(0)
+        head[1].value.fill(-30)
+        let x = Matrix.uniform(rows: 6, cols: 2, using: &rng)
+        var r1 = Xoshiro256(seed: 1), r2 = Xoshiro256(seed: 2)
+        let elbo = v.negativeELBO(x, training: false, rng: &r1)
+        let iwae = v.importanceWeightedBound(x, k: 1, rng: &r2)
+        XCTAssertEqual(iwae.negativeELBO, Double(elbo.negativeELBO), accuracy: 1e-3 * abs(Double(elbo.negativeELBO)) + 1e-4)
+        let out = v.decoder.forward(v.encode(x).mu, training: false)
+        var g = Matrix.empty
+        XCTAssertEqual(elbo.reconstruction, Loss.gaussianNLL(output: out, targets: x, reduction: .batchMean, gradient: &g), accuracy: 1e-4)
+        XCTAssertEqual(v.decode(v.encode(x).mu).cols, 2, "decode gives the means")
+        var conv = VAEConfig.conv()
+        conv.likelihood = .gaussian
+        XCTAssertThrowsError(try conv.validate())
+    }
+}

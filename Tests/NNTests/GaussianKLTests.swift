@@ -42,3 +42,25 @@ final class GaussianKLTests: XCTestCase {
         assertClose(doubles(g.logvar), doubles(gl), atol: 1e-6, rtol: 1e-5, "∂/∂logvar")
     }
 }
+
+extension GaussianKLTests {
+    /// The Gaussian decoder's NLL: value from the density written out, gradient by central
+    /// differences, over `[mean | logvar]` rows.
+    func testGaussianNLLValueAndGradient() {
+        let rows = 3, d = 2
+        let out = randomMatrix(rows, 2 * d, low: -1, high: 1, seed: 40), x = randomMatrix(rows, d, seed: 41)
+        func nll(_ v: [Double]) -> Double {
+            var total = 0.0
+            for r in 0..<rows { for j in 0..<d {
+                let mean = v[r * 2 * d + j], lv = v[r * 2 * d + d + j], sd = exp(lv / 2)
+                let z = (Double(x[r, j]) - mean) / sd
+                total -= log(exp(-z * z / 2) / (sd * (2 * Double.pi).squareRoot()))   // -log N(x; mean, sd²)
+            } }
+            return total / Double(rows)
+        }
+        var g = Matrix.empty
+        let value = Loss.gaussianNLL(output: out, targets: x, reduction: .batchMean, gradient: &g)
+        XCTAssertEqual(Double(value), nll(doubles(out)), accuracy: 1e-5)
+        assertClose(doubles(g), numericalGradient(doubles(out), nll), atol: 1e-5, rtol: 1e-4, "∂NLL/∂[mean | logvar]")
+    }
+}

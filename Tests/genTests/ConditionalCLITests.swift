@@ -122,3 +122,23 @@ extension ExitCodeTests {
         }
     }
 }
+
+extension ExitCodeTests {
+    /// Real-valued non-image data gets a Gaussian VAE decoder, with a note and in config.json;
+    /// the conv VAE refuses one.
+    func testVAEOnRealValuedDataIsGaussian() throws {
+        let pts = tmp.appendingPathComponent("pts.csv")
+        try (0..<32).map { String(format: "%.3f,%.3f", cos(Double($0)) * 2, sin(Double($0))) }
+            .joined(separator: "\n").write(to: pts, atomically: true, encoding: .utf8)
+        let run = tmp.appendingPathComponent("gv")
+        let r = try GenRunner.run(["train", "vae", "--data", pts.path, "--epochs", "1", "--hidden", "8", "--latent-dim", "2",
+                                   "--threads", "1", "--out", run.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("decoder is Gaussian"), r.stdout)
+        let config = try String(contentsOf: run.appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"likelihood\" : \"gaussian\""), config)
+        try expect(["train", "vae", "--arch", "conv", "--likelihood", "gaussian", "--out", out], exit: 64,
+                   mentions: ["Bernoulli decoder"])
+        try expect(["train", "gan", "--likelihood", "gaussian", "--out", out], exit: 64, mentions: ["--likelihood applies to vae only"])
+    }
+}

@@ -52,7 +52,8 @@ extension VAE {
             IWAEAccumulator.sampleLatents(mu: mu, logvar: logvar, eps: eps, firstPair: pair, k: k,
                                           prior: prior, into: &z, logPrior: &logPrior)
             if let labels { decoderLabels!.setLabels(count: r) { labels[(pair + $0) / k] } }
-            acc.add(logits: decoder.forward(z, training: false), x: x, firstPair: pair, logPrior: logPrior)
+            acc.add(logits: decoder.forward(z, training: false), x: x, firstPair: pair, logPrior: logPrior,
+                    gaussian: likelihood == .gaussian)
             pair += r
         }
         return acc.result(kl: IWAEAccumulator.analyticKL(mu: mu, logvar: logvar, prior: prior))
@@ -109,16 +110,22 @@ struct IWAEAccumulator {
     }
 
     /// Adds each row's log weight `log p(x|z) + logPrior` (Bernoulli log-likelihood of the
-    /// image's grey values under the logits, summed in blocks of 256 pixels) to its image.
-    mutating func add(logits: Matrix, x: Matrix, firstPair: Int, logPrior: [Double]) {
+    /// image's grey values under the logits, summed in blocks of 256 pixels; or with
+    /// `gaussian` the Gaussian one of `[mean | logvar]` rows, `Loss.gaussianNLL`'s) to its image.
+    mutating func add(logits: Matrix, x: Matrix, firstPair: Int, logPrior: [Double], gaussian: Bool = false) {
         let d = x.cols
         logits.withUnsafeBufferPointer { pl in
             x.withUnsafeBufferPointer { px in
                 for row in 0..<logits.rows {
                     let img = (firstPair + row) / k
-                    let lr = pl.baseAddress! + row &* d, xr = px.baseAddress! + img &* d
+                    let lr = pl.baseAddress! + row &* logits.cols, xr = px.baseAddress! + img &* d
                     var bce: Float = 0, sum = 0.0
                     for p in 0..<d {
+                        if gaussian {
+                            let res = Double(xr[p] - lr[p]), lv = Double(lr[d &+ p])
+                            sum += 0.5 * (Foundation.log(2 * Double.pi) + lv + res * res * Foundation.exp(-lv))
+                            continue
+                        }
                         let li = lr[p]
                         bce += (li > 0 ? li : 0) - li * xr[p] + Foundation.log1p(Foundation.exp(-Swift.abs(li)))
                         if p & 255 == 255 { sum += Double(bce); bce = 0 }
