@@ -6,7 +6,7 @@ import Training
 /// `gen report RUN_DIR`: writes the run's self-contained `report.html`.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write RUN_DIR/report.html: curves of every metrics.csv column, sample grids per epoch, eval table and pictures, config (one self-contained file).")
+        abstract: "Write RUN_DIR/report.html: summary, curves (train and test together), sample grids per epoch, eval table and pictures, config (one self-contained file).")
 
     @Argument(help: "A run directory.")
     var runDirectory: String
@@ -36,9 +36,11 @@ enum RunReport {
         var body = ""
         body += "<h1>Run report: \(esc(dir.lastPathComponent))</h1>\n"
         body += "<p>Directory <code>\(esc(dir.path))</code>; written \(esc(ISO8601DateFormatter().string(from: Date())))</p>\n"
-        body += try evaluationSection(dir)
+        let eval = try readEvaluation(dir)
+        body += headlineSection(metricsURL, eval: eval, samples: dir.appendingPathComponent("samples"))
         body += curvesSection(metricsURL)
         body += samplesSection(dir.appendingPathComponent("samples"))
+        body += evaluationSection(dir, eval: eval)
         body += "<h2>Configuration (config.json)</h2>\n"
         body += "<pre>\(esc((try? String(contentsOf: configURL, encoding: .utf8)) ?? "(none)"))</pre>\n"
         let url = dir.appendingPathComponent("report.html")
@@ -46,16 +48,35 @@ enum RunReport {
         return url
     }
 
-    /// The eval.json table, the memorisation histogram and the evaluation pictures.
+    /// eval.json, or nil when there is none.
     /// - Throws: `RunError` when eval.json exists but is malformed.
-    static func evaluationSection(_ dir: URL) throws -> String {
+    static func readEvaluation(_ dir: URL) throws -> EvaluationReport? {
         let evalURL = dir.appendingPathComponent("eval.json")
-        var eval: EvaluationReport?
-        if let data = FileManager.default.contents(atPath: evalURL.path) {
-            do { eval = try EvaluationReport.decode(data) } catch {
-                throw RunError("\(evalURL.path): malformed eval.json: \(error)")
-            }
+        guard let data = FileManager.default.contents(atPath: evalURL.path) else { return nil }
+        do { return try EvaluationReport.decode(data) } catch {
+            throw RunError("\(evalURL.path): malformed eval.json: \(error)")
         }
+    }
+
+    /// The numbers a reader wants first — the last epoch's values and the training time, then
+    /// the evaluation's quality figures — beside the latest sample grid.
+    static func headlineSection(_ metricsURL: URL, eval: EvaluationReport?, samples: URL) -> String {
+        var rows = MetricsLog.headline(csv: (try? String(contentsOf: metricsURL, encoding: .utf8)) ?? "")
+        if let e = eval {
+            let keep = ["FID", "classes covered", "label accuracy (", "IWAE k=64, 10000", "MMD"]
+            rows += e.rows().filter { r in keep.contains { r.0.hasPrefix($0) } }
+        }
+        var body = "<h2>Summary</h2>\n<div class=\"headline\"><table>\n"
+        body += rows.map { "<tr><th>\(esc($0.0))</th><td>\(esc($0.1))</td></tr>" }.joined(separator: "\n")
+        body += "\n</table>\n"
+        if let latest = grids(samples, prefix: "").last {
+            body += figure(samples.appendingPathComponent(latest), caption: "latest samples: " + latest)
+        }
+        return body + "</div>\n"
+    }
+
+    /// The eval.json table, the memorisation histogram and the evaluation pictures.
+    static func evaluationSection(_ dir: URL, eval: EvaluationReport?) -> String {
         var body = "<h2>Evaluation</h2>\n"
         guard let e = eval else {
             return body + "<p>No eval.json (run <code>gen eval \(esc(dir.path))</code>).</p>\n"
@@ -70,23 +91,34 @@ enum RunReport {
         return body
     }
 
-    /// One chart per metrics.csv column (step on x, one series per row kind).
+    /// One chart per quantity (`MetricsLog.charts`: train and test together, bookkeeping
+    /// columns left out).
     static func curvesSection(_ metricsURL: URL) -> String {
-        var body = "<h2>Curves (metrics.csv)</h2>\n"
+        var body = "<h2>Curves (metrics.csv)</h2>\n<p>Step points: the mean of the steps since the previous one (every --log-every steps); epoch points: the mean over the epoch, and the test set's value after it.</p>\n"
         guard let text = try? String(contentsOf: metricsURL, encoding: .utf8) else { return body + "<p>No metrics.csv.</p>\n" }
-        for (name, series) in MetricsLog.curves(csv: text) {
-            body += "<div class=\"chart\"><h3>\(esc(name))</h3>\n" + lineChartSVG(name: name, series: series) + "</div>\n"
+        for chart in MetricsLog.charts(csv: text) {
+            body += "<div class=\"chart\"><h3>\(esc(chart.column))</h3>\n" + lineChartSVG(chart) + "</div>\n"
         }
         return body
     }
 
-    /// Every samples/*.png, in name order.
+    /// samples/<prefix>epoch-*.png names, in epoch order.
+    static func grids(_ samplesDir: URL, prefix: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: samplesDir.path)) ?? [])
+            .filter { $0.hasPrefix(prefix + "epoch-") && $0.hasSuffix(".png") }.sorted()
+    }
+
+    /// Each kind of per-epoch picture (samples, reconstructions) as a strip, oldest first.
     static func samplesSection(_ samplesDir: URL) -> String {
         var body = "<h2>Samples per epoch</h2>\n"
-        let pngs = ((try? FileManager.default.contentsOfDirectory(atPath: samplesDir.path)) ?? [])
-            .filter { $0.hasSuffix(".png") }.sorted()
-        if pngs.isEmpty { body += "<p>No sample grids.</p>\n" }
-        for p in pngs { body += figure(samplesDir.appendingPathComponent(p), caption: "samples/" + p) }
+        let kinds = Set(((try? FileManager.default.contentsOfDirectory(atPath: samplesDir.path)) ?? [])
+            .filter { $0.hasSuffix(".png") }.compactMap { name in name.range(of: "epoch-").map { String(name[..<$0.lowerBound]) } })
+        if kinds.isEmpty { body += "<p>No sample grids.</p>\n" }
+        for prefix in kinds.sorted() {
+            body += "<div class=\"strip\">\n"
+            for p in grids(samplesDir, prefix: prefix) { body += figure(samplesDir.appendingPathComponent(p), caption: "samples/" + p) }
+            body += "</div>\n"
+        }
         return body
     }
 
@@ -104,6 +136,9 @@ enum RunReport {
         .chart h3 { margin: 0.2em 0; font-size: 0.95em; } figure { display: inline-block; margin: 0 1em 1em 0; }
         figcaption { font-size: 0.8em; color: #555; } img { image-rendering: pixelated; }
         pre { background: #f6f6f6; padding: 0.6em; }
+        .headline { display: flex; gap: 1.5em; align-items: flex-start; } .headline table { font-size: 1.05em; }
+        .strip { white-space: nowrap; overflow-x: auto; } .strip figure { display: inline-block; }
+        .strip img { width: 150px; }
         </style></head>
         <body>
         \(body)</body>
@@ -132,41 +167,6 @@ enum RunReport {
     static func figure(_ url: URL, caption: String) -> String {
         guard let data = FileManager.default.contents(atPath: url.path) else { return "" }
         return "<figure><img alt=\"\(esc(caption))\" src=\"data:image/png;base64,\(data.base64EncodedString())\"/><figcaption>\(esc(caption))</figcaption></figure>\n"
-    }
-
-    static func num(_ x: Double) -> String { String(format: "%.4g", x) }
-
-    /// An inline SVG line chart of `series` (name -> (x, y) points; `step` rows as a line,
-    /// `epoch` rows as a line with dots), x = step, with min/max labels on both axes.
-    static func lineChartSVG(name: String, series: [String: [(Double, Double)]]) -> String {
-        let w = 340.0, h = 200.0, left = 52.0, right = 10.0, top = 10.0, bottom = 30.0
-        let all = series.values.flatMap { $0 }
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"curve\" data-column=\"\(esc(name))\" width=\"\(Int(w))\" height=\"\(Int(h))\" viewBox=\"0 0 \(Int(w)) \(Int(h))\">\n"
-        svg += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(w - left - right)\" height=\"\(h - top - bottom)\" fill=\"#fafafa\" stroke=\"#bbb\"/>\n"
-        guard let xmin0 = all.map(\.0).min(), let xmax0 = all.map(\.0).max(),
-              let ymin0 = all.map(\.1).min(), let ymax0 = all.map(\.1).max() else {
-            return svg + "<text x=\"\(left + 10)\" y=\"\(h / 2)\" font-size=\"12\">no values</text>\n</svg>\n"
-        }
-        let xmin = xmin0, xmax = xmax0 > xmin0 ? xmax0 : xmin0 + 1
-        let pad = (ymax0 - ymin0) * 0.05
-        let ymin = ymax0 > ymin0 ? ymin0 - pad : ymin0 - 1, ymax = ymax0 > ymin0 ? ymax0 + pad : ymax0 + 1
-        func px(_ x: Double) -> Double { left + (x - xmin) / (xmax - xmin) * (w - left - right) }
-        func py(_ y: Double) -> Double { h - bottom - (y - ymin) / (ymax - ymin) * (h - top - bottom) }
-        let colours = ["step": "#1f77b4", "epoch": "#d62728"]
-        for (kind, pts) in series.sorted(by: { $0.key > $1.key }) {
-            let colour = colours[kind] ?? "#2ca02c"
-            let points = pts.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
-            svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.3\" points=\"\(points)\"/>\n"
-            if kind == "epoch" || pts.count < 30 {
-                for p in pts { svg += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.2\"", px(p.0), py(p.1)) + " fill=\"\(colour)\"/>\n" }
-            }
-        }
-        svg += "<text x=\"\(left - 4)\" y=\"\(top + 10)\" font-size=\"10\" text-anchor=\"end\">\(num(ymax0))</text>\n"
-        svg += "<text x=\"\(left - 4)\" y=\"\(h - bottom)\" font-size=\"10\" text-anchor=\"end\">\(num(ymin0))</text>\n"
-        svg += "<text x=\"\(left)\" y=\"\(h - bottom + 13)\" font-size=\"10\">\(num(xmin0))</text>\n"
-        svg += "<text x=\"\(w - right)\" y=\"\(h - bottom + 13)\" font-size=\"10\" text-anchor=\"end\">\(num(xmax0))</text>\n"
-        svg += "<text x=\"\((left + w - right) / 2)\" y=\"\(h - 4)\" font-size=\"10\" text-anchor=\"middle\">step (blue: per-step windows, red: epochs)</text>\n"
-        return svg + "</svg>\n"
     }
 
     /// Two overlaid histograms on shared bin edges.

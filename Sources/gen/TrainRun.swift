@@ -116,6 +116,8 @@ struct TrainRun {
         switch outcome {
         case .interrupted(let i):
             console.progress.clear()
+            // The report of the run so far, as after a completed one.
+            do { try RunReport.write(runDirectory: runDir) } catch { printWarning("report.html not written: \(error)") }
             let sig = stopSignal.load(ordering: .relaxed)
             print("interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM") at epoch \(i.epoch), batch \(i.batch)/\(i.batches), step \(i.step); checkpoint \(i.checkpoint.path)")
             print("resume with: \(Invocation.resume(runDir))")

@@ -43,3 +43,35 @@ final class LossWatchAndCurvesTests: XCTestCase {
         XCTAssertTrue(MetricsLog.curves(csv: "a,b\n1,2\n").isEmpty)
     }
 }
+
+/// The report's charts and headline from metrics.csv: a test_ twin on its column's chart,
+/// bookkeeping columns left out, the last epoch's values with readable numbers.
+final class MetricsChartsTests: XCTestCase {
+    let csv = """
+    kind,epoch,step,neg_elbo,kl,test_neg_elbo,samples_per_sec,elapsed_s,skipped
+    step,1,100,150,10,,12000,1.5,0
+    epoch,1,200,140,11,130,12500,3,0
+    step,2,300,120,12,,13000,4.5,0
+    epoch,2,400,110,12.5,105.25,12931.4,6,0
+
+    """
+
+    func testTestColumnsShareTheirChartAndBookkeepingIsHidden() {
+        let charts = MetricsLog.charts(csv: csv)
+        XCTAssertEqual(charts.map(\.column), ["neg_elbo", "kl", "samples_per_sec"])
+        let elbo = charts[0].series
+        XCTAssertEqual(elbo.map(\.label), ["train (steps)", "train (epoch)", "test (epoch)"])
+        XCTAssertEqual(elbo[2].points.map(\.1), [130, 105.25])
+        XCTAssertEqual(charts[1].series.map(\.label), ["per step window", "epoch"])
+    }
+
+    func testHeadlineIsTheLastEpoch() {
+        let rows = Dictionary(uniqueKeysWithValues: MetricsLog.headline(csv: csv).map { ($0.0, $0.1) })
+        XCTAssertEqual(rows["epochs trained"], "2")
+        XCTAssertEqual(rows["training time"], "6 s")
+        XCTAssertEqual(rows["neg_elbo"], "110.00  (test 105.25)")
+        XCTAssertEqual(rows["samples_per_sec"], "12,931")
+        XCTAssertNil(rows["skipped"])
+        XCTAssertEqual(MetricsLog.duration(3725), "1 h 2 min")
+    }
+}

@@ -285,7 +285,8 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written for bad data")
         let over = tmp.appendingPathComponent("over.csv")
         try "0.1,0.2\n0.3,1.01\n0.2,-3\n".write(to: over, atomically: true, encoding: .utf8)
-        let trained = try gen(["train", "vae", "--data", over.path, "--epochs", "1", "--hidden", "4",
+        // Bernoulli means lie in [0, 1], so mapped back they lie in each column's range.
+        let trained = try gen(["train", "vae", "--data", over.path, "--epochs", "1", "--hidden", "4", "--likelihood", "bernoulli",
                                "--latent-dim", "2", "--threads", "1", "--out", out])
         XCTAssertEqual(trained.status, 0, trained.stderr)
         XCTAssertTrue(trained.stdout.contains("scaled to [0, 1] per column"), trained.stdout)

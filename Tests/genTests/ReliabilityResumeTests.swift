@@ -77,6 +77,8 @@ final class ReliabilityResumeTests: XCTestCase {
         kill(p.processIdentifier, SIGTERM)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 143)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("report.html").path),
+                      "an interrupted run has its report too")
         let r = try Reliability.gen(["train", "--resume", run.path, "--epochs", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("nothing to do") || r.stdout.contains("resuming"), r.stdout)
