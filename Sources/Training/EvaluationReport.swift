@@ -66,43 +66,47 @@ public struct EvaluationReport: Codable {
 
     /// Measures `samples` (`n x d` in [0, 1], `d` the classifier's input width, `n >= 2`): FID
     /// and class coverage against `reference`, the train-vs-test FID floor (the first 10,000
-    /// rows of `train`, all `m x d` in [0, 1]), for a VAE the IWAE bound for each `iwaeK`
-    /// (on the first `iwaeImages` test images, and for `k <= 64` also on all of them, draws from
-    /// one generator seeded `seed + 1` in that order), and unless `memorisation` is false the
-    /// nearest-neighbour analysis (`Memorisation.analyse`). For a conditional model, `labels`
-    /// are the classes the samples were generated for (nil: `cyclingLabels`, as
-    /// `LoadedModel.unitSamples` makes them): label accuracy and per-class FID
-    /// (`FIDReference.conditionalScores`), and the VAE's bound is on `-log p(x | y)` with the
-    /// test images' labels.
+    /// rows of `train`, all `m x d` in [0, 1]), for a VAE the IWAE bound for each `iwaeK` on the
+    /// first `iwaeImages` test images (draws from one generator seeded `seed + 1`, in `iwaeK`'s
+    /// sorted order), and unless `memorisation` is false the nearest-neighbour analysis
+    /// (`Memorisation.analyse`) of the first `memorisationImages` samples and test images. For a
+    /// conditional model, `labels` are the classes the samples were generated for (nil:
+    /// `cyclingLabels`, as `LoadedModel.unitSamples` makes them): label accuracy and per-class
+    /// FID (`FIDReference.conditionalScores`), and the VAE's bound is on `-log p(x | y)` with the
+    /// test images' labels. `progress` hears one sentence before each stage.
     /// - Returns: the report (`source`, `pictures` and `seconds` left for the caller), and the
     ///   memorisation picture's rows (`2c x d`, closest samples above their neighbours) or nil.
     /// - Throws: `EvaluationError` for mismatched widths or non-finite samples.
     public static func measure(samples x: Matrix, labels: [Int32]? = nil, model: LoadedModel?, reference: FIDReference,
-                               train: Matrix, iwaeK: [Int] = [1, 64, 5000], iwaeImages: Int = 1000, seed: UInt64,
-                               memorisation: Bool = true) throws -> (EvaluationReport, nearest: Matrix?) {
+                               train: Matrix, iwaeK: [Int] = [1, 64], iwaeImages: Int = 1000, seed: UInt64,
+                               memorisation: Bool = true, memorisationImages: Int = 2000,
+                               progress: (String) -> Void = { _ in }) throws -> (EvaluationReport, nearest: Matrix?) {
         var r = EvaluationReport(source: "", model: model?.kind ?? "samples", samples: x.rows,
                                  classifier: "", classifierTestAccuracy: try reference.classifierAccuracy())
+        progress("FID and class coverage of \(x.rows) samples against \(reference.testImages.rows) test images (reference classifier's features)")
         (r.fid, r.coverage) = try reference.evaluate(x)
         r.fidTrainVsTest = try reference.evaluate(train.rows(0..<min(10000, train.rows))).fid
         if let k = model?.numClasses {
+            progress("label accuracy and per-class FID (\(k) classes)")
             r.conditional = try reference.conditionalScores(
                 samples: x, labels: labels ?? cyclingLabels(count: x.rows, classes: k), classes: k)
         }
         if case .vae(let vae)? = model {
             var rng = Xoshiro256(seed: seed &+ 1)
-            let test = reference.testImages
-            let n = min(iwaeImages, test.rows)
-            let subset = test.rows(0..<n)
-            let y = vae.numClasses == nil ? nil : reference.testLabels.map { Int32($0) }
+            let n = min(iwaeImages, reference.testImages.rows)
+            let subset = reference.testImages.rows(0..<n)
+            let y = vae.numClasses == nil ? nil : reference.testLabels[0..<n].map { Int32($0) }
             for k in iwaeK.sorted() {
-                if k <= 64 { r.iwae.append(vae.importanceWeightedBound(test, labels: y, k: k, rng: &rng)) }
-                r.iwae.append(vae.importanceWeightedBound(subset, labels: y.map { Array($0[0..<n]) }, k: k, rng: &rng))
+                progress("IWAE bound, k = \(k), on \(n) test images")
+                r.iwae.append(vae.importanceWeightedBound(subset, labels: y, k: k, rng: &rng))
             }
-            r.iwae.sort { ($0.images, $0.k) < ($1.images, $1.k) }
         }
         guard memorisation else { return (r, nil) }
-        let (m, pairs) = try Memorisation.analyse(samples: x, train: train, test: reference.testImages)
-        r.memorisation = m
+        let m = max(1, memorisationImages)
+        progress("memorisation: nearest training image of \(min(m, x.rows)) samples and \(min(m, reference.testImages.rows)) test images")
+        let (summary, pairs) = try Memorisation.analyse(samples: x.rows(0..<min(m, x.rows)), train: train,
+                                                        test: reference.testImages.rows(0..<min(m, reference.testImages.rows)))
+        r.memorisation = summary
         return (r, pairs)
     }
 }

@@ -49,8 +49,7 @@ final class EvaluationReportTests: XCTestCase {
         XCTAssertNil(none)
     }
 
-    /// A VAE gets one IWAE row per k on the first `iwaeImages` test images and, for k <= 64, one
-    /// on all of them, sorted by images then k.
+    /// A VAE gets one IWAE row per k on the first `iwaeImages` test images, in increasing k.
     func testVAEGetsTheIWAERowsOfEachK() throws {
         let ref = try reference()
         var rng = Xoshiro256(seed: 2)
@@ -61,6 +60,6 @@ final class EvaluationReportTests: XCTestCase {
                                                   train: ref.testImages, iwaeK: [100, 2], iwaeImages: 3, seed: 1,
                                                   memorisation: false)
         XCTAssertEqual(r.model, "vae")
-        XCTAssertEqual(r.iwae.map { [$0.images, $0.k] }, [[3, 2], [3, 100], [8, 2]])
+        XCTAssertEqual(r.iwae.map { [$0.images, $0.k] }, [[3, 2], [3, 100]])
     }
 }
