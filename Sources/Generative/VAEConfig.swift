@@ -46,6 +46,8 @@ public struct VAEConfig: Codable, Sendable, Equatable {
     public var likelihood: VAELikelihood?
     /// `likelihood`, with nil read as `.bernoulli`.
     public var decoderLikelihood: VAELikelihood { likelihood ?? .bernoulli }
+    /// Steps of KL warm-up (`VAETrainer.klWarmupSteps`); nil: none.
+    public var klWarmupSteps: Int?
     /// A conditional VAE's prior: nil or true, learned per class (`VAE.classPrior`, the
     /// default); false, the fixed N(0, I). Ignored without `numClasses`.
     public var learnedPrior: Bool?
@@ -98,6 +100,7 @@ public struct VAEConfig: Codable, Sendable, Equatable {
         if !(beta1 >= 0 && beta1 < 1) { throw ConfigError("beta1 must be in [0, 1), got \(beta1)") }
         if !(beta2 >= 0 && beta2 < 1) { throw ConfigError("beta2 must be in [0, 1), got \(beta2)") }
         if let k = numClasses, k < 2 { throw ConfigError("a conditional model needs at least 2 classes, got \(k)") }
+        if let w = klWarmupSteps, w < 1 { throw ConfigError("KL warm-up steps must be at least 1, got \(w)") }
         if architecture == .conv {
             if decoderLikelihood == .gaussian { throw ConfigError("the conv architecture has a Bernoulli decoder (images); use --likelihood bernoulli") }
             if dataDim != 784 { throw ConfigError("the conv architecture needs 28x28 images (784 values), got \(dataDim)") }

@@ -78,6 +78,18 @@ extension VAE {
         return VAELosses(reconstruction: rec, kl: kl)
     }
 
+    /// Scales the KL term's gradients of the last training `negativeELBO` (with respect to mu,
+    /// logvar and a learned prior) by `beta`, before `backwardNegativeELBO()` (KL warm-up).
+    public func scaleKLGradients(by beta: Float) {
+        let w = work
+        w.gradMu.scale(by: beta)
+        w.gradLogvar.scale(by: beta)
+        if priorMu != nil {
+            w.kl.priorMu.scale(by: beta)
+            w.kl.priorLogvar.scale(by: beta)
+        }
+    }
+
     /// Zeroes the gradients, then backpropagates the last training `negativeELBO` through the
     /// decoder, the reparameterisation, both heads and the encoder, accumulating every
     /// parameter's gradient. - Precondition: follows `negativeELBO(_:training: true, rng:)`.

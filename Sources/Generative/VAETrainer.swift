@@ -16,6 +16,12 @@ public final class VAETrainer {
     public var rng: Xoshiro256
     /// Completed steps.
     public private(set) var step: Int = 0
+    /// KL warm-up ("KL cost annealing", Bowman et al. 2016, section 3.1; Sønderby et al. 2016):
+    /// for the first `klWarmupSteps` steps the KL term's gradient is scaled by `step / klWarmupSteps`,
+    /// so the decoder learns to use z before the KL pulls the posterior to the prior (without it
+    /// a Gaussian decoder on 2-D data explains the data by its variance and ignores z). The
+    /// reported losses are always the full -ELBO. nil: no warm-up.
+    public var klWarmupSteps: Int?
 
     /// - Parameter optimizer: over `model.parameters`.
     public init(model: VAE, optimizer: Optimizer, rng: Xoshiro256) {
@@ -24,12 +30,13 @@ public final class VAETrainer {
         self.rng = rng
     }
 
-    /// Adam with `config`'s learning rate and betas (pytorch/examples' VAE).
+    /// Adam with `config`'s learning rate and betas (pytorch/examples' VAE), and its KL warm-up.
     public convenience init(model: VAE, config: VAEConfig, rng: Xoshiro256) {
         self.init(model: model,
                   optimizer: Adam(parameters: model.parameters, learningRate: config.learningRate,
                                   beta1: config.beta1, beta2: config.beta2),
                   rng: rng)
+        klWarmupSteps = config.klWarmupSteps
     }
 
     /// Restores the step counter and noise generator (when resuming from a checkpoint).
@@ -51,6 +58,7 @@ public final class VAETrainer {
         guard losses.negativeELBO.isFinite else {
             throw NonFiniteError(step: step, location: losses.reconstruction.isFinite ? "KL term" : "reconstruction loss")
         }
+        if let w = klWarmupSteps, step < w { model.scaleKLGradients(by: Float(step) / Float(w)) }
         model.backwardNegativeELBO()
         try runHooks(gradientHooks, on: model.parameterGroup, network: "vae", step: step)
         optimizer.step()

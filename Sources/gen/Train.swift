@@ -54,6 +54,8 @@ struct Train: ParsableCommand {
     var limit: Int?
     @Option(help: "VAE decoder: bernoulli (images in [0, 1]) or gaussian (a mean and variance per value, for real-valued data). Default: bernoulli for images (MNIST, or 64+ values per sample in a square), gaussian for other data (with a note).")
     var likelihood: VAELikelihood?
+    @Option(parsing: .unconditional, help: "VAE: KL warm-up over the first N steps (the KL term's gradient scaled by step/N); 0 turns it off. Default: off (real-valued non-image data: 40 % of the run's steps).")
+    var klWarmup: Int?
     @Flag(help: "Conditional model: G and D (VAE: encoder and decoder) also see the class label, one-hot (Mirza & Osindero 2014; Sohn et al. 2015); per-epoch samples become class grids (one row per class). Needs labelled data: MNIST, --labels or --label-column.")
     var conditional = false
     @Option(help: "Class labels of a .npy or .csv --data: a .npy of N whole numbers (any integer dtype), one per sample.")
@@ -129,7 +131,7 @@ struct Train: ParsableCommand {
                 ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--ema-decay", emaDecay != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil),
                 ("--conditional", conditional), ("--labels", labels != nil), ("--label-column", labelColumn != nil),
-                ("--classes", classes != nil), ("--likelihood", likelihood != nil)]
+                ("--classes", classes != nil), ("--likelihood", likelihood != nil), ("--kl-warmup", klWarmup != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
             }
@@ -146,6 +148,8 @@ struct Train: ParsableCommand {
         }
         if conditional && model == .classifier { throw ValidationError("--conditional applies to gan and vae only") }
         if likelihood != nil && model != .vae { throw ValidationError("--likelihood applies to vae only") }
+        if klWarmup != nil && model != .vae { throw ValidationError("--kl-warmup applies to vae only") }
+        if let k = klWarmup, k < 0 { throw ValidationError("--kl-warmup must be 0 or more steps, got \(k)") }
     }
 
     func parseHidden(_ s: String) throws -> [Int] {
@@ -223,6 +227,7 @@ struct Train: ParsableCommand {
         if let latentDim { v.latentDim = latentDim }
         if let h = hidden { v.hidden = try parseHidden(h) }
         v.likelihood = likelihood
+        if let k = klWarmup { v.klWarmupSteps = k == 0 ? nil : k }
         return v
     }
 

@@ -134,9 +134,10 @@ extension ExitCodeTests {
         let r = try GenRunner.run(["train", "vae", "--data", pts.path, "--epochs", "1", "--hidden", "8", "--latent-dim", "2",
                                    "--threads", "1", "--out", run.path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("decoder is Gaussian"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("a VAE with a Gaussian decoder") && r.stdout.contains("KL warm-up over"), r.stdout)
         let config = try String(contentsOf: run.appendingPathComponent("config.json"), encoding: .utf8)
         XCTAssertTrue(config.contains("\"likelihood\" : \"gaussian\""), config)
+        XCTAssertTrue(config.contains("\"klWarmupSteps\" : 1"), "40 % of 1 epoch x 2 batches: \(config)")
         try expect(["train", "vae", "--arch", "conv", "--likelihood", "gaussian", "--out", out], exit: 64,
                    mentions: ["Bernoulli decoder"])
         try expect(["train", "gan", "--likelihood", "gaussian", "--out", out], exit: 64, mentions: ["--likelihood applies to vae only"])
