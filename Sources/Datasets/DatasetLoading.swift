@@ -77,7 +77,7 @@ extension Dataset {
     }
 
     /// CSV header names that mean "the class", refused as a feature column.
-    static let labelNames: Set<String> = ["label", "labels", "class", "target", "y", "digit"]
+    static let labelNames: Set<String> = ["label", "labels", "class", "target", "digit"]
 
     private static func mnist(_ dir: URL) throws -> Dataset {
         let train = try MNIST.load(.train, from: dir)

@@ -25,7 +25,7 @@ extension EvaluationReport {
         }
         for w in iwae {
             r.append(("IWAE k=\(w.k), \(w.images) test images",
-                      String(format: "-log p(x) <= %.2f ± %.2f nats  (-ELBO %.2f)", w.negativeBound, w.standardError, w.negativeELBO)))
+                      String(format: "-log p(x\(conditional == nil ? "" : " | y")) <= %.2f ± %.2f nats  (-ELBO %.2f)", w.negativeBound, w.standardError, w.negativeELBO)))
         }
         if let m = memorisation {
             r.append(("NN distance sample->train", String(format: "p1 %.3f  p50 %.3f  mean %.3f", m.samplePercentiles["1"] ?? .nan, m.samplePercentiles["50"] ?? .nan, m.sampleMean)))

@@ -17,8 +17,8 @@ extension MetricsLog {
         public var series: [Series]
     }
 
-    /// Columns that are bookkeeping, not results: never charted.
-    public static let bookkeepingColumns: Set<String> = ["kind", "epoch", "step", "elapsed_s", "skipped"]
+    /// Columns that are bookkeeping, not results: never charted (throughput is in the summary).
+    public static let bookkeepingColumns: Set<String> = ["kind", "epoch", "step", "elapsed_s", "skipped", "samples_per_sec"]
 
     /// The charts of a metrics.csv's text (`curves(csv:)`'s points): for each column except the
     /// bookkeeping ones (and `skipped` unless it is ever non-zero), in file order; a column
@@ -56,6 +56,7 @@ extension MetricsLog {
         }
         var rows: [(String, String)] = [("epochs trained", last.count > 1 ? last[1] : "?")]
         if let t = value("elapsed_s") { rows.append(("training time", duration(t))) }
+        if let r = value("samples_per_sec"), r.isFinite { rows.append(("samples/s (last epoch)", readable(r))) }
         for name in columns where !bookkeepingColumns.contains(name) && !name.hasPrefix("test_") {
             guard let v = value(name), v.isFinite else { continue }
             var text = readable(v)
@@ -67,7 +68,7 @@ extension MetricsLog {
 
     /// `12,931` for |v| >= 1000, `103.50` for |v| >= 1, else 4 significant digits.
     static func readable(_ v: Double) -> String {
-        guard abs(v) >= 1000 else { return String(format: abs(v) >= 1 ? "%.2f" : "%.4g", v) }
+        guard abs(v) >= 1000 else { return String(format: abs(v) >= 1 ? "%.2f" : "%.4f", v) }
         let digits = String(Int(abs(v).rounded()))
         var grouped = ""
         for (i, ch) in digits.enumerated() {

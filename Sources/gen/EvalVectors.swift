@@ -48,5 +48,8 @@ extension Eval {
         let url = outDir.appendingPathComponent("eval.json")
         try AtomicFile.write(report.encoded(), to: url)
         print("wrote \(url.path)")
+        if FileManager.default.fileExists(atPath: outDir.appendingPathComponent("metrics.csv").path) {
+            print("wrote \(try RunReport.write(runDirectory: outDir).path)")
+        }
     }
 }

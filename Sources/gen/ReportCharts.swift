@@ -16,7 +16,17 @@ extension RunReport {
         return out
     }
 
-    /// A tick label: integers with thousands separators, others with up to 3 significant digits.
+    /// A tick label with as many decimals as the tick spacing `step` needs, thousands grouped.
+    static func tickLabel(_ v: Double, step: Double) -> String {
+        let decimals = step > 0 ? max(0, Int(-floor(log10(step) + 1e-9))) : 3
+        guard decimals == 0 else {
+            let whole = v.rounded(.towardZero), frac = String(format: "%.\(decimals)f", abs(v - whole)).dropFirst()
+            return (v < 0 && whole == 0 ? "-" : "") + tickLabel(whole) + frac
+        }
+        return tickLabel(v.rounded())
+    }
+
+    /// An integer with thousands separators (others with up to 3 significant digits).
     static func tickLabel(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e12 {
             let digits = String(Int(abs(v)))
@@ -44,12 +54,14 @@ extension RunReport {
         let ymin = y1 > y0 ? y0 - pad : y0 - 1, ymax = y1 > y0 ? y1 + pad : y1 + 1
         func px(_ x: Double) -> Double { left + (x - xmin) / (xmax - xmin) * (w - left - right) }
         func py(_ y: Double) -> Double { h - bottom - (y - ymin) / (ymax - ymin) * (h - top - bottom) }
-        for t in ticks(ymin, ymax) {
+        let yt = ticks(ymin, ymax), xt = ticks(xmin, xmax)
+        let ys = yt.count > 1 ? yt[1] - yt[0] : 1, xs = xt.count > 1 ? xt[1] - xt[0] : 1
+        for t in yt {
             svg += String(format: "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>", left, w - right, py(t), py(t))
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">", left - 4, py(t) + 3) + tickLabel(t) + "</text>\n"
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">", left - 4, py(t) + 3) + tickLabel(t, step: ys) + "</text>\n"
         }
-        for t in ticks(xmin, xmax) {
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">", px(t), h - bottom + 13) + tickLabel(t) + "</text>\n"
+        for t in xt {
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"middle\">", px(t), h - bottom + 13) + tickLabel(t, step: xs) + "</text>\n"
         }
         let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
         for (i, s) in chart.series.enumerated() {

@@ -138,6 +138,12 @@ struct Train: ParsableCommand {
         }
     }
 
+    /// `path` made absolute against the current directory, so config.json names the same file
+    /// when the run is resumed or evaluated from another directory.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
     /// The label flags fit together and the data (before anything is read or written).
     func validateLabels() throws {
         if labels != nil && labelColumn != nil { throw ValidationError("give --labels or --label-column, not both") }
@@ -167,11 +173,11 @@ struct Train: ParsableCommand {
         var cfg = RunConfig(model: m.rawValue, gan: nil, vae: nil,
                             epochs: epochs ?? [.gan: 30, .vae: 10, .classifier: 15][m]!, batchSize: batchSize ?? TrainDefaults.batchSize,
                             seed: seed ?? TrainDefaults.seed, threads: threads ?? min(BLASThreads.processors, RunConfig.maxThreads),
-                            data: data, limit: limit, sampleEvery: sampleEvery ?? TrainDefaults.sampleEvery,
+                            data: data.map(Train.absolute), limit: limit, sampleEvery: sampleEvery ?? TrainDefaults.sampleEvery,
                             logEvery: logEvery ?? TrainDefaults.logEvery,
                             keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : TrainDefaults.keepCheckpoints),
                             clipNorm: clipNorm)
-        (cfg.labels, cfg.labelColumn, cfg.classes) = (labels, labelColumn, classes)
+        (cfg.labels, cfg.labelColumn, cfg.classes) = (labels.map(Train.absolute), labelColumn, classes)
         switch m {
         case .gan:
             guard arch != .conv else { throw ValidationError("--arch for gan: mlp or dcgan, got conv") }

@@ -74,7 +74,9 @@ final class TrainConsole {
         for sheet in loop.job.samples(loop.data) {
             let url = loop.directory.samples.appendingPathComponent("\(sheet.prefix)\(tag).png")
             if shape == nil && sheet.images.cols == 2 {
-                // 2-D data: the samples over the data, not 1-pixel strips.
+                // 2-D data: the samples over the data, not 1-pixel strips (reconstruction pairs
+                // would be indistinguishable dots: left out).
+                guard sheet.prefix.isEmpty else { continue }
                 try PNGImage.writeGray(ScatterPlot.pixels(samples: sheet.images.mappingRange(from: sheet.range, to: 0...1),
                                                           data: dataPoints()), width: 320, height: 320, to: url)
                 continue

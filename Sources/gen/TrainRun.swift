@@ -57,6 +57,9 @@ struct TrainRun {
                 if config.vae != nil && command.likelihood == nil && command.arch != .conv && !Self.isImageData(data) {
                     applyRealValuedDefaults(&config, data: data)
                 }
+                if !command.conditional && (config.labels != nil || config.labelColumn != nil) {
+                    print("note: the labels are read (and checked) but an unconditional model does not use them; add --conditional to condition on them")
+                }
                 if command.conditional {
                     guard let k = data.numClasses else {
                         throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has no labels (give --labels FILE.npy or --label-column N)")

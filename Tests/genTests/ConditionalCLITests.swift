@@ -143,3 +143,20 @@ extension ExitCodeTests {
         try expect(["train", "gan", "--likelihood", "gaussian", "--out", out], exit: 64, mentions: ["--likelihood applies to vae only"])
     }
 }
+
+extension ExitCodeTests {
+    /// A relative --data (and --labels) is stored absolute in config.json, so resuming or
+    /// evaluating from another directory reads the same file.
+    func testRelativeDataPathIsStoredAbsolute() throws {
+        let csv = tmp.appendingPathComponent("rel.csv")
+        try Reliability.writeCSV(rows: 8, cols: 4, to: csv)
+        let run = tmp.appendingPathComponent("relrun")
+        let r = try GenRunner.run(["train", "vae", "--data", "rel.csv", "--epochs", "1", "--hidden", "4", "--latent-dim", "2",
+                                   "--threads", "1", "--out", run.path], cwd: tmp)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as! [String: Any]
+        XCTAssertEqual(config["data"] as? String, csv.standardizedFileURL.path)
+        let resumed = try GenRunner.run(["train", "--resume", run.path, "--epochs", "2"], cwd: URL(fileURLWithPath: "/"))
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+    }
+}
