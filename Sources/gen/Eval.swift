@@ -111,11 +111,16 @@ struct Eval: ParsableCommand {
         if nearest != nil { report.pictures.insert("eval/nearest-neighbours.png", at: 0) }
         report.seconds = Date().timeIntervalSince(started)
 
+        try publish(report, in: outDir, pictures: evalDir)
+    }
+
+    /// Prints `report`'s table, writes `outDir/eval.json` and, for a run directory, refreshes
+    /// its report.html (which shows the eval table).
+    func publish(_ report: EvaluationReport, in outDir: URL, pictures: URL?) throws {
         print(report.table())
         let url = outDir.appendingPathComponent("eval.json")
         try AtomicFile.write(report.encoded(), to: url)
-        print("wrote \(url.path) and \(evalDir.path)/")
-        // A run directory's report shows the eval table: refresh it.
+        print("wrote \(url.path)" + (pictures.map { " and \($0.path)/" } ?? ""))
         if FileManager.default.fileExists(atPath: outDir.appendingPathComponent("metrics.csv").path) {
             print("wrote \(try RunReport.write(runDirectory: outDir).path)")
         }

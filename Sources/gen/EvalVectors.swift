@@ -44,12 +44,6 @@ extension Eval {
             report.pictures = ["eval/scatter.png"]
         }
         report.seconds = Date().timeIntervalSince(started)
-        print(report.table())
-        let url = outDir.appendingPathComponent("eval.json")
-        try AtomicFile.write(report.encoded(), to: url)
-        print("wrote \(url.path)")
-        if FileManager.default.fileExists(atPath: outDir.appendingPathComponent("metrics.csv").path) {
-            print("wrote \(try RunReport.write(runDirectory: outDir).path)")
-        }
+        try publish(report, in: outDir, pictures: report.pictures.isEmpty ? nil : outDir.appendingPathComponent("eval"))
     }
 }
