@@ -55,7 +55,10 @@ extension Dataset {
                 return d
             } else if ext == "csv" {
                 let (m, header) = try CSV.read(contentsOf: url)
-                if labels == nil, let h = header, let c = h.firstIndex(where: { labelNames.contains($0.lowercased()) }) {
+                // (A label column out of range is reported by splitLabels instead.)
+                let columnInRange: Bool = { if case .column(let c) = labels { return c >= 1 && c <= m.cols }; return true }()
+                if columnInRange, let h = header, let c = h.firstIndex(where: { labelNames.contains($0.lowercased()) }),
+                   labels != .column(c + 1) {
                     throw DatasetError(path: url.path, problem: "column \(c + 1) is named '\(h[c])': "
                         + "give it as the label column (--label-column \(c + 1)) or remove it; it would be trained as a feature")
                 }
@@ -107,15 +110,17 @@ extension Dataset {
             throw DatasetError(path: source, problem: "\(v.isNaN ? "NaN" : "\(v)") at row \(i / m.cols + 1), column \(i % m.cols + 1)")
         }
         var scaled = m, scaling: FeatureScaling?
-        if hi > 1 && lo >= 0 && hi <= 255 && allWhole {
-            // Byte-valued data (uint8 .npy, 0-255 CSV): bring it to [0, 1].
+        let side = Int(Double(m.cols).squareRoot())
+        let imageLike = side * side == m.cols && m.cols >= 64
+        if hi > 1 && lo >= 0 && hi <= 255 && allWhole && imageLike {
+            // Byte-valued images (uint8 .npy, 0-255 CSV of 8x8 or larger): bring them to [0, 1].
+            // Other whole numbers (counts, ages) are scaled per column below, and mapped back.
             scaled.scale(by: 1 / 255)
         } else if !(lo >= 0 && hi <= 1) {
             // Real values in any range: min-max per column, undone for samples written.
             scaling = FeatureScaling(fitting: m)
             scaling!.apply(&scaled)
         }
-        let side = Int(Double(m.cols).squareRoot())
         var d = Dataset(train: .floats(scaled, labels: classes), test: nil, source: source,
                         imageShape: side * side == m.cols ? (side, side) : nil,
                         numClasses: classes.map { Int($0.max() ?? 0) + 1 })

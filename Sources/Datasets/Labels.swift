@@ -20,6 +20,10 @@ extension NPY {
     ///   (the 1-based row named).
     public static func readLabels(contentsOf url: URL) throws -> [Int32] {
         let path = url.path
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw DatasetError(path: path, problem: "is a directory, not a .npy file of labels")
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw DatasetError(path: path, problem: "cannot read: \(SystemErrorText.describe(error, path: path))")
@@ -54,7 +58,7 @@ func checkedLabels(_ values: [Double], path: String, column: Int? = nil) throws 
         guard v.isFinite, v.rounded() == v else {
             throw DatasetError(path: path, problem: "\(at)row \(i + 1): label \(v) is not a whole number")
         }
-        guard v >= 0 else { throw DatasetError(path: path, problem: "\(at)row \(i + 1): label \(Int(v)) is negative") }
+        guard v >= 0 else { throw DatasetError(path: path, problem: "\(at)row \(i + 1): label \(v.magnitude < 1e15 ? String(Int(v)) : "\(v)") is negative") }
         guard v <= Double(Int32.max) else { throw DatasetError(path: path, problem: "\(at)row \(i + 1): label \(v) is too large") }
         out.append(Int32(v))
     }
@@ -67,7 +71,9 @@ struct NPYElement {
     let read: (UnsafeRawPointer, Int) -> Double
 
     init?(descr: String) {
-        let code = descr.drop { $0 == "<" || $0 == "|" || $0 == "=" }
+        var code = descr.drop { $0 == "<" || $0 == "|" || $0 == "=" }
+        // Byte order does not matter for one-byte types.
+        if code == ">u1" || code == ">i1" || code == ">b1" { code = code.dropFirst() }
         func le<T: FixedWidthInteger>(_: T.Type) -> (UnsafeRawPointer, Int) -> Double {
             { p, i in Double(T(littleEndian: p.loadUnaligned(fromByteOffset: i &* MemoryLayout<T>.size, as: T.self))) }
         }

@@ -39,7 +39,12 @@ public enum EvaluationPictures {
                          columns: 10, range: g.outputRange)
             }
         case .vae(let v)? where v.numClasses != nil:
-            try writeConditional(v, test: test, labels: testLabels!, rng: &rng, save: save)
+            // Analogies and reconstructions need the test images' labels among the model's classes.
+            if let labels = testLabels, labels.count >= 48, labels.allSatisfy({ Int($0) < v.numClasses! }) {
+                try writeConditional(v, test: test, labels: labels, rng: &rng, save: save)
+            } else {
+                try save(v.classGrid(noise: Matrix.normal(rows: 10, cols: v.latentDim, using: &rng)), "class-grid.png", columns: 10)
+            }
         case .vae(let v)?:
             // 8 strips between test images 2s and 2s+1: original, steps decoded means, original.
             let pairs = test.rows(0..<16)

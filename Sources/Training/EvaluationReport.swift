@@ -86,12 +86,16 @@ public struct EvaluationReport: Codable {
         progress("FID and class coverage of \(x.rows) samples against \(reference.testImages.rows) test images (reference classifier's features)")
         (r.fid, r.coverage) = try reference.evaluate(x)
         r.fidTrainVsTest = try reference.evaluate(train.rows(0..<min(10000, train.rows))).fid
-        if let k = model?.numClasses {
+        // The reference's labels are MNIST's 0-9: label scores and a bound given the label only
+        // apply to a conditional model of those classes.
+        let testLabelsFit = model?.numClasses.map { k in !reference.testLabels.isEmpty && k <= reference.classifier.classes
+            && reference.testLabels.allSatisfy { Int($0) < k } } ?? true
+        if let k = model?.numClasses, testLabelsFit {
             progress("label accuracy and per-class FID (\(k) classes)")
             r.conditional = try reference.conditionalScores(
                 samples: x, labels: labels ?? cyclingLabels(count: x.rows, classes: k), classes: k)
         }
-        if case .vae(let vae)? = model {
+        if case .vae(let vae)? = model, testLabelsFit {
             var rng = Xoshiro256(seed: seed &+ 1)
             let n = min(iwaeImages, reference.testImages.rows)
             let subset = reference.testImages.rows(0..<n)

@@ -51,6 +51,9 @@ public struct RunConfig: Codable, Sendable {
         return labelColumn.map { .column($0) }
     }
 
+    /// Most classes a conditional model may have (its first layers take one input per class).
+    public static let maxClasses = 1000
+
     /// The run's data: `Dataset.load` of `data`, `limit`, `labelSource` and `classes`.
     /// - Throws: `DatasetError` naming the file.
     public func loadData() throws -> Dataset {
@@ -121,6 +124,9 @@ public struct RunConfig: Codable, Sendable {
     /// (and the others absent), its settings valid, sizes within the limits above, and
     /// `clipNorm` (when given) positive and finite.
     public var problem: String? {
+        if let k = gan?.numClasses ?? vae?.numClasses, k > Self.maxClasses {
+            return "\(k) classes: at most \(Self.maxClasses) (a conditional model's inputs grow with them)"
+        }
         for (name, v) in [("epochs", epochs), ("batchSize", batchSize), ("threads", threads),
                           ("sampleEvery", sampleEvery), ("logEvery", logEvery),
                           ("keepCheckpoints", keepCheckpoints), ("limit", limit ?? 1)] where v < 1 {

@@ -13,8 +13,8 @@ public enum StepBenchmark {
     /// The models `gen bench` knows.
     public enum Model: String, CaseIterable, Sendable {
         case gan, vae, ganLarge = "gan-large", dcgan, vaeConv = "vae-conv"
-        /// The conditional MLP GAN and VAE (10 classes; the VAE with its learned prior): the
-        /// labels of each batch are gathered with it.
+        /// The conditional MLP GAN and VAE (10 classes; the VAE `VAEConfig.conditional`, with its
+        /// learned prior): the labels of each batch are gathered with it.
         case ganConditional = "gan-conditional", vaeConditional = "vae-conditional"
 
         var isVAE: Bool { self == .vae || self == .vaeConv || self == .vaeConditional }
@@ -80,8 +80,7 @@ public enum StepBenchmark {
             let conditional = config.numClasses != nil
             return ({ try trainer.step(real: $0, labels: conditional ? $1 : nil) }, trainer.flopsPerStep(batch: batchSize))
         case .vae, .vaeConv, .vaeConditional:
-            var config = model == .vaeConv ? VAEConfig.conv() : VAEConfig()
-            if model == .vaeConditional { config.numClasses = 10 }
+            let config = model == .vaeConv ? VAEConfig.conv() : model == .vaeConditional ? .conditional(classes: 10) : VAEConfig()
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
             let conditional = config.numClasses != nil
             return ({ try trainer.step(batch: $0, labels: conditional ? $1 : nil) }, trainer.flopsPerStep(batch: batchSize))

@@ -99,6 +99,9 @@ struct Sample: ParsableCommand {
             throw CLIError(ExitStatus.usage, "\(dir.path) holds a conditional \(model.kind) of \(k) classes: give --label 0-\(k - 1) or --class-grid")
         }
         let n = countOption ?? 10
+        guard n * k <= Sample.maxCount else {
+            throw CLIError(ExitStatus.usage, "--count \(n) with --class-grid: \(n) columns x \(k) classes is more than \(Sample.maxCount) samples")
+        }
         let noise = Matrix.normal(rows: n, cols: model.latentDim, using: &rng)
         switch model {
         case .gan(let g): return (g.classGrid(noise: noise), n)

@@ -148,7 +148,12 @@ struct Train: ParsableCommand {
     func validateLabels() throws {
         if labels != nil && labelColumn != nil { throw ValidationError("give --labels or --label-column, not both") }
         if let c = labelColumn, c < 1 { throw ValidationError("--label-column is 1-based: at least 1, got \(c)") }
-        if let k = classes, k < 2 { throw ValidationError("--classes must be at least 2, got \(k)") }
+        if let k = classes, !(2...RunConfig.maxClasses).contains(k) {
+            throw ValidationError("--classes must be in 2...\(RunConfig.maxClasses), got \(k)")
+        }
+        if model == .classifier && (labels != nil || labelColumn != nil) {
+            throw ValidationError("--labels and --label-column apply to gan and vae (the classifier trains on MNIST's own labels)")
+        }
         if (labels != nil || labelColumn != nil) && data == nil {
             throw ValidationError("--labels and --label-column go with a .npy or .csv --data (MNIST has its own labels)")
         }

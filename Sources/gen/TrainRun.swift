@@ -64,6 +64,9 @@ struct TrainRun {
                     guard let k = data.numClasses else {
                         throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has no labels (give --labels FILE.npy or --label-column N)")
                     }
+                    guard k <= RunConfig.maxClasses else {
+                        throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has labels up to \(k - 1): more than \(RunConfig.maxClasses) classes (a stray label? declare them with --classes)")
+                    }
                     config.gan?.numClasses = k
                     config.vae?.numClasses = k
                 }

@@ -114,15 +114,16 @@ final class LabelsTests: XCTestCase {
 }
 
 extension LabelsTests {
-    /// np.save's defaults: int64 and float64 data are converted (byte values scaled to [0, 1]),
-    /// and a 1-D array is N samples of one value; each change is a note naming the file.
+    /// np.save's defaults: int64 and float64 data are converted (whole numbers of non-image
+    /// rows scaled per column), and a 1-D array is N samples of one value; each change is a note
+    /// naming the file.
     func testInt64AndOneDimensionalDataAreReadWithNotes() throws {
         let ints = try npyFile("ints.npy", descr: "<i8", shape: "(2, 2)", bytes: [0, 255, 51, 102].flatMap { v in
             (0..<8).map { UInt8(truncatingIfNeeded: Int64(v) >> (8 * $0)) } })
         let d = try Dataset.load(path: ints.path, limit: nil)
         guard case .floats(let m, _) = d.train else { return XCTFail() }
-        XCTAssertEqual(m.elements, [0, 255, 51, 102].map { Float($0) * (1 / 255) }, "bytes scaled as the loader scales them")
-        XCTAssertEqual(d.notes, ["\(ints.path): '<i8' values converted to float32"])
+        XCTAssertEqual(m.elements, [0, 1, 1, 0], "columns [0, 51] and [255, 102] scaled to [0, 1]")
+        XCTAssertTrue(d.notes.contains("\(ints.path): '<i8' values converted to float32"), "\(d.notes)")
         let line = try npyFile("line.npy", descr: "<f8", shape: "(3,)", bytes: [0.25, 0.5, 1].flatMap { (v: Double) in
             (0..<8).map { UInt8(truncatingIfNeeded: v.bitPattern >> (8 * $0)) } })
         let l = try Dataset.load(path: line.path, limit: 2)
@@ -170,5 +171,25 @@ extension LabelsTests {
         XCTAssertEqual(back, raw)
         XCTAssertTrue(d.notes.first?.contains("scaled to [0, 1] per column") ?? false, "\(d.notes)")
         XCTAssertNil(try Dataset.load(path: try samples(3).path, limit: nil).scaling, "data in [0, 1] is left alone")
+    }
+}
+
+extension LabelsTests {
+    /// Review findings: an enormous negative label is a clear error, not a trap; a header label
+    /// column is refused also beside a label file; whole numbers that are not image bytes are
+    /// scaled per column (and can be mapped back); a directory is not a label file.
+    func testMoreBadLabelAndDataCases() throws {
+        let huge = try npy("huge.npy", descr: "<f8", shape: "(2,)", data: float64s([1, -1e30]))
+        assertDatasetError(try NPY.readLabels(contentsOf: huge), contains: [huge.path, "row 2", "is negative"])
+        let named = dir.appendingPathComponent("named.csv")
+        try "label,a\n1,0.5\n0,0.25\n".write(to: named, atomically: true, encoding: .utf8)
+        let y = try npy("y2.npy", descr: "<i8", shape: "(2,)", data: int64s([0, 1]))
+        assertDatasetError(try Dataset.load(path: named.path, limit: nil, labels: .file(y.path)),
+                           contains: [named.path, "column 1 is named 'label'"])
+        let ages = dir.appendingPathComponent("ages.csv")
+        try "18,150\n90,200\n45,175\n".write(to: ages, atomically: true, encoding: .utf8)
+        let d = try Dataset.load(path: ages.path, limit: nil)
+        XCTAssertEqual(d.scaling, FeatureScaling(low: [18, 150], high: [90, 200]), "not divided by 255 as bytes")
+        assertDatasetError(try NPY.readLabels(contentsOf: dir), contains: ["is a directory"])
     }
 }

@@ -160,3 +160,35 @@ extension ExitCodeTests {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
     }
 }
+
+extension ExitCodeTests {
+    /// Review findings: a class count past the cap is refused before anything is written (flag:
+    /// 64; a stray label: 65); --eval-every of a conditional VAE works; `gen eval` of a
+    /// conditional VAE whose classes are not MNIST's skips what needs MNIST's labels.
+    func testClassCapAndConditionalEvaluation() throws {
+        try expect(["train", "gan", "--classes", "5000", "--out", out], exit: 64, mentions: ["--classes must be in 2...1000"])
+        let x = tmp.appendingPathComponent("x.csv")
+        try Reliability.writeCSV(rows: 4, cols: 3, to: x)
+        let y = tmp.appendingPathComponent("stray.csv")
+        try "0,0.1,0.2\n1,0.3,0.4\n100000,0.5,0.6\n".write(to: y, atomically: true, encoding: .utf8)
+        try expect(["train", "gan", "--conditional", "--data", y.path, "--label-column", "1", "--out", out], exit: 65,
+                   mentions: ["labels up to 100000", "more than 1000 classes"])
+        let run = tmp.appendingPathComponent("cvae-eval")
+        let t = try GenRunner.run(["train", "vae", "--conditional", "--limit", "256", "--epochs", "1", "--eval-every", "1",
+                                   "--hidden", "16", "--threads", "1", "--out", run.path])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        XCTAssertTrue(t.stdout.contains("quality: FID"), t.stdout)
+        // 2 classes of 784-value "images": gen eval keeps FID, skips label scores and the bound.
+        var rows = ""
+        for i in 0..<64 { rows += "\(i % 2)," + (0..<784).map { j in ((i + j) % 7 == 0) ? "1" : "0" }.joined(separator: ",") + "\n" }
+        let two = tmp.appendingPathComponent("two.csv")
+        try rows.write(to: two, atomically: true, encoding: .utf8)
+        let run2 = tmp.appendingPathComponent("two-run")
+        let t2 = try GenRunner.run(["train", "vae", "--conditional", "--data", two.path, "--label-column", "1", "--epochs", "1",
+                                    "--hidden", "16", "--threads", "1", "--out", run2.path])
+        XCTAssertEqual(t2.status, 0, t2.stderr)
+        let e = try GenRunner.run(["eval", run2.path, "--count", "100", "--no-memorisation"])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        XCTAssertTrue(e.stdout.contains("FID vs 10,000") && !e.stdout.contains("label accuracy"), e.stdout)
+    }
+}

@@ -60,13 +60,19 @@ public final class QualityEvaluator {
                   sample: { gan.sample(count: $0, rng: &$1) })
     }
 
-    /// A VAE's decoder means (`vae.outputRange`, [0, 1]) and its IWAE bound.
+    /// A VAE's decoder means (`vae.outputRange`, [0, 1]) and its IWAE bound; a conditional
+    /// VAE's bound is on `-log p(x | y)` with the reference's test labels, and is left out when
+    /// those labels are not its classes (no labels, or one at or above `numClasses`).
     public convenience init(reference: FIDReference, vae: VAE, sampleCount: Int = 10000, seed: UInt64,
                             iwaeImages: Int = 500, iwaeK: [Int] = [1, 64]) {
+        let labels = vae.numClasses.map { k in reference.testLabels.allSatisfy { Int($0) < k } && !reference.testLabels.isEmpty
+            ? reference.testLabels.map { Int32($0) } : nil }
+        let bound: Bound? = labels == .some(nil) ? nil : { images, k, rng in
+            vae.importanceWeightedBound(images, labels: labels.flatMap { $0.map { Array($0[0..<images.rows]) } }, k: k, rng: &rng)
+        }
         self.init(reference: reference, outputRange: vae.outputRange, sampleCount: sampleCount, seed: seed,
                   iwaeImages: iwaeImages, iwaeK: iwaeK,
-                  sample: { vae.sample(count: $0, rng: &$1) },
-                  bound: { vae.importanceWeightedBound($0, k: $1, rng: &$2) })
+                  sample: { vae.sample(count: $0, rng: &$1) }, bound: bound)
     }
 
     /// Whether `evaluate()` reports IWAE bounds.
