@@ -102,18 +102,20 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertFalse(loader.next(into: &batch))
     }
 
-    /// Dataset.load: byte-valued CSV scaled by 1/255, --limit, a square image shape; errors name
-    /// the file.
+    /// Dataset.load: byte-valued images (8x8 rows) scaled by 1/255, --limit, a square image
+    /// shape; errors name the file.
     func testLoadCSVAndErrors() throws {
         let dir = try makeTempDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let csv = dir.appendingPathComponent("d.csv")
-        try "0,255,51,102\n255,0,0,0\n1,2,3,4\n".write(to: csv, atomically: true, encoding: .utf8)
+        let pad = "," + Array(repeating: "7", count: 60).joined(separator: ",")
+        try "0,255,51,102\(pad)\n255,0,0,0\(pad)\n1,2,3,4\(pad)\n".write(to: csv, atomically: true, encoding: .utf8)
         let d = try Dataset.load(path: csv.path, limit: 2)
         XCTAssertEqual(d.count, 2)
-        XCTAssertEqual(d.sampleSize, 4)
+        XCTAssertEqual(d.sampleSize, 64)
         XCTAssertNil(d.test)
-        XCTAssertEqual(d.imageShape?.height, 2)
+        XCTAssertNil(d.scaling, "image bytes, not per-column scaling")
+        XCTAssertEqual(d.imageShape?.height, 8)
         guard case .floats(let m, _) = d.train else { return XCTFail() }
         XCTAssertEqual(m[0, 2], 51 * (1 / 255 as Float), "scaled by the Float reciprocal of 255")
         XCTAssertNil(d.train.labels)

@@ -50,7 +50,7 @@ extension ExitCodeTests {
         try expect(["train", "gan", "--label-column", "1", "--out", out], exit: 64, mentions: ["--label-column", "--data"])
         try expect(["train", "gan", "--label-column", "0", "--data", "x.csv", "--out", out], exit: 64,
                    mentions: ["--label-column is 1-based"])
-        try expect(["train", "gan", "--classes", "1", "--out", out], exit: 64, mentions: ["--classes must be at least 2"])
+        try expect(["train", "gan", "--classes", "1", "--out", out], exit: 64, mentions: ["--classes must be in 2...1000, got 1"])
     }
 
     /// A labelled CSV trains a conditional model whose checkpoint records its classes; sampling
