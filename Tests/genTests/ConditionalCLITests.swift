@@ -104,9 +104,11 @@ extension ExitCodeTests {
             return String(format: "%.4f,%.4f", 2 * cos(a), 2 * sin(a))
         }.joined(separator: "\n").write(to: ring, atomically: true, encoding: .utf8)
         let run = tmp.appendingPathComponent("ringrun")
-        let t = try GenRunner.run(["train", "gan", "--data", ring.path, "--epochs", "2", "--hidden", "8", "--latent-dim", "2",
+        let t = try GenRunner.run(["train", "gan", "--data", ring.path, "--epochs", "2", "--hidden", "8",
                                    "--batch-size", "16", "--threads", "1", "--out", run.path])
         XCTAssertEqual(t.status, 0, t.stderr)
+        // Real-valued non-image data: the GAN's own defaults where no flag is given.
+        XCTAssertTrue(t.stdout.contains("a GAN with the minimax loss, latent 2, hidden 8, G's moving average 0.999, 2 epochs"), t.stdout)
         let saved = tmp.appendingPathComponent("s.npy")
         let e = try GenRunner.run(["eval", run.path, "--save-samples", saved.path])
         XCTAssertEqual(e.status, 0, e.stderr)
