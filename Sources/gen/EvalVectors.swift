@@ -8,8 +8,9 @@ import Training
 extension Eval {
     /// `gen eval` of a model of non-image data (a 2-D ring, tabular rows): its samples against
     /// its own training data (the run's config.json names it) by the MMD two-sample score, with
-    /// the training data's half-vs-half score as the floor, and for 2-D data a scatter plot of
-    /// 1,000 samples over the data (eval/scatter.png); eval.json and the table as for images,
+    /// the training data's half-vs-half score as the floor, and a scatter plot of 1,000 samples
+    /// over the data for 2-D data (eval/scatter.png), else a histogram per dimension
+    /// (eval/histograms.png); eval.json and the table as for images,
     /// without the classifier's rows.
     func evaluateVectors(_ model: LoadedModel, checkpoint dir: URL, started: Date) throws {
         if data != nil || classifier != nil {
@@ -34,16 +35,21 @@ extension Eval {
                                       classifierTestAccuracy: .nan)
         report.twoSample = TwoSampleScore.measure(samples: x, real: real)
         let outDir = URL(fileURLWithPath: out ?? URL(fileURLWithPath: path!).path)
+        let evalDir = outDir.appendingPathComponent("eval")
+        do {
+            try FileManager.default.createDirectory(at: evalDir, withIntermediateDirectories: true)
+        } catch { throw CLIError.cannotWrite(evalDir.path, error) }
         if x.cols == 2 {
-            let evalDir = outDir.appendingPathComponent("eval")
-            do {
-                try FileManager.default.createDirectory(at: evalDir, withIntermediateDirectories: true)
-            } catch { throw CLIError.cannotWrite(evalDir.path, error) }
             try PNGImage.writeGray(ScatterPlot.pixels(samples: x, data: real), width: 320, height: 320,
                                    to: evalDir.appendingPathComponent("scatter.png"))
             report.pictures = ["eval/scatter.png"]
+        } else {
+            let size = HistogramPlot.size(dimensions: x.cols)
+            try PNGImage.writeGray(HistogramPlot.pixels(samples: x, data: real), width: size.width, height: size.height,
+                                   to: evalDir.appendingPathComponent("histograms.png"))
+            report.pictures = ["eval/histograms.png"]
         }
         report.seconds = Date().timeIntervalSince(started)
-        try publish(report, in: outDir, pictures: report.pictures.isEmpty ? nil : outDir.appendingPathComponent("eval"))
+        try publish(report, in: outDir, pictures: evalDir)
     }
 }

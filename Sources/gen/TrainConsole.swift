@@ -67,18 +67,26 @@ final class TrainConsole {
 
     /// samples/epoch-NNNN.png (and the job's other sheets, e.g. recon-epoch-NNNN.png): 8 images
     /// per row (a conditional model's class grid: one row per class), a scatter plot over the
-    /// data for 2-D samples, or one 1-pixel-high strip per row for non-image vectors (libpng's row limit).
+    /// data for 2-D samples, or a histogram per dimension for other non-image vectors.
     private func writeSamples(epoch: Int) throws {
         let tag = String(format: "epoch-%04d", epoch)
         let shape = loop.data.imageShape
         for sheet in loop.job.samples(loop.data) {
             let url = loop.directory.samples.appendingPathComponent("\(sheet.prefix)\(tag).png")
             if shape == nil && sheet.images.cols == 2 {
-                // 2-D data: the samples over the data, not 1-pixel strips (reconstruction pairs
+                // 2-D data: the samples over the data (reconstruction pairs
                 // would be indistinguishable dots: left out).
                 guard sheet.prefix.isEmpty else { continue }
                 try PNGImage.writeGray(ScatterPlot.pixels(samples: sheet.images.mappingRange(from: sheet.range, to: 0...1),
                                                           data: dataPoints()), width: 320, height: 320, to: url)
+                continue
+            }
+            if shape == nil {
+                // Other non-image vectors: a histogram per dimension, samples over the data.
+                guard sheet.prefix.isEmpty else { continue }
+                let size = HistogramPlot.size(dimensions: sheet.images.cols)
+                try PNGImage.writeGray(HistogramPlot.pixels(samples: sheet.images.mappingRange(from: sheet.range, to: 0...1),
+                                                            data: dataPoints()), width: size.width, height: size.height, to: url)
                 continue
             }
             try PNGImage.writeGrid(sheet.images, height: shape?.height ?? 1, width: shape?.width ?? sheet.images.cols,

@@ -194,3 +194,22 @@ extension ExitCodeTests {
         XCTAssertTrue(e.stdout.contains("FID vs 10,000") && !e.stdout.contains("label accuracy"), e.stdout)
     }
 }
+
+extension ExitCodeTests {
+    /// Non-image data of other widths: per-epoch samples and gen eval draw a histogram per
+    /// dimension (3 panels of 128 x 72 pixels in a row), not 1-pixel strips.
+    func testHistogramsForOtherNonImageData() throws {
+        let csv = tmp.appendingPathComponent("three.csv")
+        try Reliability.writeCSV(rows: 40, cols: 3, to: csv)
+        let run = tmp.appendingPathComponent("three")
+        let t = try GenRunner.run(["train", "gan", "--data", csv.path, "--epochs", "1", "--hidden", "8", "--threads", "1",
+                                   "--out", run.path])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        let e = try GenRunner.run(["eval", run.path])
+        XCTAssertEqual(e.status, 0, e.stderr)
+        for png in [run.appendingPathComponent("samples/epoch-0001.png"), run.appendingPathComponent("eval/histograms.png")] {
+            let bytes = try Data(contentsOf: png)
+            XCTAssertEqual(Array(bytes[16..<24]), [0, 0, 1, 128, 0, 0, 0, 72], png.path)   // IHDR: 384 x 72
+        }
+    }
+}
