@@ -64,15 +64,21 @@ struct Sample: ParsableCommand {
             print("wrote \(samples.rows) samples (\(samples.rows) x \(samples.cols), \(units)) from \(dir.path) to \(url.path)")
             return
         }
-        if samples.cols == 2 {
-            // 2-D points: a scatter plot over the run's data (when it can be read), not a grid.
+        if side * side != samples.cols || samples.cols < 64 {
+            // Non-image vectors: a scatter plot (2-D) or a histogram per dimension, over the
+            // run's data when it can be read; not a grid of 1-pixel strips.
             let unit = samples.mappingRange(from: range, to: 0...1)
-            var data = Matrix(rows: 0, cols: 2)
-            if let d = try? RunConfig.read(checkpoint: dir).loadData() {
+            var data = Matrix(rows: 0, cols: samples.cols)
+            if let d = try? RunConfig.read(checkpoint: dir).loadData(), d.sampleSize == samples.cols {
                 d.train.gather(ArraySlice(0..<min(d.count, 2000)), scaling: .unit, into: &data)
             }
-            try PNGImage.writeGray(ScatterPlot.pixels(samples: unit, data: data), width: 320, height: 320, to: url)
-            print("wrote a scatter plot of \(samples.rows) samples over the data from \(dir.path) to \(url.path)")
+            if samples.cols == 2 {
+                try PNGImage.writeGray(ScatterPlot.pixels(samples: unit, data: data), width: 320, height: 320, to: url)
+            } else {
+                let size = HistogramPlot.size(dimensions: samples.cols)
+                try PNGImage.writeGray(HistogramPlot.pixels(samples: unit, data: data), width: size.width, height: size.height, to: url)
+            }
+            print("wrote a \(samples.cols == 2 ? "scatter plot" : "histogram per dimension") of \(samples.rows) samples over the data from \(dir.path) to \(url.path)")
             return
         }
         try PNGImage.writeGrid(samples, height: shape.0, width: shape.1, columns: cols,
