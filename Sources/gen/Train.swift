@@ -54,6 +54,8 @@ struct Train: ParsableCommand {
     var limit: Int?
     @Option(help: "VAE decoder: bernoulli (images in [0, 1]) or gaussian (a mean and variance per value, for real-valued data). Default: bernoulli for images (MNIST, or 64+ values per sample in a square), gaussian for other data (with a note).")
     var likelihood: VAELikelihood?
+    @Option(parsing: .unconditional, help: "GAN, --loss wasserstein: λ of the WGAN-GP gradient penalty. Default: 10 (Gulrajani et al. 2017).")
+    var gradientPenalty: Float?
     @Option(parsing: .unconditional, help: "VAE: KL warm-up over the first N steps (the KL term's gradient scaled by step/N); 0 turns it off. Default: off (real-valued non-image data: 40 % of the run's steps).")
     var klWarmup: Int?
     @Flag(help: "Conditional model: G and D (VAE: encoder and decoder) also see the class label, one-hot (Mirza & Osindero 2014; Sohn et al. 2015); per-epoch samples become class grids (one row per class). Needs labelled data: MNIST, --labels or --label-column.")
@@ -131,7 +133,7 @@ struct Train: ParsableCommand {
                 ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--ema-decay", emaDecay != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil),
                 ("--conditional", conditional), ("--labels", labels != nil), ("--label-column", labelColumn != nil),
-                ("--classes", classes != nil), ("--likelihood", likelihood != nil), ("--kl-warmup", klWarmup != nil)]
+                ("--classes", classes != nil), ("--likelihood", likelihood != nil), ("--kl-warmup", klWarmup != nil), ("--gradient-penalty", gradientPenalty != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
             }
@@ -160,6 +162,7 @@ struct Train: ParsableCommand {
         if conditional && model == .classifier { throw ValidationError("--conditional applies to gan and vae only") }
         if likelihood != nil && model != .vae { throw ValidationError("--likelihood applies to vae only") }
         if klWarmup != nil && model != .vae { throw ValidationError("--kl-warmup applies to vae only") }
+        if let l = gradientPenalty, !(l > 0 && l.isFinite) { throw ValidationError("--gradient-penalty must be a positive number, got \(l)") }
         if let k = klWarmup, k < 0 { throw ValidationError("--kl-warmup must be 0 or more steps, got \(k)") }
     }
 
@@ -191,6 +194,10 @@ struct Train: ParsableCommand {
                 if loss == .wasserstein { throw ValidationError("--arch dcgan: --loss wasserstein is not supported (its discriminator has BatchNorm)") }
                 g = GANConfig.dcgan()
                 if let loss { g.loss = loss }
+            }
+            if let gradientPenalty {
+                guard g.loss == .wasserstein else { throw ValidationError("--gradient-penalty applies to --loss wasserstein only") }
+                g.gradientPenalty = gradientPenalty
             }
             if let lr { g.learningRate = lr }
             if let lrSchedule { g.lrSchedule = lrSchedule }

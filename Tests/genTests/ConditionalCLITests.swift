@@ -213,3 +213,19 @@ extension ExitCodeTests {
         }
     }
 }
+
+extension ExitCodeTests {
+    /// --gradient-penalty sets WGAN-GP's λ (recorded in config.json) and is refused elsewhere.
+    func testGradientPenaltyFlag() throws {
+        try expect(["train", "gan", "--gradient-penalty", "0.5", "--out", out], exit: 64,
+                   mentions: ["--gradient-penalty applies to --loss wasserstein only"])
+        try expect(["train", "gan", "--loss", "wasserstein", "--gradient-penalty", "-1", "--out", out], exit: 64,
+                   mentions: ["--gradient-penalty must be a positive number, got -1"])
+        let run = tmp.appendingPathComponent("gp")
+        let r = try GenRunner.run(["train", "gan", "--loss", "wasserstein", "--gradient-penalty", "0.5", "--limit", "256",
+                                   "--epochs", "1", "--hidden", "8", "--threads", "1", "--out", run.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as! [String: Any]
+        XCTAssertEqual((config["gan"] as? [String: Any])?["gradientPenalty"] as? Double, 0.5)
+    }
+}
