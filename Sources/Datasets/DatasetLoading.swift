@@ -121,9 +121,9 @@ extension Dataset {
             scaling = FeatureScaling(fitting: m)
             scaling!.apply(&scaled)
         }
+        // numClasses: the largest label + 1, derived by the initialiser.
         var d = Dataset(train: .floats(scaled, labels: classes), test: nil, source: source,
-                        imageShape: side * side == m.cols ? (side, side) : nil,
-                        numClasses: classes.map { Int($0.max() ?? 0) + 1 })
+                        imageShape: side * side == m.cols ? (side, side) : nil)
         d.scaling = scaling
         if scaling != nil {
             d.notes.append("\(source): values in [\(lo), \(hi)] scaled to [0, 1] per column (min-max; samples written as .npy are mapped back)")

@@ -88,8 +88,8 @@ public struct EvaluationReport: Codable {
         r.fidTrainVsTest = try reference.evaluate(train.rows(0..<min(10000, train.rows))).fid
         // The reference's labels are MNIST's 0-9: label scores and a bound given the label only
         // apply to a conditional model of those classes.
-        let testLabelsFit = model?.numClasses.map { k in !reference.testLabels.isEmpty && k <= reference.classifier.classes
-            && reference.testLabels.allSatisfy { Int($0) < k } } ?? true
+        let testLabels = model?.numClasses.flatMap { k in k <= reference.classifier.classes ? reference.testLabels(forClasses: k) : nil }
+        let testLabelsFit = model?.numClasses == nil || testLabels != nil
         if let k = model?.numClasses, testLabelsFit {
             progress("label accuracy and per-class FID (\(k) classes)")
             r.conditional = try reference.conditionalScores(
@@ -99,7 +99,7 @@ public struct EvaluationReport: Codable {
             var rng = Xoshiro256(seed: seed &+ 1)
             let n = min(iwaeImages, reference.testImages.rows)
             let subset = reference.testImages.rows(0..<n)
-            let y = vae.numClasses == nil ? nil : reference.testLabels[0..<n].map { Int32($0) }
+            let y = testLabels.map { Array($0[0..<n]) }
             for k in iwaeK.sorted() {
                 progress("IWAE bound, k = \(k), on \(n) test images")
                 r.iwae.append(vae.importanceWeightedBound(subset, labels: y, k: k, rng: &rng))

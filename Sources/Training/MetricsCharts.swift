@@ -69,13 +69,19 @@ extension MetricsLog {
     /// `12,931` for |v| >= 1000, `103.50` for |v| >= 1, else 4 significant digits.
     static func readable(_ v: Double) -> String {
         guard abs(v) >= 1000 else { return String(format: abs(v) >= 1 ? "%.2f" : "%.4f", v) }
+        return grouped(v)
+    }
+
+    /// `v` rounded to an integer with thousands separators, e.g. `-14,070`.
+    /// - Precondition: `|v| < 9.2e18` (fits an Int).
+    public static func grouped(_ v: Double) -> String {
         let digits = String(Int(abs(v).rounded()))
-        var grouped = ""
+        var out = ""
         for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { grouped += "," }
-            grouped.append(ch)
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(ch)
         }
-        return (v < 0 ? "-" : "") + grouped
+        return (v < 0 && digits != "0" ? "-" : "") + out
     }
 
     /// Seconds as `49 s`, `12 min 5 s` or `1 h 3 min`.

@@ -28,15 +28,7 @@ extension RunReport {
 
     /// An integer with thousands separators (others with up to 3 significant digits).
     static func tickLabel(_ v: Double) -> String {
-        if v == v.rounded() && abs(v) < 1e12 {
-            let digits = String(Int(abs(v)))
-            var grouped = ""
-            for (i, ch) in digits.enumerated() {
-                if i > 0 && (digits.count - i) % 3 == 0 { grouped += "," }
-                grouped.append(ch)
-            }
-            return (v < 0 ? "-" : "") + grouped
-        }
+        if v == v.rounded() && abs(v) < 1e12 { return MetricsLog.grouped(v) }
         return String(format: "%.3g", v)
     }
 

@@ -1,3 +1,4 @@
+import Datasets
 import Linalg
 
 /// How well a conditional model makes the class it is asked for, judged by the reference
@@ -58,10 +59,18 @@ extension FIDReference {
             perClassFID: fids, samplesPerClass: total.min() ?? 0)
     }
 
-    /// The rows `indices` of `m`, as a new matrix.
+    /// The test images' labels as a conditional model of `classes` classes takes them, or nil
+    /// when there are none or one is not among its classes (MNIST's 0-9 for a 2-class model):
+    /// what needs the labels (label scores, a bound given the label) does not apply then.
+    public func testLabels(forClasses classes: Int) -> [Int32]? {
+        guard !testLabels.isEmpty, testLabels.allSatisfy({ Int($0) < classes }) else { return nil }
+        return testLabels.map { Int32($0) }
+    }
+
+    /// The rows `indices` of `m`, as a new matrix (`gatherBatch`).
     private func rows(of m: Matrix, where indices: [Int]) -> Matrix {
-        var out = Matrix(rows: indices.count, cols: m.cols)
-        for (k, i) in indices.enumerated() { out.setRows(m.row(i), at: k) }
+        var out = Matrix.empty
+        gatherBatch(from: m, indices: indices[...], into: &out)
         return out
     }
 }

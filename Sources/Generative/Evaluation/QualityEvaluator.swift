@@ -65,10 +65,12 @@ public final class QualityEvaluator {
     /// those labels are not its classes (no labels, or one at or above `numClasses`).
     public convenience init(reference: FIDReference, vae: VAE, sampleCount: Int = 10000, seed: UInt64,
                             iwaeImages: Int = 500, iwaeK: [Int] = [1, 64]) {
-        let labels = vae.numClasses.map { k in reference.testLabels.allSatisfy { Int($0) < k } && !reference.testLabels.isEmpty
-            ? reference.testLabels.map { Int32($0) } : nil }
-        let bound: Bound? = labels == .some(nil) ? nil : { images, k, rng in
-            vae.importanceWeightedBound(images, labels: labels.flatMap { $0.map { Array($0[0..<images.rows]) } }, k: k, rng: &rng)
+        var bound: Bound? = { vae.importanceWeightedBound($0, k: $1, rng: &$2) }
+        if let k = vae.numClasses {
+            let labels = reference.testLabels(forClasses: k)
+            bound = labels.map { y in { images, k, rng in
+                vae.importanceWeightedBound(images, labels: Array(y[0..<images.rows]), k: k, rng: &rng)
+            } }
         }
         self.init(reference: reference, outputRange: vae.outputRange, sampleCount: sampleCount, seed: seed,
                   iwaeImages: iwaeImages, iwaeK: iwaeK,
