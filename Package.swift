@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Generative", targets: ["Generative"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "gen", targets: ["gen"]),
         .executable(name: "gemm-bench", targets: ["gemm-bench"]),
     ],
@@ -29,6 +30,10 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Modules/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        // Open MPI (data-parallel training): only Distributed and gen link it.
+        .systemLibrary(
+            name: "CMPI", path: "Modules/CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // The one atomic file writer (temp file + fsync + rename); no dependencies.
         .target(name: "FileIO"),
@@ -38,10 +43,12 @@ let package = Package(
         .target(name: "Generative", dependencies: ["NN", "Datasets", "Linalg", "FileIO"]),
         // Run configuration, training state, checkpoint directory and the epoch loop.
         .target(name: "Training", dependencies: ["Generative", "Datasets", "NN", "Linalg", "FileIO"]),
+        // The MPI process group for data-parallel training (ProcessGroup over Open MPI).
+        .target(name: "Distributed", dependencies: ["NN", "CMPI"]),
         .executableTarget(
             name: "gen",
             dependencies: [
-                "Training", "Generative", "Datasets", "NN", "Linalg", "FileIO",
+                "Training", "Generative", "Datasets", "NN", "Linalg", "FileIO", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ]),

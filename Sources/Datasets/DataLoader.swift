@@ -6,11 +6,35 @@ public struct Batch: Sendable {
     public var x: Matrix
     /// One label per row of `x` (same order), or nil for unlabelled data.
     public var labels: [Int32]?
+    /// In a data-parallel run, which rows of the global batch these are (nil: all of them).
+    public var shard: RowShard?
 
     /// An empty batch to pass to `DataLoader.next(into:)`, which sizes it.
     public init() {
         x = .empty
         labels = nil
+        shard = nil
+    }
+
+    /// Makes this batch the rows `shard.rows` of `global` (copied; no allocation once its
+    /// buffers are large enough), for one process of a data-parallel run.
+    public mutating func setShard(_ shard: RowShard, of global: Batch) {
+        let r = shard.rows, cols = global.x.cols
+        x.resize(rows: r.count, cols: cols)
+        global.x.withUnsafeBufferPointer { src in
+            x.withUnsafeMutableBufferPointer { dst in
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                d.update(from: s + r.lowerBound * cols, count: r.count * cols)
+            }
+        }
+        if let all = global.labels {
+            if labels == nil { labels = [] }
+            labels!.removeAll(keepingCapacity: true)
+            labels!.append(contentsOf: all[r])
+        } else {
+            labels = nil
+        }
+        self.shard = shard
     }
 
     /// Samples in the batch.

@@ -30,18 +30,6 @@ public struct NonFiniteError: Error, CustomStringConvertible, Sendable {
     public var description: String { "non-finite value (NaN or inf) in \(location) at step \(step)" }
 }
 
-/// Runs `hooks` on `group` in order; a non-finite gradient becomes a `NonFiniteError` naming
-/// `network` and the parameter.
-func runHooks(_ hooks: [GradientHook], on group: ParameterGroup, network: String, step: Int) throws {
-    for hook in hooks {
-        do {
-            try hook.body(group)
-        } catch let e as NonFiniteGradientError {
-            throw NonFiniteError(step: step, location: "\(network) \(e.parameter) gradient")
-        }
-    }
-}
-
 /// Trains a `GAN` one mini-batch at a time, each update in three phases: compute the
 /// gradients, run the gradient hooks (`gradientHooks`: by default the non-finite check; add
 /// `.clipNorm(x)`, an allreduce, ...), apply the optimiser.
@@ -170,10 +158,17 @@ public final class GANTrainer {
     ///   update of this step is kept when only the generator's loss or gradient is
     ///   non-finite). The step counter and noise generator have advanced, so the caller may
     ///   skip the batch and continue.
+    ///
+    /// In a data-parallel run `real` is this process's rows `shard` of the global batch: z (and
+    /// the penalty's ε) are drawn for the global batch and this process keeps its rows, the
+    /// losses returned are means over its rows, and an allreduce hook
+    /// (`GradientHook.allreduce`) makes the gradients the global batch's.
     @discardableResult
-    public func step(real: Matrix, labels: [Int32]? = nil) throws -> GANStepLosses {
+    public func step(real: Matrix, labels: [Int32]? = nil, shard: RowShard? = nil) throws -> GANStepLosses {
         precondition(real.cols == model.dataDim,
                      "GANTrainer.step: real batch is \(real.rows)x\(real.cols), expected B x \(model.dataDim)")
+        precondition(shard.map { $0.rows.count == real.rows } ?? true,
+                     "GANTrainer.step: \(real.rows) rows for a shard of \(shard?.rows.count ?? 0)")
         precondition((labels == nil) == (model.numClasses == nil) && (labels?.count ?? real.rows) == real.rows,
                      "GANTrainer.step: \(labels?.count.description ?? "no") labels for \(real.rows) rows of a "
                         + (model.numClasses == nil ? "n unconditional" : " conditional") + " GAN")
@@ -183,17 +178,22 @@ public final class GANTrainer {
         prepareBuffers(batch: b)
         if let labels { model.setTrainingLabels(labels, discriminatorRows: separatePasses ? b : 2 * b) }
         // z ~ N(0, I); G(z) kept for the generator update when there is one.
-        z.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+        let latent = model.latentDim
+        z.withUnsafeMutableBufferPointer { p in
+            if let shard { rng.fillNormal(p, shard: shard, cols: latent) } else { rng.fillNormal(p) }
+        }
         let fake = model.generator.forward(z, training: updatesGenerator)
-        let (dLoss, realScore, fakeScore, gp) = try discriminatorGradients(real: real, fake: fake, labels: labels)
-        try runHooks(gradientHooks, on: model.discriminatorParameters, network: "discriminator", step: step)
+        let (dLoss, realScore, fakeScore, gp) = try gradientsThenHooks(
+            gradientHooks, on: model.discriminatorParameters, network: "discriminator", step: step, shard: shard) {
+                try discriminatorGradients(real: real, fake: fake, labels: labels, shard: shard)
+            }
         applyDiscriminatorUpdate()
         guard updatesGenerator else {
             return GANStepLosses(discriminator: dLoss, generator: .nan,
                                  realScore: realScore, fakeScore: fakeScore, gradientPenalty: gp)
         }
-        let gLoss = try generatorGradients(fake: fake)
-        try runHooks(gradientHooks, on: model.generatorParameters, network: "generator", step: step)
+        let gLoss = try gradientsThenHooks(gradientHooks, on: model.generatorParameters, network: "generator",
+                                           step: step, shard: shard) { try generatorGradients(fake: fake) }
         generatorOptimizer.step()
         model.generatorAverage?.update(step: generatorOptimizer.stepCount)
         return GANStepLosses(discriminator: dLoss, generator: gLoss,
@@ -204,7 +204,8 @@ public final class GANTrainer {
     /// gradient penalty, then its value and gradient (added).
     /// - Returns: D's loss (penalty included), its mean scores on the real and fake rows, and
     ///   the penalty term (0 without one).
-    private func discriminatorGradients(real: Matrix, fake: Matrix, labels: [Int32]?) throws -> (Float, Float, Float, Float) {
+    private func discriminatorGradients(real: Matrix, fake: Matrix, labels: [Int32]?,
+                                        shard: RowShard?) throws -> (Float, Float, Float, Float) {
         if separatePasses {
             let (dLoss, realScore, fakeScore) = try separateDiscriminatorGradients(real: real, fake: fake)
             return (dLoss, realScore, fakeScore, 0)
@@ -227,7 +228,7 @@ public final class GANTrainer {
         // D's later passes (penalty, generator update) are on B rows, each with its own label.
         if let labels { model.setTrainingLabels(labels, discriminatorRows: b) }
         guard let critic, penalty != nil else { return (dLoss, realScore, fakeScore, 0) }
-        let gp = penalty!.accumulate(critic: critic, real: real, fake: fake, rng: &rng)
+        let gp = penalty!.accumulate(critic: critic, real: real, fake: fake, rng: &rng, shard: shard)
         guard gp.isFinite else { throw NonFiniteError(step: step, location: "gradient penalty") }
         return (dLoss + gp, realScore, fakeScore, gp)
     }

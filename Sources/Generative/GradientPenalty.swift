@@ -34,10 +34,13 @@ struct GradientPenalty {
     /// - Parameters: real and fake are `B x dataDim`, in the same space as the critic's input.
     /// - Returns: `GP`, λ included, as it is added to the critic loss.
     mutating func accumulate(critic: any InputGradientDifferentiable, real: Matrix, fake: Matrix,
-                             rng: inout Xoshiro256) -> Float {
+                             rng: inout Xoshiro256, shard: RowShard? = nil) -> Float {
         let b = real.rows, d = real.cols
         prepare(batch: b, dataDim: d)
-        epsilon.withUnsafeMutableBufferPointer { rng.fillUniform($0) }
+        // In a data-parallel run: the global batch's ε, this process's rows.
+        epsilon.withUnsafeMutableBufferPointer { e in
+            if let shard { rng.fillUniform(e, shard: shard, cols: 1) } else { rng.fillUniform(e) }
+        }
         interpolate(real, fake)
         _ = critic.forward(interpolates, training: false)
         // In a closure so that no reference to the critic's input-gradient buffer outlives it.

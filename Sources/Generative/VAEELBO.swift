@@ -32,7 +32,10 @@ extension VAE {
     /// With `training`, keeps what `backwardNegativeELBO()` needs. No allocation once sized.
     /// A conditional VAE takes the rows' `labels` (the ELBO of `log p(x | y)`, Sohn et al.
     /// 2015, eq. 4); see `setLabels` for the precondition.
-    public func negativeELBO(_ x: Matrix, labels: [Int32]? = nil, training: Bool, rng: inout Xoshiro256) -> VAELosses {
+    /// In a data-parallel run `x` is the rows `shard` of the global batch, and `eps` is drawn
+    /// for the global batch, this process keeping its rows (`Xoshiro256.fillNormal(_:shard:cols:)`).
+    public func negativeELBO(_ x: Matrix, labels: [Int32]? = nil, training: Bool, rng: inout Xoshiro256,
+                             shard: RowShard? = nil) -> VAELosses {
         precondition(x.cols == dataDim, "VAE.negativeELBO: x is \(x.rows)x\(x.cols), expected B x \(dataDim)")
         setLabels(labels)
         let w = work
@@ -43,7 +46,9 @@ extension VAE {
         w.eps.resize(rows: b, cols: latent)
         w.std.resize(rows: b, cols: latent)
         w.z.resize(rows: b, cols: latent)
-        w.eps.withUnsafeMutableBufferPointer { rng.fillNormal($0) }
+        w.eps.withUnsafeMutableBufferPointer { e in
+            if let shard { rng.fillNormal(e, shard: shard, cols: latent) } else { rng.fillNormal(e) }
+        }
         let n = b * latent
         mu.withUnsafeBufferPointer { pm in
             logvar.withUnsafeBufferPointer { pl in

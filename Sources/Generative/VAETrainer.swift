@@ -51,16 +51,22 @@ public final class VAETrainer {
     /// - Throws: `NonFiniteError` when the loss or a parameter gradient becomes NaN or inf
     ///   (named like `vae decoder.2.weight gradient`), and whatever a hook throws; no update is
     ///   applied then.
+    ///
+    /// In a data-parallel run `x` is this process's rows `shard` of the global batch (eps drawn
+    /// for the global batch, this process keeping its rows); the losses returned are means over
+    /// its rows, and an allreduce hook (`GradientHook.allreduce`) makes the gradients the
+    /// global batch's.
     @discardableResult
-    public func step(batch x: Matrix, labels: [Int32]? = nil) throws -> VAELosses {
+    public func step(batch x: Matrix, labels: [Int32]? = nil, shard: RowShard? = nil) throws -> VAELosses {
         step += 1
-        let losses = model.negativeELBO(x, labels: labels, training: true, rng: &rng)
-        guard losses.negativeELBO.isFinite else {
-            throw NonFiniteError(step: step, location: losses.reconstruction.isFinite ? "KL term" : "reconstruction loss")
+        let losses = model.negativeELBO(x, labels: labels, training: true, rng: &rng, shard: shard)
+        try gradientsThenHooks(gradientHooks, on: model.parameterGroup, network: "vae", step: step, shard: shard) {
+            guard losses.negativeELBO.isFinite else {
+                throw NonFiniteError(step: step, location: losses.reconstruction.isFinite ? "KL term" : "reconstruction loss")
+            }
+            if let w = klWarmupSteps, step < w { model.scaleKLGradients(by: Float(step) / Float(w)) }
+            model.backwardNegativeELBO()
         }
-        if let w = klWarmupSteps, step < w { model.scaleKLGradients(by: Float(step) / Float(w)) }
-        model.backwardNegativeELBO()
-        try runHooks(gradientHooks, on: model.parameterGroup, network: "vae", step: step)
         optimizer.step()
         return losses
     }

@@ -8,9 +8,14 @@ public struct GradientHook {
     /// Shown in messages.
     public let name: String
     public let body: (ParameterGroup) throws -> Void
+    /// A hook every process of a data-parallel run must run at every update (an allreduce):
+    /// a trainer that meets a non-finite loss still runs the hooks, with NaN gradients, when
+    /// one is collective, so the other processes are not left waiting and all stop alike.
+    public let isCollective: Bool
 
-    public init(name: String, _ body: @escaping (ParameterGroup) throws -> Void) {
+    public init(name: String, isCollective: Bool = false, _ body: @escaping (ParameterGroup) throws -> Void) {
         self.name = name
+        self.isCollective = isCollective
         self.body = body
     }
 

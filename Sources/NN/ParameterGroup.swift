@@ -16,6 +16,9 @@ public final class ParameterGroup {
     /// `1 x count`: every parameter's gradient, in `parameters` order, row-major each. Writes
     /// through: changing it changes the parameters' gradients.
     public private(set) var gradients: Matrix
+    /// The rows of the global batch whose mean loss these gradients are of (set by a trainer
+    /// before its gradient hooks run; nil: the whole batch). The allreduce hook scales by it.
+    public var shard: RowShard?
 
     /// A group over `named` parameters (names for messages).
     public init(_ named: [(name: String, parameter: Parameter)]) {
@@ -67,6 +70,12 @@ public final class ParameterGroup {
             for x in g { sum += Double(x) * Double(x) }
             return sum.squareRoot()
         }
+    }
+
+    /// Calls `body` with every gradient as one mutable buffer (for a reduction across
+    /// processes); writes go to the parameters' gradients. No allocation.
+    public func withMutableGradients<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try gradients.withUnsafeMutableBufferPointer(body)
     }
 
     /// Multiplies every gradient by `factor` in place.

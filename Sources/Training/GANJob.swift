@@ -53,6 +53,11 @@ public final class GANJob: TrainingJob {
         self.init(trainer: trainer, fixedNoise: Matrix.normal(rows: 64, cols: model.latentDim, using: &fixedRNG))
     }
 
+    /// The allreduce hook first in the trainer's hooks (shared by both networks' updates).
+    public func distribute(over group: any ProcessGroup) throws {
+        trainer.gradientHooks.insert(.allreduce(group), at: 0)
+    }
+
     public var kind: String { "gan" }
     /// The data scaled to the generator's output range: `.unit` for 0...1, else `.symmetric`.
     public var scaling: PixelScaling { trainer.model.outputRange == 0...1 ? .unit : .symmetric }
@@ -71,7 +76,8 @@ public final class GANJob: TrainingJob {
 
     /// Each step weighs 1 in the means (the losses are already batch means).
     public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {
-        let l = try trainer.step(real: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels)
+        let l = try trainer.step(real: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels,
+                                 shard: batch.shard)
         values[0] = Double(l.discriminator)
         values[1] = Double(l.generator)   // NaN on WGAN critic-only steps
         values[2] = Double(l.realScore)

@@ -61,7 +61,7 @@ public struct RunDirectory: Sendable {
     ///   e.g. a full disk); older checkpoints are untouched.
     @discardableResult
     public func saveCheckpoint(_ job: any TrainingJob, state: TrainingState, config: RunConfig) throws -> URL {
-        let target = checkpoints.appendingPathComponent(String(format: "step-%08d", state.step))
+        let target = checkpointURL(step: state.step)
         do {
             try Checkpoint.write(files: job.checkpointFiles(), config: config.encoded(), state: state, to: target,
                                  shapes: job.checkpointShapes)
@@ -72,6 +72,11 @@ public struct RunDirectory: Sendable {
     }
 
     /// Removes all but the newest `keep` checkpoints (`Checkpoint.prune`).
+    /// The checkpoint directory of step `step`: `checkpoints/step-00001234`.
+    public func checkpointURL(step: Int) -> URL {
+        checkpoints.appendingPathComponent(String(format: "step-%08d", step))
+    }
+
     public func prune(keep: Int) { Checkpoint.prune(in: checkpoints, keep: keep) }
 
     /// `runs/<model>-<UTC date>-<time>` (relative to the current directory).

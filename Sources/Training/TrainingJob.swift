@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import NN
 
 /// What the epoch loop needs from a model's trainer: one step, its metrics, sample pictures
 /// and checkpoint contents. One conformer per model kind (`GANJob`, `VAEJob`,
@@ -53,12 +54,19 @@ public protocol TrainingJob: AnyObject {
     /// (FID and class coverage; a likelihood bound where the model has one), repeatable from
     /// `seed`; nil for a model that does not generate (default).
     func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator?
+    /// Makes every trainer of the job reduce its gradients over `group` before each update
+    /// (`GradientHook.allreduce`, first of its hooks), for a data-parallel run.
+    /// - Throws: `RunError` for a job that cannot train data-parallel (default).
+    func distribute(over group: any ProcessGroup) throws
 }
 
 extension TrainingJob {
     public func threading(threads: Int) -> GEMMThreading { .rowSplit(threads: threads) }
     public func startEpoch(_ epoch: Int) {}
     public func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator? { nil }
+    public func distribute(over group: any ProcessGroup) throws {
+        throw RunError("a \(kind) run cannot train data-parallel (gan and vae runs can)")
+    }
 }
 
 extension TrainingJob {

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Generative
 import Linalg
+import NN
 
 /// The epoch loop of a run: data order, steps, metrics.csv, checkpoints and resume.
 ///
@@ -42,13 +43,25 @@ public final class TrainingLoop {
     private var metrics: MetricsLog?
     private var extraPadding: [Double] = []
     private var runStart = Date(), epochStart = Date(), windowStart = Date()
+    /// Set in a data-parallel run (`processGroup`).
+    private var parallel: DataParallel?
+
+    /// The processes of a data-parallel run, nil for one process.
+    public var processGroup: (any ProcessGroup)? { parallel?.group }
+    /// Whether this process writes the run's files: the only one, or rank 0 of a data-parallel run.
+    public var isWriter: Bool { parallel?.isWriter ?? true }
 
     /// Prepares a new run in `directory` (created, with config.json; refused when it already
     /// holds a run with checkpoints). `data` nil loads `config.data` (`Dataset.load`).
     /// - Throws: `RunError`, `RunDirectoryError`, `DatasetError`, the model's config errors.
-    public convenience init(config: RunConfig, directory: URL, data: Dataset? = nil) throws {
+    ///
+    /// With a `processGroup`, this process is one of a data-parallel run (see
+    /// `DataParallel`): every process builds the loop with the same arguments; rank 0 alone
+    /// writes the run directory.
+    public convenience init(config: RunConfig, directory: URL, data: Dataset? = nil,
+                            processGroup: (any ProcessGroup)? = nil) throws {
         try self.init(config: config, directory: RunDirectory(directory), resume: nil, data: data,
-                      makeJob: makeTrainingJob)
+                      processGroup: processGroup, makeJob: makeTrainingJob)
     }
 
     /// Prepares a new run of a job built by the caller — e.g. `GANJob(model:config:)` over
@@ -56,9 +69,10 @@ public final class TrainingLoop {
     /// `kind` must be `config.model` and its `dataDim` (when not nil) the data's sample size.
     /// - Throws: `RunError` naming the mismatch, and as `init(config:directory:data:)`;
     ///   nothing is written when a check fails.
-    public convenience init(config: RunConfig, directory: URL, data: Dataset? = nil, job: any TrainingJob) throws {
+    public convenience init(config: RunConfig, directory: URL, data: Dataset? = nil, job: any TrainingJob,
+                            processGroup: (any ProcessGroup)? = nil) throws {
         try self.init(config: config, directory: RunDirectory(directory), resume: nil, data: data,
-                      makeJob: { _, _ in job })
+                      processGroup: processGroup, makeJob: { _, _ in job })
     }
 
     /// Prepares to continue the run in `directory` from its newest checkpoint. `config` is the
@@ -67,17 +81,22 @@ public final class TrainingLoop {
     /// job of one's own passes a fresh one of the same architecture, as it was built for
     /// `init(config:directory:data:job:)`: the checkpoint's weights and state are loaded into it.
     /// - Throws: as `init`, and `CheckpointError` naming a missing or malformed checkpoint file.
+    ///   A data-parallel run resumes with any number of processes (the global batch is the
+    ///   same; each process reads the checkpoint).
     public static func resume(_ directory: URL, config: RunConfig? = nil, data: Dataset? = nil,
-                              job: (any TrainingJob)? = nil) throws -> TrainingLoop {
+                              job: (any TrainingJob)? = nil,
+                              processGroup: (any ProcessGroup)? = nil) throws -> TrainingLoop {
         let dir = RunDirectory(directory)
         let config = try config ?? RunConfig.read(runDirectory: directory)
         return try TrainingLoop(config: config, directory: dir, resume: try dir.resumePoint(), data: data,
+                                processGroup: processGroup,
                                 makeJob: job.map { j in { _, _ in j } } ?? makeTrainingJob)
     }
 
     /// Build: data, job (from the seed, or the caller's), run directory, then the checkpoint's state.
     private init(config: RunConfig, directory: RunDirectory, resume: (checkpoint: URL, state: TrainingState)?,
-                 data: Dataset?, makeJob: (RunConfig, Dataset) throws -> any TrainingJob) throws {
+                 data: Dataset?, processGroup: (any ProcessGroup)?,
+                 makeJob: (RunConfig, Dataset) throws -> any TrainingJob) throws {
         var config = config
         try config.gan?.validate()
         try config.vae?.validate()
@@ -86,7 +105,11 @@ public final class TrainingLoop {
         try Self.fit(&config, to: data, resuming: resume != nil)
         job = try makeJob(config, data)
         try Self.check(job, fits: config, data)
-        try directory.prepare(config: config, resuming: resume != nil)
+        if let group = processGroup {
+            try DataParallel.check(batchSize: config.batchSize, samples: data.count, processes: group.size)
+            try job.distribute(over: group)
+        }
+        if processGroup.map({ $0.rank == 0 }) ?? true { try directory.prepare(config: config, resuming: resume != nil) }
         BLASThreads.set(job.threading(threads: config.threads))
         self.config = config
         self.directory = directory
@@ -97,6 +120,7 @@ public final class TrainingLoop {
         columns = job.stepColumns
         values = [Double](repeating: .nan, count: columns.count)
         running = RunningMetrics(columns: columns.count)
+        parallel = processGroup.map { DataParallel(group: $0, columns: columns.count) }
         if let (dir, state) = resume { try restore(from: dir, state: state) }
     }
 
@@ -159,7 +183,7 @@ public final class TrainingLoop {
     ///   that cannot be written, and whatever the callbacks throw.
     public func run(_ callbacks: TrainingCallbacks = TrainingCallbacks()) throws -> TrainingOutcome {
         guard epoch <= config.epochs else { return .nothingToDo(epochsTrained: epoch - 1) }
-        metrics = try MetricsLog(url: directory.metrics,
+        metrics = !isWriter ? nil : try MetricsLog(url: directory.metrics,
                                  columns: ["kind", "epoch", "step"] + job.stepColumns + job.evalColumns
                                      + ["samples_per_sec", "elapsed_s", "skipped"] + callbacks.extraColumns,
                                  keepUpToStep: resumeStep)
@@ -183,7 +207,7 @@ public final class TrainingLoop {
         loader.startEpoch(rng: &dataRNG, atBatch: batchInEpoch)
         epochStart = Date(timeIntervalSinceNow: -running.epochSeconds)
         while loader.next(into: &batch) {
-            try trainBatch(callbacks)
+            let stopAgreed = try trainBatch(callbacks)
             batchInEpoch = loader.position
             if let report = callbacks.step {
                 let rate = Double(running.epoch.samples) / max(Date().timeIntervalSince(epochStart), 1e-9)
@@ -192,29 +216,51 @@ public final class TrainingLoop {
                                   columns: columns, sums: running.epoch))
             }
             if job.step % config.logEvery == 0 { logWindow() }
-            if callbacks.stopRequested?() == true { return try interrupt(epochStartRNG) }
+            if stopAgreed ?? (callbacks.stopRequested?() == true) { return try interrupt(epochStartRNG) }
         }
         batchInEpoch = 0
         return nil
     }
 
-    /// One step on `batch`, its metrics added to the epoch's and the window's sums.
-    private func trainBatch(_ callbacks: TrainingCallbacks) throws {
+    /// One step on `batch`, its metrics added to the epoch's and the window's sums. Returns
+    /// nil for one process; in a data-parallel run, whether any process asked to stop (read
+    /// before the step's reduction, so all processes stop after the same step).
+    private func trainBatch(_ callbacks: TrainingCallbacks) throws -> Bool? {
+        var weight: Int?
+        var skippedBy: NonFiniteError?
         do {
-            let weight = try job.trainStep(batch, values: &values)
-            running.epoch.add(values, weight: weight)
-            running.window.add(values, weight: weight)
+            weight = try trainStep()
         } catch let e as NonFiniteError {
-            // The trainer applied no update from the bad loss/gradient (see its docs).
+            // The trainer applied no update from the bad loss/gradient (see its docs); in a
+            // data-parallel run every process got the same NaN gradients and stops here too.
             guard nonFinitePolicy == .skip else {
                 throw NonFiniteStop(error: e, lastCheckpoint: directory.newestCheckpoint)
             }
+            skippedBy = e
+        }
+        var stop: Bool?
+        if parallel != nil {
+            let shard = RowShard(rank: parallel!.group.rank, of: parallel!.group.size, globalRows: batch.count)
+            (weight, stop) = try parallel!.reduce(&values, shard: shard, weight: weight,
+                                                  stop: callbacks.stopRequested?() == true)
+        }
+        if let weight {
+            running.epoch.add(values, weight: weight)
+            running.window.add(values, weight: weight)
+        } else {
             running.epoch.skipped += 1
             running.window.skipped += 1
-            callbacks.batchSkipped?(e)
+            if let skippedBy { callbacks.batchSkipped?(skippedBy) }
         }
         running.epoch.samples += batch.count
         running.window.samples += batch.count
+        return stop
+    }
+
+    /// The job's step on the batch, or on this process's rows of it in a data-parallel run.
+    private func trainStep() throws -> Int {
+        guard parallel != nil else { return try job.trainStep(batch, values: &values) }
+        return try parallel!.withLocalBatch(of: batch) { try job.trainStep($0, values: &values) }
     }
 
     /// A metrics.csv step row: the window's means since the last one.
@@ -234,8 +280,11 @@ public final class TrainingLoop {
     private func interrupt(_ epochStartRNG: Xoshiro256) throws -> Interruption {
         running.epochSeconds = Date().timeIntervalSince(epochStart)
         let state = snapshot(epoch: epoch - 1, dataRNG: epochStartRNG, batchInEpoch: batchInEpoch)
-        let dir = try directory.saveCheckpoint(job, state: state, config: config)
+        let dir = isWriter ? try directory.saveCheckpoint(job, state: state, config: config)
+            : directory.checkpointURL(step: state.step)
         try metrics?.write()
+        // The other processes return once rank 0's checkpoint is on disk.
+        try parallel?.group.barrier()
         return Interruption(epoch: epoch, batch: batchInEpoch, batches: loader.batchesPerEpoch,
                             step: job.step, checkpoint: dir)
     }
@@ -253,12 +302,14 @@ public final class TrainingLoop {
     private func endEpoch(_ callbacks: TrainingCallbacks) throws -> Bool {
         let secs = Date().timeIntervalSince(epochStart)
         let rate = Double(running.epoch.samples) / max(secs, 1e-9)
-        let eval = job.evaluate(data)
+        let eval = isWriter ? job.evaluate(data) : []
         let means = running.epoch.means
         let report = EpochReport(epoch: epoch, epochs: config.epochs, step: job.step, means: means, eval: eval,
                                  samplesPerSecond: rate, seconds: secs, skipped: running.epoch.skipped,
                                  line: job.epochLine(means: means, eval: eval))
-        let decision = try callbacks.epochEnded?(report) ?? EpochDecision()
+        var decision = try callbacks.epochEnded?(report) ?? EpochDecision()
+        // Rank 0's callbacks decide; every process must stop after the same epoch.
+        if let p = parallel { decision.stop = try p.any(decision.stop) }
         let extras = decision.extraValues.prefix(extraPadding.count) + extraPadding.dropFirst(decision.extraValues.count)
         metrics?.add(kind: "epoch", epoch: epoch, step: job.step,
                      values: means + eval + [Double](repeating: .nan, count: job.evalColumns.count - eval.count)
@@ -269,6 +320,7 @@ public final class TrainingLoop {
         }
         running.epoch.reset()
         running.epochSeconds = 0
+        guard isWriter else { return decision.stop }
         let state = snapshot(epoch: epoch, dataRNG: dataRNG, batchInEpoch: 0)
         try directory.saveCheckpoint(job, state: state, config: config)
         directory.prune(keep: config.keepCheckpoints)

@@ -40,6 +40,11 @@ public final class VAEJob: TrainingJob {
                       seed: config.seed, batchSize: config.batchSize)
     }
 
+    /// The allreduce hook first in the trainer's hooks (shared by both networks' updates).
+    public func distribute(over group: any ProcessGroup) throws {
+        trainer.gradientHooks.insert(.allreduce(group), at: 0)
+    }
+
     public var kind: String { "vae" }
     public var scaling: PixelScaling { .unit }
     /// The model's input (and reconstruction) width.
@@ -50,7 +55,8 @@ public final class VAEJob: TrainingJob {
 
     /// Weighted by batch rows, so epoch means are per sample even with a partial last batch.
     public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {
-        let l = try trainer.step(batch: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels)
+        let l = try trainer.step(batch: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels,
+                                 shard: batch.shard)
         values[0] = Double(l.negativeELBO)
         values[1] = Double(l.reconstruction)
         values[2] = Double(l.kl)

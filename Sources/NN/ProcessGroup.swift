@@ -1,0 +1,42 @@
+import Linalg
+
+/// The processes of a data-parallel run, as PyTorch's `torch.distributed` process group:
+/// each process (rank `0..<size`) trains a replica of the same model on its share of every
+/// global batch, and the gradients are summed across processes (`allreduce`) before each
+/// update. The library defines the interface; the `Distributed` module implements it over
+/// MPI, so code that imports `NN`, `Generative` or `Training` needs no MPI.
+///
+/// Every process must make the same calls in the same order (collective operations).
+public protocol ProcessGroup: AnyObject {
+    /// This process's index, `0..<size`; rank 0 writes the run's files.
+    var rank: Int { get }
+    /// Number of processes.
+    var size: Int { get }
+    /// Replaces `buffer` by its elementwise sum over all processes (MPI_Allreduce, MPI_SUM);
+    /// every process receives the same values.
+    /// - Throws: when the transport fails.
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// As `allreduceSum(_:)` for Double values (metrics, flags).
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws
+    /// Returns once every process has called it.
+    func barrier() throws
+}
+
+extension GradientHook {
+    /// Data parallelism's reduction: turns this process's gradients (the mean over its rows of
+    /// the global batch, `ParameterGroup.shard`) into the gradients of the mean over the
+    /// whole global batch, the same on every process: each is scaled by its share
+    /// (`RowShard.weight`) and the results are summed by one allreduce over the contiguous
+    /// gradient buffer (`count * 4` bytes). Put it first, so the non-finite check and a clip
+    /// see the reduced gradients and every process decides alike. A collective hook: a
+    /// trainer runs it even after a non-finite loss (with NaN gradients), so no process is
+    /// left waiting.
+    public static func allreduce(_ group: any ProcessGroup) -> GradientHook {
+        GradientHook(name: "allreduce", isCollective: true) { parameters in
+            if let shard = parameters.shard, shard.rows.count != shard.globalRows {
+                parameters.scaleGradients(by: shard.weight)
+            }
+            try parameters.withMutableGradients { try group.allreduceSum($0) }
+        }
+    }
+}

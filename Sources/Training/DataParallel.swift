@@ -1,0 +1,69 @@
+import Datasets
+import Linalg
+import NN
+
+/// One process's part of a data-parallel `TrainingLoop` (PyTorch's DistributedDataParallel,
+/// Horovod): every process builds the same model from the same seed and draws the same
+/// shuffle; each global batch is split into row shares (`RowShard`), one per process; the
+/// trainers' allreduce hook sums the shares' gradients; and the step's metrics are reduced
+/// here, so every process sees the global batch's means and the same stop decisions. Rank 0
+/// alone writes files (the loop asks `isWriter`).
+struct DataParallel {
+    let group: any ProcessGroup
+    /// This process's rows of the current global batch (its buffers reused).
+    private var local = Batch()
+    /// [metric values..., step weight, skipped, stop]: reduced in one allreduce per step.
+    private var reduced: [Double]
+
+    init(group: any ProcessGroup, columns: Int) {
+        self.group = group
+        reduced = [Double](repeating: 0, count: columns + 3)
+    }
+
+    /// Rank 0 writes metrics, checkpoints and pictures.
+    var isWriter: Bool { group.rank == 0 }
+
+    /// Refuses batches some process would get no rows of: the global batch size, and the
+    /// last, partial batch of an epoch, must have at least one row per process.
+    static func check(batchSize: Int, samples: Int, processes n: Int) throws {
+        guard batchSize >= n else {
+            throw RunError("--batch-size \(batchSize) is smaller than the \(n) processes: each needs at least one row of every batch")
+        }
+        let last = samples % batchSize
+        guard last == 0 || last >= n else {
+            throw RunError("the last batch of an epoch has \(last) of the \(samples) samples, fewer than the \(n) processes: choose a --batch-size that leaves none or at least \(n)")
+        }
+    }
+
+    /// Calls `body` with this process's rows of `global` (`Batch.shard` set); the rows are
+    /// split as evenly as possible (`RowShard(rank:of:globalRows:)`). No allocation in steady state.
+    mutating func withLocalBatch<R>(of global: Batch, _ body: (Batch) throws -> R) rethrows -> R {
+        local.setShard(RowShard(rank: group.rank, of: group.size, globalRows: global.count), of: global)
+        return try body(local)
+    }
+
+    /// Makes `values` (this process's means over its rows) the means over the global batch,
+    /// each process's scaled by its share; returns the summed step weight (nil when every
+    /// process skipped the step: non-finite gradients are reduced, so all skip alike) and
+    /// whether any process asked to stop. One allreduce; no allocation.
+    mutating func reduce(_ values: inout [Double], shard: RowShard?, weight: Int?, stop: Bool) throws
+        -> (weight: Int?, stop: Bool) {
+        let n = values.count
+        let share = shard.map { Double($0.rows.count) / Double($0.globalRows) } ?? 1
+        for i in 0..<n { reduced[i] = values[i] * share }
+        reduced[n] = Double(weight ?? 0)
+        reduced[n + 1] = weight == nil ? 1 : 0
+        reduced[n + 2] = stop ? 1 : 0
+        try reduced.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
+        for i in 0..<n { values[i] = reduced[i] }
+        return (reduced[n + 1] > 0 ? nil : Int(reduced[n]), reduced[n + 2] > 0)
+    }
+
+    /// True on every process when `flag` is true on any (an epoch's stop decision, made by
+    /// rank 0's callbacks).
+    func any(_ flag: Bool) throws -> Bool {
+        var v = [flag ? 1.0 : 0]
+        try v.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
+        return v[0] > 0
+    }
+}
