@@ -27,7 +27,7 @@ public struct MetricsLog {
 
     /// Appends a row: `kind` (`step` or `epoch`), epoch, step, then `values` in column order.
     mutating func add(kind: String, epoch: Int, step: Int, values: [Double]) {
-        let cells = values.map { $0.isNaN ? "" : String(format: "%.6g", $0) }
+        let cells = values.map { $0.isNaN ? "" : String(format: "%.9g", $0) }
         rows.append(([kind, String(epoch), String(step)] + cells).joined(separator: ","))
     }
 

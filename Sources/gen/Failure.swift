@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import FileIO
 import Foundation
 import Generative
@@ -48,6 +49,7 @@ enum Failure {
     /// output and return 0).
     static func report(_ error: Error) -> Int32 {
         if let e = error as? ExitCode { return e.rawValue }
+        if let e = error as? QuietExit { return e.code }
         let code = Gen.exitCode(for: error)
         if code == .success || isParserError(error) {
             guard code != .success else { Gen.exit(withError: error) }
@@ -57,6 +59,14 @@ enum Failure {
         let (message, status) = classify(error)
         printError("gen: error: \(message)")
         return status
+    }
+
+    /// The exit code `report` would return for `error`, without printing.
+    static func status(_ error: Error) -> Int32 {
+        if let e = error as? ExitCode { return e.rawValue }
+        if let e = error as? QuietExit { return e.code }
+        if isParserError(error) { return ExitStatus.usage }
+        return classify(error).1
     }
 
     /// True for argument-parser's own errors and `ValidationError` (flag errors, exit 64).
@@ -77,6 +87,7 @@ enum Failure {
         switch error {
         case let e as CLIError: return (e.description, e.code)
         case let e as NonFiniteStop: return (e.description, ExitStatus.failure)
+        case let e as MPIError: return (e.description, ExitStatus.failure)
         case let e as DatasetError:
             if e.isWriteFailure { return (e.description, ExitStatus.cannotCreate) }
             let exists = FileManager.default.fileExists(atPath: e.path)
@@ -105,8 +116,12 @@ enum Failure {
 }
 
 /// Prints `message` on standard error.
+/// Under mpirun, ranks other than 0 print nothing until training starts (rank 0 reports for
+/// the run: every rank builds the same one), and then prefix their lines with their rank.
 func printError(_ message: String) {
-    FileHandle.standardError.write((message + "\n").data(using: .utf8)!)
+    if Launch.isQuiet { return }
+    let line = Launch.rank == 0 ? message : "[rank \(Launch.rank)] \(message)"
+    FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
 }
 
 /// Prints `gen: warning: <message>` on standard error.

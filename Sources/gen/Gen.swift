@@ -13,12 +13,20 @@ struct Gen: ParsableCommand {
 
     /// Parses, runs, and turns every failure into one line and an exit code (`Failure.report`),
     /// instead of argument-parser's "Error:" plus usage for flags and ad-hoc handling elsewhere.
+    /// Under mpirun (data-parallel `gen train`), MPI is ended before exiting (`Launch.end`).
     static func main() {
+        Launch.silenceSecondaryOutput()
+        var code: Int32 = 0
         do {
             var command = try parseAsRoot()
+            if Launch.isMPI && !(command is Train) {
+                throw CLIError(ExitStatus.usage, "only `gen train gan|vae` runs under mpirun (data-parallel training); run this command without it")
+            }
             try command.run()
         } catch {
-            Foundation.exit(Failure.report(error))
+            code = Failure.report(error)
         }
+        Launch.end(code: code)
+        if code != 0 { Foundation.exit(code) }
     }
 }

@@ -17,10 +17,15 @@ func installStopHandlers() {
     }
 }
 
-/// Test hook: `GEN_TEST_SIGNAL_AT_STEP=N[:TERM]` raises SIGINT (or SIGTERM) in this process
-/// right after step N, through the real handler, so tests can interrupt at an exact step.
+/// Test hook: `GEN_TEST_SIGNAL_AT_STEP=N[:TERM][@RANK]` raises SIGINT (or SIGTERM) in this
+/// process right after step N, through the real handler, so tests can interrupt at an exact
+/// step; with `@RANK`, only in that rank of a data-parallel run.
 private let testSignal: (step: Int, signal: Int32)? = {
-    guard let v = ProcessInfo.processInfo.environment["GEN_TEST_SIGNAL_AT_STEP"] else { return nil }
+    guard var v = ProcessInfo.processInfo.environment["GEN_TEST_SIGNAL_AT_STEP"] else { return nil }
+    if let at = v.firstIndex(of: "@") {
+        guard Int(v[v.index(after: at)...]) == Launch.rank else { return nil }
+        v = String(v[..<at])
+    }
     let parts = v.split(separator: ":")
     guard let step = parts.first.flatMap({ Int($0) }) else { return nil }
     return (step, parts.count > 1 && parts[1] == "TERM" ? SIGTERM : SIGINT)

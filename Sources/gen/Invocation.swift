@@ -12,8 +12,10 @@ enum Invocation {
     }()
 
     /// `<gen> train --resume <absolute run directory>`.
+    /// Under mpirun: `mpirun -np <N> <gen> train --resume …` (any N resumes the run).
     static func resume(_ runDirectory: URL) -> String {
-        "\(command) train --resume \(shellQuoted(runDirectory.standardizedFileURL.path))"
+        let mpi = Launch.group.map { "mpirun -np \($0.size) " } ?? ""
+        return "\(mpi)\(command) train --resume \(shellQuoted(runDirectory.standardizedFileURL.path))"
     }
 
     /// `s` as one shell word: unchanged when it holds only safe characters, else single-quoted.

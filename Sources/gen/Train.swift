@@ -46,7 +46,7 @@ struct Train: ParsableCommand {
     var loss: GANLoss?
     @Option(parsing: .unconditional, help: "Seed of every random generator of the run. Default: \(TrainDefaults.seed).")
     var seed: UInt64?
-    @Option(parsing: .unconditional, help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors.")
+    @Option(parsing: .unconditional, help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors (under mpirun: the processors divided by the processes on the host).")
     var threads: Int?
     @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: the shipped data/mnist, found from any directory (see README: $GEN_HOME, the current directory, the executable's location).")
     var data: String?
@@ -180,7 +180,7 @@ struct Train: ParsableCommand {
         let m = model!
         var cfg = RunConfig(model: m.rawValue, gan: nil, vae: nil,
                             epochs: epochs ?? [.gan: 30, .vae: 10, .classifier: 15][m]!, batchSize: batchSize ?? TrainDefaults.batchSize,
-                            seed: seed ?? TrainDefaults.seed, threads: threads ?? min(BLASThreads.processors, RunConfig.maxThreads),
+                            seed: seed ?? TrainDefaults.seed, threads: threads ?? min(Launch.isMPI ? Launch.defaultThreads : BLASThreads.processors, RunConfig.maxThreads),
                             data: data.map(Train.absolute), limit: limit, sampleEvery: sampleEvery ?? TrainDefaults.sampleEvery,
                             logEvery: logEvery ?? TrainDefaults.logEvery,
                             keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : TrainDefaults.keepCheckpoints),
@@ -251,7 +251,11 @@ struct Train: ParsableCommand {
 
     /// Failures propagate to `Gen.main`, which prints them and picks the exit code.
     func run() throws {
-        if model == .classifier { try trainClassifier(); return }
+        if model == .classifier {
+            if Launch.isMPI { throw CLIError(ExitStatus.usage, "the classifier does not train under mpirun; run `gen train classifier` without it") }
+            try trainClassifier()
+            return
+        }
         try TrainRun(command: self).run()
     }
 }

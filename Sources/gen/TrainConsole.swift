@@ -34,6 +34,15 @@ final class TrainConsole {
         return cb
     }
 
+    /// A data-parallel run's ranks other than 0: no display, only the stop flag (and the
+    /// test signal hook).
+    static func secondaryCallbacks() -> TrainingCallbacks {
+        var cb = TrainingCallbacks()
+        cb.step = { r in raiseTestSignalIfDue(step: r.step) }
+        cb.stopRequested = { stopSignal.load(ordering: .relaxed) != 0 }
+        return cb
+    }
+
     private func step(_ r: StepReport) {
         progress.update(epoch: r.epoch, epochs: r.epochs, done: r.batch, total: r.batches, step: r.step,
                         samplesPerSec: r.samplesPerSecond,

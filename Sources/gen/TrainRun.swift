@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import Generative
 import Training
@@ -12,7 +13,15 @@ struct TrainRun {
     func run() throws {
         // Inputs first: a missing classifier must fail before the run directory exists.
         if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
-        let loop = try makeLoop()
+        let group = try Launch.start()
+        let loop: TrainingLoop
+        do {
+            loop = try makeLoop(group)
+            try Launch.agree(setup: nil)
+        } catch let e where !(e is QuietExit) {
+            try Launch.agree(setup: (e, Failure.status(e)))
+            throw e
+        }
         loop.nonFinitePolicy = command.onNonfinite
         let quality = try QualityHook(every: command.evalEvery, targetFID: command.targetFid,
                                       classifier: command.classifier.map { URL(fileURLWithPath: $0) },
@@ -24,6 +33,9 @@ struct TrainRun {
             print("run directory: \(loop.directory.url.path)")
         }
         print("\(c.model): \(c.summary); \(loop.data.count) training samples from \(loop.data.source); batch \(c.batchSize); seed \(c.seed); \(c.threads) threads")
+        if let g = group {
+            print("data-parallel: \(g.size) processes x \(c.threads) threads, each global batch of \(c.batchSize) split into \(g.size) shares of \(c.batchSize / g.size)\(c.batchSize % g.size == 0 ? "" : "-\(c.batchSize / g.size + 1)") rows; rank 0 writes the run")
+        }
         if loop.epoch > c.epochs {
             print("nothing to do: \(loop.epoch - 1) epochs already trained (--epochs \(c.epochs))")
             return
@@ -31,9 +43,14 @@ struct TrainRun {
         installStopHandlers()
         let console = TrainConsole(loop: loop, quality: quality)
         let outcome: TrainingOutcome
+        Launch.training = true
         do {
-            outcome = try loop.run(console.callbacks())
+            // Ranks other than 0 only follow the stop flag (rank 0 prints and writes).
+            outcome = try loop.run(loop.isWriter ? console.callbacks() : TrainConsole.secondaryCallbacks())
+            Launch.training = false
         } catch let e as NonFiniteStop {
+            // Every rank saw the same reduced NaN: all stop here alike.
+            Launch.training = false
             console.progress.clear()
             throw CLIError(ExitStatus.failure, "\(e) (resume with: \(Invocation.resume(loop.directory.url)); --on-nonfinite skip skips such batches)")
         }
@@ -41,7 +58,7 @@ struct TrainRun {
     }
 
     /// The run's loop: a new run from the flags, or the resumed one with the flags that may change.
-    private func makeLoop() throws -> TrainingLoop {
+    private func makeLoop(_ group: MPIProcessGroup?) throws -> TrainingLoop {
         do {
             guard let resume = command.resume else {
                 var config = try command.makeConfig()
@@ -74,7 +91,7 @@ struct TrainRun {
                     config.vae?.numClasses = k
                 }
                 let out = URL(fileURLWithPath: command.out ?? RunDirectory.defaultPath(model: config.model))
-                return try TrainingLoop(config: config, directory: out, data: data)
+                return try TrainingLoop(config: config, directory: out, data: data, processGroup: group)
             }
             let dir = URL(fileURLWithPath: resume)
             try InputPaths.requireDirectory(dir, flag: "--resume")
@@ -88,7 +105,7 @@ struct TrainRun {
             if let s = command.logEvery { config.logEvery = s }
             if let k = command.keepCheckpoints { config.keepCheckpoints = k }
             try checkDefaultData(config)
-            return try TrainingLoop.resume(dir, config: config)
+            return try TrainingLoop.resume(dir, config: config, processGroup: group)
         } catch let e as RunDirectoryError {
             throw CLIError(ExitStatus.cannotCreate, Self.outMessage(e))
         }
@@ -159,9 +176,11 @@ struct TrainRun {
         switch outcome {
         case .interrupted(let i):
             console.progress.clear()
+            // The signal of this rank, or under mpirun the one any rank received.
+            let sig = try Launch.agreedSignal(stopSignal.load(ordering: .relaxed))
+            guard loop.isWriter else { throw ExitCode(ExitStatus.interrupted(by: sig)) }
             // The report of the run so far, as after a completed one.
             do { try RunReport.write(runDirectory: runDir) } catch { printWarning("report.html not written: \(error)") }
-            let sig = stopSignal.load(ordering: .relaxed)
             print("interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM") at epoch \(i.epoch), batch \(i.batch)/\(i.batches), step \(i.step); checkpoint \(i.checkpoint.path)")
             print("resume with: \(Invocation.resume(runDir))")
             throw ExitCode(ExitStatus.interrupted(by: sig))
@@ -170,6 +189,7 @@ struct TrainRun {
         case .completed, .nothingToDo:
             break
         }
+        guard loop.isWriter else { return }
         do { try RunReport.write(runDirectory: runDir) } catch { printWarning("report.html not written: \(error)") }
         print("done: \(runDir.path) (samples/, metrics.csv, checkpoints/, report.html)")
     }
