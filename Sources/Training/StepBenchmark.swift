@@ -2,6 +2,7 @@ import Datasets
 import Dispatch
 import Generative
 import Linalg
+import NN
 
 /// Steady-state training throughput of the reference models on real MNIST batches (`gen
 /// bench`): warm-up steps, then timed steps, then steps whose heap allocations are counted.
@@ -33,27 +34,40 @@ public enum StepBenchmark {
     /// `train` in a fixed shuffled order, the gather included) after `warmup` untimed ones; then
     /// runs 50 more inside `countAllocations`, which returns the heap allocations it saw
     /// (nil: not counting).
-    /// - Precondition: `1 <= batchSize <= train.count`, `steps >= 1`, `warmup >= 0`.
-    /// - Throws: the trainer's errors (a non-finite loss or gradient).
+    ///
+    /// With a `processGroup` (every process calling with the same arguments), each step is
+    /// data-parallel as in `TrainingLoop`: the process trains on its rows of the global batch
+    /// of `batchSize` and the gradients are summed by an allreduce; samples/s counts the
+    /// global batch.
+    /// - Precondition: `1 <= batchSize <= train.count`, `steps >= 1`, `warmup >= 0`, and
+    ///   `batchSize >= processGroup.size`.
+    /// - Throws: the trainer's errors (a non-finite loss or gradient), the group's.
     public static func run(_ model: Model, train: LabeledImages, batchSize: Int, warmup: Int, steps: Int,
+                           processGroup: (any ProcessGroup)? = nil,
                            countAllocations: ((() throws -> Void) throws -> Int?)? = nil) throws -> Result {
         var rng = Xoshiro256(seed: 42)
         var sampler = BatchSampler(count: train.count, batchSize: batchSize, dropLast: true)
         sampler.startEpoch(rng: &rng)
-        var batch = Matrix.empty
+        var batch = Batch(), local = Batch()
         var labels: [Int32] = []
         var b = 0
         let scaling: PixelScaling = model.isVAE ? .unit : .symmetric
-        let (update, flops) = try trainer(model, batchSize: batchSize, rng: &rng)
+        let (update, flops) = try trainer(model, batchSize: batchSize, processGroup: processGroup, rng: &rng)
         // Steps cycle through an epoch of real batches; the gather is part of the timed step.
         let step: () throws -> Void = {
             let indices = sampler.batchIndices(b)
             gatherBatch(from: train.images, sampleSize: train.sampleSize, indices: indices,
-                        scaling: scaling, into: &batch)
+                        scaling: scaling, into: &batch.x)
             labels.removeAll(keepingCapacity: true)
             for i in indices { labels.append(Int32(train.labels[i])) }
             b = (b + 1) % sampler.batchesPerEpoch
-            try update(batch, labels)
+            guard let g = processGroup else { return try update(batch.x, labels, nil) }
+            // This process's rows of the global batch, as TrainingLoop hands them to a job.
+            // (labels lent to the batch and taken back, so the array stays unshared: no copy.)
+            batch.labels = labels
+            local.setShard(RowShard(rank: g.rank, of: g.size, globalRows: batchSize), of: batch)
+            batch.labels = nil
+            try update(local.x, local.labels ?? [], local.shard)
         }
         for _ in 0..<warmup { try step() }
         let start = DispatchTime.now().uptimeNanoseconds
@@ -67,8 +81,8 @@ public enum StepBenchmark {
     }
 
     /// One optimisation step on a batch of `model`, and its FLOPs.
-    private static func trainer(_ model: Model, batchSize: Int,
-                                rng: inout Xoshiro256) throws -> ((Matrix, [Int32]) throws -> Void, Double) {
+    private static func trainer(_ model: Model, batchSize: Int, processGroup: (any ProcessGroup)?,
+                                rng: inout Xoshiro256) throws -> ((Matrix, [Int32], RowShard?) throws -> Void, Double) {
         switch model {
         case .gan, .ganLarge, .dcgan, .ganConditional:
             var config = [.gan: GANConfig.standard(), .ganLarge: .large(), .ganConditional: .standard()][model] ?? .dcgan()
@@ -77,13 +91,17 @@ public enum StepBenchmark {
             // As GANJob: the DCGAN's step includes the update of G's moving average.
             if let decay = config.emaDecay { gan.averageGenerator(decay: decay) }
             let trainer = try GANTrainer(model: gan, config: config, rng: Xoshiro256(seed: 7))
+            if let g = processGroup { trainer.gradientHooks.insert(.allreduce(g), at: 0) }
             let conditional = config.numClasses != nil
-            return ({ try trainer.step(real: $0, labels: conditional ? $1 : nil) }, trainer.flopsPerStep(batch: batchSize))
+            return ({ try trainer.step(real: $0, labels: conditional ? $1 : nil, shard: $2) },
+                    trainer.flopsPerStep(batch: batchSize))
         case .vae, .vaeConv, .vaeConditional:
             let config = model == .vaeConv ? VAEConfig.conv() : model == .vaeConditional ? .conditional(classes: 10) : VAEConfig()
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
+            if let g = processGroup { trainer.gradientHooks.insert(.allreduce(g), at: 0) }
             let conditional = config.numClasses != nil
-            return ({ try trainer.step(batch: $0, labels: conditional ? $1 : nil) }, trainer.flopsPerStep(batch: batchSize))
+            return ({ try trainer.step(batch: $0, labels: conditional ? $1 : nil, shard: $2) },
+                    trainer.flopsPerStep(batch: batchSize))
         }
     }
 }

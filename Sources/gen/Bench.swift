@@ -53,14 +53,20 @@ struct Bench: ParsableCommand {
         BLASThreads.set(.openBLAS(threads: threads))
         let roofline = measureSgemmGFLOPS(n: 1024, repetitions: 5)
         BLASThreads.set(threading.mode(threads))
+        let group = try Launch.start()
+        if let g = group, batchSize < g.size {
+            throw ValidationError("--batch-size \(batchSize) is smaller than the \(g.size) processes")
+        }
+        let processes = group.map { " x \($0.size) processes" } ?? ""
         for model in models {
             let r = try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
-                                          countAllocations: Self.countAllocations)
-            let fraction = r.gflops / roofline
+                                          processGroup: group, countAllocations: Self.countAllocations)
+            // Several processes: against the roofline of one times their number.
+            let fraction = r.gflops / (roofline * Double(group?.size ?? 1))
             if json {
-                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null")}")
+                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"processes\": \(group?.size ?? 1), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null")}")
             } else {
-                print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads) (\(threading.rawValue))  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
+                print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * fraction, 1))% of sgemm roofline \(fmt(roofline, 1)) GFLOP/s  threads \(threads) (\(threading.rawValue))\(processes)  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
             }
             fflush(nil)
         }

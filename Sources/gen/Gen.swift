@@ -19,8 +19,8 @@ struct Gen: ParsableCommand {
         var code: Int32 = 0
         do {
             var command = try parseAsRoot()
-            if Launch.isMPI && !(command is Train) {
-                throw CLIError(ExitStatus.usage, "only `gen train gan|vae` runs under mpirun (data-parallel training); run this command without it")
+            if Launch.isMPI && !(command is Train || command is Bench) {
+                throw CLIError(ExitStatus.usage, "only `gen train gan|vae` and `gen bench` run under mpirun (data-parallel training); run this command without it")
             }
             try command.run()
         } catch {
