@@ -8,7 +8,7 @@ import NN
 /// trainers' allreduce hook sums the shares' gradients; and the step's metrics are reduced
 /// here, so every process sees the global batch's means and the same stop decisions. Rank 0
 /// alone writes files (the loop asks `isWriter`).
-struct DataParallel {
+public struct DataParallel {
     let group: any ProcessGroup
     /// This process's rows of the current global batch (its buffers reused).
     private var local = Batch()
@@ -26,13 +26,19 @@ struct DataParallel {
     /// Refuses batches some process would get no rows of: the global batch size, and the
     /// last, partial batch of an epoch, must have at least one row per process.
     static func check(batchSize: Int, samples: Int, processes n: Int) throws {
-        guard batchSize >= n else {
-            throw RunError("--batch-size \(batchSize) is smaller than the \(n) processes: each needs at least one row of every batch")
+        if let p = problem(batchSize: batchSize, samples: samples, processes: n) { throw RunError(p) }
+    }
+
+    /// Why `check` refuses, phrased in terms of the batch size flag; nil when it does not.
+    public static func problem(batchSize: Int, samples: Int, processes n: Int) -> String? {
+        if batchSize < n {
+            return "--batch-size \(batchSize) is smaller than the \(n) processes: each needs at least one row of every batch"
         }
         let last = samples % batchSize
-        guard last == 0 || last >= n else {
-            throw RunError("the last batch of an epoch has \(last) of the \(samples) samples, fewer than the \(n) processes: choose a --batch-size that leaves none or at least \(n)")
+        if last != 0 && last < n {
+            return "the last batch of an epoch has \(last) of the \(samples) samples, fewer than the \(n) processes: choose a --batch-size that leaves none or at least \(n)"
         }
+        return nil
     }
 
     /// Calls `body` with this process's rows of `global` (`Batch.shard` set); the rows are

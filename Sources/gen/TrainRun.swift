@@ -90,6 +90,9 @@ struct TrainRun {
                     config.gan?.numClasses = k
                     config.vae?.numClasses = k
                 }
+                if let g = group, let p = DataParallel.problem(batchSize: config.batchSize, samples: data.count, processes: g.size) {
+                    throw CLIError(ExitStatus.usage, p)
+                }
                 let out = URL(fileURLWithPath: command.out ?? RunDirectory.defaultPath(model: config.model))
                 return try TrainingLoop(config: config, directory: out, data: data, processGroup: group)
             }
