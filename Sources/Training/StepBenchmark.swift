@@ -28,6 +28,9 @@ public enum StepBenchmark {
         /// Heap allocations per steady-state step as `countAllocations` reports them; nil
         /// without a counter or when it reports nil (inactive).
         public var allocationsPerStep: Double?
+        /// Bytes a data-parallel step allreduces: every gradient of every update of the step
+        /// (GAN: D's and G's groups; VAE: the model's), 4 bytes each.
+        public var allreduceBytesPerStep: Int
     }
 
     /// Times `steps` training steps of `model` (batch `batchSize`, full batches drawn from
@@ -52,7 +55,7 @@ public enum StepBenchmark {
         var labels: [Int32] = []
         var b = 0
         let scaling: PixelScaling = model.isVAE ? .unit : .symmetric
-        let (update, flops) = try trainer(model, batchSize: batchSize, processGroup: processGroup, rng: &rng)
+        let (update, flops, gradients) = try trainer(model, batchSize: batchSize, processGroup: processGroup, rng: &rng)
         // Steps cycle through an epoch of real batches; the gather is part of the timed step.
         let step: () throws -> Void = {
             let indices = sampler.batchIndices(b)
@@ -77,12 +80,13 @@ public enum StepBenchmark {
         let allocations = try countAllocations?({ for _ in 0..<counted { try step() } })
         return Result(samplesPerSec: Double(steps * batchSize) / secs,
                       gflops: flops * Double(steps) / secs / 1e9, flopsPerStep: flops,
-                      allocationsPerStep: allocations.map { Double($0) / Double(counted) })
+                      allocationsPerStep: allocations.map { Double($0) / Double(counted) },
+                      allreduceBytesPerStep: 4 * gradients)
     }
 
     /// One optimisation step on a batch of `model`, and its FLOPs.
     private static func trainer(_ model: Model, batchSize: Int, processGroup: (any ProcessGroup)?,
-                                rng: inout Xoshiro256) throws -> ((Matrix, [Int32], RowShard?) throws -> Void, Double) {
+                                rng: inout Xoshiro256) throws -> ((Matrix, [Int32], RowShard?) throws -> Void, Double, Int) {
         switch model {
         case .gan, .ganLarge, .dcgan, .ganConditional:
             var config = [.gan: GANConfig.standard(), .ganLarge: .large(), .ganConditional: .standard()][model] ?? .dcgan()
@@ -94,14 +98,14 @@ public enum StepBenchmark {
             if let g = processGroup { trainer.gradientHooks.insert(.allreduce(g), at: 0) }
             let conditional = config.numClasses != nil
             return ({ try trainer.step(real: $0, labels: conditional ? $1 : nil, shard: $2) },
-                    trainer.flopsPerStep(batch: batchSize))
+                    trainer.flopsPerStep(batch: batchSize), gan.discriminatorParameters.count + gan.generatorParameters.count)
         case .vae, .vaeConv, .vaeConditional:
             let config = model == .vaeConv ? VAEConfig.conv() : model == .vaeConditional ? .conditional(classes: 10) : VAEConfig()
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
             if let g = processGroup { trainer.gradientHooks.insert(.allreduce(g), at: 0) }
             let conditional = config.numClasses != nil
             return ({ try trainer.step(batch: $0, labels: conditional ? $1 : nil, shard: $2) },
-                    trainer.flopsPerStep(batch: batchSize))
+                    trainer.flopsPerStep(batch: batchSize), trainer.model.parameterGroup.count)
         }
     }
 }
