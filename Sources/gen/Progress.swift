@@ -1,9 +1,10 @@
 import Foundation
 
 /// Progress inside an epoch: a single self-rewriting line on a terminal, plain periodic lines
-/// when stdout is a file or pipe (logs stay readable).
+/// when stdout is a file or pipe (logs stay readable). Under mpirun always plain lines: Open
+/// MPI hands rank 0 a pseudo-terminal even when mpirun's own output goes to a log.
 struct Progress {
-    let isTerminal = isatty(STDOUT_FILENO) == 1
+    let isTerminal = isatty(STDOUT_FILENO) == 1 && !Launch.isMPI
     let plainEvery: Int
     private var lastDraw = 0.0
 
