@@ -36,7 +36,7 @@ public struct DataParallel {
         }
         let last = samples % batchSize
         if last != 0 && last < n {
-            return "the last batch of an epoch has \(last) of the \(samples) samples, fewer than the \(n) processes: choose a --batch-size that leaves none or at least \(n)"
+            return "the last batch of an epoch has \(last) of the \(samples) samples, fewer than the \(n) processes: use at most \(last) processes, or (a new run) a --batch-size that leaves none or at least \(n)"
         }
         return nil
     }
@@ -49,20 +49,21 @@ public struct DataParallel {
     }
 
     /// Makes `values` (this process's means over its rows) the means over the global batch,
-    /// each process's scaled by its share; returns the summed step weight (nil when every
-    /// process skipped the step: non-finite gradients are reduced, so all skip alike) and
-    /// whether any process asked to stop. One allreduce; no allocation.
+    /// each process's scaled by its share; returns `weight` (the global batch's, the same on
+    /// every process), or nil when any process skipped the step (non-finite gradients are
+    /// reduced, so all skip alike), and whether any process asked to stop. One allreduce; no
+    /// allocation.
     mutating func reduce(_ values: inout [Double], shard: RowShard?, weight: Int?, stop: Bool) throws
         -> (weight: Int?, stop: Bool) {
         let n = values.count
         let share = shard.map { Double($0.rows.count) / Double($0.globalRows) } ?? 1
         for i in 0..<n { reduced[i] = values[i] * share }
-        reduced[n] = Double(weight ?? 0)
+        reduced[n] = 0
         reduced[n + 1] = weight == nil ? 1 : 0
         reduced[n + 2] = stop ? 1 : 0
         try reduced.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
         for i in 0..<n { values[i] = reduced[i] }
-        return (reduced[n + 1] > 0 ? nil : Int(reduced[n]), reduced[n + 2] > 0)
+        return (reduced[n + 1] > 0 ? nil : weight, reduced[n + 2] > 0)
     }
 
     /// True on every process when `flag` is true on any (an epoch's stop decision, made by

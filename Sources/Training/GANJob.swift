@@ -74,6 +74,9 @@ public final class GANJob: TrainingJob {
         trainer.discriminatorOptimizer.startEpoch(epoch)
     }
 
+    /// The losses are batch means: each step weighs 1 in the epoch means.
+    public var weighsStepsEqually: Bool { true }
+
     /// Each step weighs 1 in the means (the losses are already batch means).
     public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {
         let l = try trainer.step(real: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels,

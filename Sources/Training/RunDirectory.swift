@@ -22,11 +22,27 @@ public struct RunDirectory: Sendable {
     /// checkpoints. A directory whose run stopped before its first checkpoint may be reused.
     /// - Throws: `RunDirectoryError`; nothing is written when the directory is refused.
     public func prepare(config: RunConfig, resuming: Bool) throws {
+        try validate(resuming: resuming)
+        try create(config: config, resuming: resuming)
+    }
+
+    /// The checks of `prepare` alone (nothing written): not a file, and for a new run no run
+    /// with checkpoints already there.
+    /// - Throws: `RunDirectoryError.notADirectory`, `.holdsARun`.
+    public func validate(resuming: Bool) throws {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue {
             throw RunDirectoryError.notADirectory(url)
         }
+        if !resuming && fm.fileExists(atPath: self.config.path) && newestCheckpoint != nil {
+            throw RunDirectoryError.holdsARun(url)
+        }
+    }
+
+    /// The writes of `prepare`: the directories, and config.json for a new run.
+    private func create(config: RunConfig, resuming: Bool) throws {
+        let fm = FileManager.default
         do {
             try fm.createDirectory(at: samples, withIntermediateDirectories: true)
             try fm.createDirectory(at: checkpoints, withIntermediateDirectories: true)
@@ -34,9 +50,6 @@ public struct RunDirectory: Sendable {
             throw RunDirectoryError.cannotCreate(url, SystemErrorText.describe(error, path: samples.path))
         }
         guard !resuming else { return }
-        if fm.fileExists(atPath: self.config.path), newestCheckpoint != nil {
-            throw RunDirectoryError.holdsARun(url)
-        }
         do {
             try AtomicFile.write(config.encoded(), to: self.config)
         } catch {

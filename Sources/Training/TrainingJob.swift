@@ -54,6 +54,9 @@ public protocol TrainingJob: AnyObject {
     /// (FID and class coverage; a likelihood bound where the model has one), repeatable from
     /// `seed`; nil for a model that does not generate (default).
     func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator?
+    /// True when each step weighs the same in the epoch means (`trainStep` returns 1: its
+    /// values are already batch means), false when a step weighs its rows. Default: false.
+    var weighsStepsEqually: Bool { get }
     /// Makes every trainer of the job reduce its gradients over `group` before each update
     /// (`GradientHook.allreduce`, first of its hooks), for a data-parallel run.
     /// - Throws: `RunError` for a job that cannot train data-parallel (default).
@@ -64,6 +67,7 @@ extension TrainingJob {
     public func threading(threads: Int) -> GEMMThreading { .rowSplit(threads: threads) }
     public func startEpoch(_ epoch: Int) {}
     public func qualityEvaluator(reference: FIDReference, seed: UInt64) -> QualityEvaluator? { nil }
+    public var weighsStepsEqually: Bool { false }
     public func distribute(over group: any ProcessGroup) throws {
         throw RunError("a \(kind) run cannot train data-parallel (gan and vae runs can)")
     }

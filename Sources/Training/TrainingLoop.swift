@@ -45,6 +45,7 @@ public final class TrainingLoop {
     private var runStart = Date(), epochStart = Date(), windowStart = Date()
     /// Set in a data-parallel run (`processGroup`).
     private var parallel: DataParallel?
+    private var isResumed = false
 
     /// The processes of a data-parallel run, nil for one process.
     public var processGroup: (any ProcessGroup)? { parallel?.group }
@@ -109,7 +110,12 @@ public final class TrainingLoop {
             try DataParallel.check(batchSize: config.batchSize, samples: data.count, processes: group.size)
             try job.distribute(over: group)
         }
-        if processGroup.map({ $0.rank == 0 }) ?? true { try directory.prepare(config: config, resuming: resume != nil) }
+        // One process writes at once; a data-parallel run only checks here and writes when it
+        // starts (`run`), after every process has built its part (nothing left behind when
+        // another process fails to).
+        if processGroup == nil { try directory.prepare(config: config, resuming: resume != nil) }
+        else { try directory.validate(resuming: resume != nil) }
+        isResumed = resume != nil
         BLASThreads.set(job.threading(threads: config.threads))
         self.config = config
         self.directory = directory
@@ -183,6 +189,7 @@ public final class TrainingLoop {
     ///   that cannot be written, and whatever the callbacks throw.
     public func run(_ callbacks: TrainingCallbacks = TrainingCallbacks()) throws -> TrainingOutcome {
         guard epoch <= config.epochs else { return .nothingToDo(epochsTrained: epoch - 1) }
+        if parallel?.isWriter == true { try directory.prepare(config: config, resuming: isResumed) }
         metrics = !isWriter ? nil : try MetricsLog(url: directory.metrics,
                                  columns: ["kind", "epoch", "step"] + job.stepColumns + job.evalColumns
                                      + ["samples_per_sec", "elapsed_s", "skipped"] + callbacks.extraColumns,
@@ -241,7 +248,9 @@ public final class TrainingLoop {
         var stop: Bool?
         if parallel != nil {
             let shard = RowShard(rank: parallel!.group.rank, of: parallel!.group.size, globalRows: batch.count)
-            (weight, stop) = try parallel!.reduce(&values, shard: shard, weight: weight,
+            // The global batch's weight: the job's weight of a step, or its rows.
+            let global = weight.map { _ in job.weighsStepsEqually ? 1 : batch.count }
+            (weight, stop) = try parallel!.reduce(&values, shard: shard, weight: global,
                                                   stop: callbacks.stopRequested?() == true)
         }
         if let weight {

@@ -26,7 +26,10 @@ struct Bench: ParsableCommand {
     var models: [Model] = [.gan, .vae, .ganLarge]
     @Option(parsing: .unconditional, help: "Timed steps.") var steps: Int = 200
     @Option(parsing: .unconditional, help: "Untimed warm-up steps.") var warmup: Int = 20
-    @Option(parsing: .unconditional, help: "Threads for gemm.") var threads: Int = 2
+    @Option(name: .customLong("threads"), parsing: .unconditional,
+            help: "Threads for gemm. Default: 2 (under mpirun: the processors divided by the processes on the host).")
+    var threadsOption: Int?
+    var threads: Int { threadsOption ?? (Launch.isMPI ? Launch.defaultThreads : 2) }
     @Option(help: "How gemm uses the threads: split (rows of each product over our own threads, OpenBLAS single-threaded) or openblas (OpenBLAS's pool).")
     var threading: ThreadingChoice = .split
     @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int = 128

@@ -19,7 +19,7 @@ struct Gen: ParsableCommand {
         var code: Int32 = 0
         do {
             var command = try parseAsRoot()
-            if Launch.isMPI && !(command is Train || command is Bench) {
+            if Launch.isMPI && (command is Sample || command is Eval || command is Report) {
                 throw CLIError(ExitStatus.usage, "only `gen train gan|vae` and `gen bench` run under mpirun (data-parallel training); run this command without it")
             }
             try command.run()

@@ -18,8 +18,12 @@ enum Launch {
     /// Set when training starts: from then on a failure may be rank-specific.
     nonisolated(unsafe) static var training = false
 
-    /// A rank other than 0 keeps quiet until training starts.
-    static var isQuiet: Bool { rank != 0 && !training }
+    /// Set by `agree` on a rank that failed alone: it reports its own error.
+    nonisolated(unsafe) private static var failedAlone = false
+
+    /// A rank other than 0 keeps quiet until training starts (rank 0 reports for all),
+    /// unless it failed where rank 0 did not.
+    static var isQuiet: Bool { rank != 0 && !training && !failedAlone }
 
     /// Sends a secondary rank's standard output to /dev/null (rank 0 prints for the run).
     static func silenceSecondaryOutput() {
@@ -43,17 +47,23 @@ enum Launch {
         return max(1, cpus / max(local, 1))
     }
 
-    /// Every rank calls this once its run is built, with the error (and exit code) it met or
-    /// nil: when any rank failed, all stop with the first failing rank's code (each rank
-    /// rethrows its own error, printed by rank 0 only; a rank that did not fail exits
-    /// quietly). One allreduce.
-    static func agree(setup failure: (error: Error, code: Int32)?) throws {
-        guard let group else { if let failure { throw failure.error }; return }
+    /// Runs `body` (building a rank's part of the run) and then agrees with the other ranks:
+    /// when any rank failed, all stop with the first failing rank's code. Each failing rank
+    /// rethrows its own error — printed by rank 0, or by the failing rank when rank 0 did
+    /// not fail — and a rank that did not fail exits quietly. One allreduce, after `body`
+    /// whatever it did, so the ranks' collective calls stay matched.
+    static func agreeing<T>(_ body: () throws -> T) throws -> T {
+        let result = Result { try body() }
+        guard let group else { return try result.get() }
         var codes = [Double](repeating: 0, count: group.size)
-        codes[group.rank] = Double(failure?.code ?? 0)
+        if case .failure(let e) = result { codes[group.rank] = Double(Failure.status(e)) }
         try codes.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
-        if let failure { throw failure.error }
+        if case .failure = result {
+            failedAlone = codes[0] == 0
+            return try result.get()
+        }
         if let first = codes.first(where: { $0 != 0 }) { throw QuietExit(code: Int32(first)) }
+        return try result.get()
     }
 
     /// Ends MPI before the process exits with `code`: MPI_Finalize when every rank is

@@ -11,21 +11,20 @@ struct TrainRun {
     let command: Train
 
     func run() throws {
-        // Inputs first: a missing classifier must fail before the run directory exists.
-        if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
         let group = try Launch.start()
-        let loop: TrainingLoop
-        do {
-            loop = try makeLoop(group)
-            try Launch.agree(setup: nil)
-        } catch let e where !(e is QuietExit) {
-            try Launch.agree(setup: (e, Failure.status(e)))
-            throw e
+        // Under mpirun every rank builds its part; a failure of any stops all (Launch.agreeing).
+        let (loop, quality) = try Launch.agreeing { () throws -> (TrainingLoop, QualityHook) in
+            // Inputs first: a missing classifier must fail before the run directory exists.
+            if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
+            let loop = try makeLoop(group)
+            // Rank 0 alone evaluates (and decides --target-fid for all).
+            let quality = try QualityHook(every: loop.isWriter ? command.evalEvery : nil,
+                                          targetFID: loop.isWriter ? command.targetFid : nil,
+                                          classifier: command.classifier.map { URL(fileURLWithPath: $0) },
+                                          data: loop.data, job: loop.job, seed: loop.config.seed)
+            return (loop, quality)
         }
         loop.nonFinitePolicy = command.onNonfinite
-        let quality = try QualityHook(every: command.evalEvery, targetFID: command.targetFid,
-                                      classifier: command.classifier.map { URL(fileURLWithPath: $0) },
-                                      data: loop.data, job: loop.job, seed: loop.config.seed)
         let c = loop.config
         if let checkpoint = loop.resumedFrom {
             print("resuming \(loop.directory.url.path) from \(checkpoint.lastPathComponent): epoch \(loop.epoch), batch \(loop.batchInEpoch), step \(loop.job.step)")
@@ -103,7 +102,12 @@ struct TrainRun {
                 throw ValidationError("--resume \(resume) is a \(config.model) run, not \(m.rawValue)")
             }
             if let e = command.epochs { config.epochs = e }
-            if let t = command.threads { config.threads = t }
+            if let t = command.threads {
+                config.threads = t
+            } else if Launch.isMPI {
+                // The run's threads were for its own processes; share this host's processors.
+                config.threads = min(Launch.defaultThreads, RunConfig.maxThreads)
+            }
             if let s = command.sampleEvery { config.sampleEvery = s }
             if let s = command.logEvery { config.logEvery = s }
             if let k = command.keepCheckpoints { config.keepCheckpoints = k }
@@ -186,6 +190,9 @@ struct TrainRun {
             do { try RunReport.write(runDirectory: runDir) } catch { printWarning("report.html not written: \(error)") }
             print("interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM") at epoch \(i.epoch), batch \(i.batch)/\(i.batches), step \(i.step); checkpoint \(i.checkpoint.path)")
             print("resume with: \(Invocation.resume(runDir))")
+            if Launch.isMPI {
+                print("(add the mpirun options this run used, e.g. --hostfile; any number of processes, or none, continues it)")
+            }
             throw ExitCode(ExitStatus.interrupted(by: sig))
         case .stoppedEarly(let epoch):
             print("target FID \(fmt(quality.targetFID ?? 0, 3)) reached after epoch \(epoch): stopping early")
