@@ -54,8 +54,10 @@ struct Train: ParsableCommand {
     var limit: Int?
     @Option(help: "VAE decoder: bernoulli (images in [0, 1]) or gaussian (a mean and variance per value, for real-valued data). Default: bernoulli for images (MNIST, or 64+ values per sample in a square), gaussian for other data (with a note).")
     var likelihood: VAELikelihood?
-    @Option(parsing: .unconditional, help: "GAN, --loss wasserstein: λ of the WGAN-GP gradient penalty. Default: 10 (Gulrajani et al. 2017).")
+    @Option(parsing: .unconditional, help: "GAN, --loss wasserstein: λ of the WGAN-GP gradient penalty. Default: 10 (Gulrajani et al. 2017); 0.1 on real-valued, non-image data (their toy setting).")
     var gradientPenalty: Float?
+    @Option(parsing: .unconditional, help: "GAN, --loss wasserstein: clip the critic's weights to [-c, c] instead of the gradient penalty: the original WGAN (Arjovsky et al. 2017: c 0.01, RMSprop 5e-5, 5 critic steps), kept for fidelity to the paper (it does not learn MNIST with this MLP). Default: off (WGAN-GP).")
+    var weightClip: Float?
     @Option(parsing: .unconditional, help: "VAE: KL warm-up over the first N steps (the KL term's gradient scaled by step/N); 0 turns it off. Default: off (real-valued non-image data: 40 % of the run's steps).")
     var klWarmup: Int?
     @Flag(help: "Conditional model: G and D (VAE: encoder and decoder) also see the class label, one-hot (Mirza & Osindero 2014; Sohn et al. 2015); per-epoch samples become class grids (one row per class). Needs labelled data: MNIST, --labels or --label-column.")
@@ -133,7 +135,7 @@ struct Train: ParsableCommand {
                 ("--loss", loss != nil), ("--lr-schedule", lrSchedule != nil), ("--ema-decay", emaDecay != nil), ("--arch", arch != nil), ("--seed", seed != nil), ("--data", data != nil),
                 ("--limit", limit != nil), ("--out", out != nil), ("--clip-norm", clipNorm != nil),
                 ("--conditional", conditional), ("--labels", labels != nil), ("--label-column", labelColumn != nil),
-                ("--classes", classes != nil), ("--likelihood", likelihood != nil), ("--kl-warmup", klWarmup != nil), ("--gradient-penalty", gradientPenalty != nil)]
+                ("--classes", classes != nil), ("--likelihood", likelihood != nil), ("--kl-warmup", klWarmup != nil), ("--gradient-penalty", gradientPenalty != nil), ("--weight-clip", weightClip != nil)]
             if let f = fixed.first(where: { $0.1 }) {
                 throw ValidationError("\(f.0) cannot change when resuming: the run's config.json fixes it")
             }
@@ -163,6 +165,7 @@ struct Train: ParsableCommand {
         if likelihood != nil && model != .vae { throw ValidationError("--likelihood applies to vae only") }
         if klWarmup != nil && model != .vae { throw ValidationError("--kl-warmup applies to vae only") }
         if let l = gradientPenalty, !(l > 0 && l.isFinite) { throw ValidationError("--gradient-penalty must be a positive number, got \(l)") }
+        if let c = weightClip, !(c > 0 && c.isFinite) { throw ValidationError("--weight-clip must be a positive number, got \(c)") }
         if let k = klWarmup, k < 0 { throw ValidationError("--kl-warmup must be 0 or more steps, got \(k)") }
     }
 
@@ -186,6 +189,9 @@ struct Train: ParsableCommand {
                             keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : TrainDefaults.keepCheckpoints),
                             clipNorm: clipNorm)
         (cfg.labels, cfg.labelColumn, cfg.classes) = (labels.map(Train.absolute), labelColumn, classes)
+        if m != .gan && (gradientPenalty != nil || weightClip != nil) {
+            throw ValidationError("--gradient-penalty and --weight-clip apply to gan --loss wasserstein only")
+        }
         switch m {
         case .gan:
             guard arch != .conv else { throw ValidationError("--arch for gan: mlp or dcgan, got conv") }
@@ -198,6 +204,12 @@ struct Train: ParsableCommand {
             if let gradientPenalty {
                 guard g.loss == .wasserstein else { throw ValidationError("--gradient-penalty applies to --loss wasserstein only") }
                 g.gradientPenalty = gradientPenalty
+            }
+            if let weightClip {
+                guard g.loss == .wasserstein else { throw ValidationError("--weight-clip applies to --loss wasserstein only") }
+                guard gradientPenalty == nil else { throw ValidationError("--weight-clip and --gradient-penalty exclude each other (the original WGAN clips, WGAN-GP penalises)") }
+                g = GANConfig.wassersteinClipping()
+                g.clipValue = weightClip
             }
             if let lr { g.learningRate = lr }
             if let lrSchedule { g.lrSchedule = lrSchedule }

@@ -229,3 +229,27 @@ extension ExitCodeTests {
         XCTAssertEqual((config["gan"] as? [String: Any])?["gradientPenalty"] as? Double, 0.5)
     }
 }
+
+extension ExitCodeTests {
+    /// --weight-clip c selects the original WGAN (Arjovsky et al.: clipping, RMSprop 5e-5) and
+    /// is refused with a penalty, another loss or another model.
+    func testWeightClipFlag() throws {
+        try expect(["train", "gan", "--weight-clip", "0.01", "--out", out], exit: 64,
+                   mentions: ["--weight-clip applies to --loss wasserstein only"])
+        try expect(["train", "gan", "--loss", "wasserstein", "--weight-clip", "0.01", "--gradient-penalty", "10", "--out", out],
+                   exit: 64, mentions: ["--weight-clip and --gradient-penalty exclude each other"])
+        try expect(["train", "vae", "--weight-clip", "0.01", "--out", out], exit: 64,
+                   mentions: ["--gradient-penalty and --weight-clip apply to gan --loss wasserstein only"])
+        try expect(["train", "gan", "--loss", "wasserstein", "--weight-clip", "0", "--out", out], exit: 64,
+                   mentions: ["--weight-clip must be a positive number, got 0"])
+        let run = tmp.appendingPathComponent("clip")
+        let r = try GenRunner.run(["train", "gan", "--loss", "wasserstein", "--weight-clip", "0.02", "--limit", "256",
+                                   "--epochs", "1", "--hidden", "8", "--threads", "1", "--out", run.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as! [String: Any]
+        let gan = try XCTUnwrap(config["gan"] as? [String: Any])
+        XCTAssertEqual(gan["clipValue"] as? Double ?? 0, 0.02, accuracy: 1e-7)
+        XCTAssertNil(gan["gradientPenalty"] as? Double)
+        XCTAssertEqual(gan["optimizer"] as? String, "rmsprop")
+    }
+}

@@ -62,6 +62,11 @@ final class DataParallelTests: XCTestCase {
         let a = try MetricsRows.steps(whole), b = try MetricsRows.steps(run)
         XCTAssertEqual(b.count, 200)
         XCTAssertLessThan(MetricsRows.maxRelativeDifference(a, b, columns: ["d_loss", "g_loss"]), 1e-5)
+        // The epoch means too: the interrupted epoch's sums came from the 2-process
+        // checkpoint and were continued by one process (a step weighs the same in both).
+        let ea = try MetricsRows.rows(whole, kind: "epoch"), eb = try MetricsRows.rows(run, kind: "epoch")
+        XCTAssertEqual(eb.count, 2)
+        XCTAssertLessThan(MetricsRows.maxRelativeDifference(ea, eb, columns: ["d_loss", "g_loss", "d_real", "d_fake"]), 1e-5)
     }
 
     /// A rank killed with SIGKILL at random moments while rank 0 writes a checkpoint every
@@ -197,11 +202,14 @@ private final class DataBox: @unchecked Sendable {
 
 /// metrics.csv step rows by column name.
 enum MetricsRows {
-    static func steps(_ run: URL) throws -> [[String: String]] {
+    static func steps(_ run: URL) throws -> [[String: String]] { try rows(run, kind: "step") }
+
+    /// Rows of `kind` (`step` or `epoch`).
+    static func rows(_ run: URL, kind: String) throws -> [[String: String]] {
         let text = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
         let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         guard let header = lines.first else { return [] }
-        return lines.dropFirst().filter { $0.first == "step" }.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+        return lines.dropFirst().filter { $0.first == kind }.map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
     }
 
     /// The largest |a - b| / |a| over `columns` of rows paired in order (both empty: skipped).
