@@ -53,10 +53,10 @@ public struct DataParallel {
     /// every process), or nil when any process skipped the step (non-finite gradients are
     /// reduced, so all skip alike), and whether any process asked to stop. One allreduce; no
     /// allocation.
-    mutating func reduce(_ values: inout [Double], shard: RowShard?, weight: Int?, stop: Bool) throws
-        -> (weight: Int?, stop: Bool) {
+    /// - Precondition: follows `withLocalBatch` of this step (its share is this process's).
+    mutating func reduce(_ values: inout [Double], weight: Int?, stop: Bool) throws -> (weight: Int?, stop: Bool) {
         let n = values.count
-        let share = shard.map { Double($0.rows.count) / Double($0.globalRows) } ?? 1
+        let share = local.shard.map { Double($0.rows.count) / Double($0.globalRows) } ?? 1
         for i in 0..<n { reduced[i] = values[i] * share }
         reduced[n] = 0
         reduced[n + 1] = weight == nil ? 1 : 0

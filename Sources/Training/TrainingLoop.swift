@@ -247,10 +247,9 @@ public final class TrainingLoop {
         }
         var stop: Bool?
         if parallel != nil {
-            let shard = RowShard(rank: parallel!.group.rank, of: parallel!.group.size, globalRows: batch.count)
             // The global batch's weight: the job's weight of a step, or its rows.
             let global = weight.map { _ in job.weighsStepsEqually ? 1 : batch.count }
-            (weight, stop) = try parallel!.reduce(&values, shard: shard, weight: global,
+            (weight, stop) = try parallel!.reduce(&values, weight: global,
                                                   stop: callbacks.stopRequested?() == true)
         }
         if let weight {
