@@ -4,6 +4,8 @@ import Foundation
 import Generative
 import Linalg
 import MallocInterposerSwift
+import NN
+import Synchronization
 import Training
 
 /// `gen bench`: steady-state training throughput of the three reference models.
@@ -30,7 +32,7 @@ struct Bench: ParsableCommand {
             help: "Threads for gemm. Default: 2 (under mpirun: the processors divided by the processes on the host).")
     var threadsOption: Int?
     var threads: Int { threadsOption ?? (Launch.isMPI ? Launch.defaultThreads : 2) }
-    @Option(help: "How gemm uses the threads: split (rows of each product over our own threads, OpenBLAS single-threaded) or openblas (OpenBLAS's pool).")
+    @Option(help: "How gemm uses the threads: split (rows of each product over our own threads, OpenBLAS single-threaded), openblas (OpenBLAS's pool), or batch-split (data parallelism in one process: each thread a model replica on its share of the batch, single-threaded gemm, gradients summed through shared memory; ThreadProcessGroup).")
     var threading: ThreadingChoice = .split
     @Option(parsing: .unconditional, help: "Batch size.") var batchSize: Int = 128
     @Option(help: "MNIST directory. Default: the shipped data/mnist, found from any directory (see README).") var data: String?
@@ -62,8 +64,10 @@ struct Bench: ParsableCommand {
         }
         let processes = group.map { " x \($0.size) processes" } ?? ""
         for model in models {
-            let r = try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
-                                          processGroup: group, countAllocations: Self.countAllocations)
+            let r = threading == .batchSplit
+                ? try batchSplit(model, train: train)
+                : try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
+                                        processGroup: group, countAllocations: Self.countAllocations)
             // Several processes: against the roofline of one times their number.
             let fraction = r.gflops / (roofline * Double(group?.size ?? 1))
             if json {
@@ -76,8 +80,40 @@ struct Bench: ParsableCommand {
     }
 
     enum ThreadingChoice: String, ExpressibleByArgument, CaseIterable {
-        case split, openblas
-        func mode(_ t: Int) -> GEMMThreading { self == .split ? .rowSplit(threads: t) : .openBLAS(threads: t) }
+        case split, openblas, batchSplit = "batch-split"
+        func mode(_ t: Int) -> GEMMThreading {
+            switch self {
+            case .split: return .rowSplit(threads: t)
+            case .openblas: return .openBLAS(threads: t)
+            case .batchSplit: return .rowSplit(threads: 1)   // each replica's gemm on its own thread
+            }
+        }
+    }
+
+    /// `StepBenchmark.run` on `threads` threads at once, rank r of a `ThreadProcessGroup` on
+    /// each (this thread is rank 0 and counts allocations, of all threads); rank 0's result.
+    private func batchSplit(_ model: Model, train: LabeledImages) throws -> StepBenchmark.Result {
+        let group = ThreadProcessGroup(size: threads)
+        let failures = Mutex<[Error]>([])
+        let done = DispatchGroup()
+        for rank in 1..<threads {
+            done.enter()
+            let (steps, warmup, batchSize) = (self.steps, self.warmup, self.batchSize)
+            Thread {
+                defer { done.leave() }
+                do {
+                    _ = try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
+                                              processGroup: group.member(rank), countAllocations: { try $0(); return nil })
+                } catch {
+                    failures.withLock { $0.append(error) }
+                }
+            }.start()
+        }
+        let r = try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
+                                      processGroup: group.member(0), countAllocations: Self.countAllocations)
+        done.wait()
+        if let e = failures.withLock({ $0.first }) { throw e }
+        return r
     }
 
     /// Heap allocations (all threads, OpenBLAS's included) made by `body`, counted with

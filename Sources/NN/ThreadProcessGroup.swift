@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// Data parallelism inside one process: `size` threads, each a rank of the same
+/// `ProcessGroup` protocol MPI ranks implement, each training a replica of the model on its
+/// share of the batch with single-threaded gemm (the alternative to splitting every gemm's
+/// rows over threads, `GEMMThreading.rowSplit`).
+///
+/// `allreduceSum` sums in place across the ranks' buffers through shared memory: after a
+/// barrier, rank r adds up chunk r of every rank's buffer (in rank order, so every rank gets
+/// the same bits) and writes the sum into chunk r of all of them; a second barrier ends it.
+/// Each rank passes over 1/size of the values: no copy, no allocation.
+///
+/// Barriers spin (then yield): meant for one thread per core.
+public final class ThreadProcessGroup: @unchecked Sendable {
+    public let size: Int
+    /// Each rank's buffer of the reduction under way (published before the first barrier).
+    private let buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let arrived = Atomic<Int>(0)
+    private let generation = Atomic<Int>(0)
+
+    /// - Precondition: `size >= 1`.
+    public init(size: Int) {
+        precondition(size >= 1, "ThreadProcessGroup: size \(size)")
+        self.size = size
+        buffers = .allocate(capacity: size)
+        buffers.initialize(repeating: nil, count: size)
+    }
+
+    deinit { buffers.deallocate() }
+
+    /// Rank `rank`'s view of the group, to be used by one thread.
+    public func member(_ rank: Int) -> any ProcessGroup {
+        precondition(rank >= 0 && rank < size, "ThreadProcessGroup: rank \(rank) of \(size)")
+        return Member(group: self, rank: rank)
+    }
+
+    /// Returns once all `size` ranks have called it (a sense-reversing barrier: the last to
+    /// arrive resets the count and advances the generation the others wait on).
+    func barrier() {
+        let gen = generation.load(ordering: .acquiring)
+        if arrived.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == size {
+            arrived.store(0, ordering: .relaxed)
+            generation.wrappingAdd(1, ordering: .releasing)
+            return
+        }
+        var spins = 0
+        while generation.load(ordering: .acquiring) == gen {
+            spins += 1
+            if spins > 1_000 { sched_yield() }
+        }
+    }
+
+    func allreduce<T: BinaryFloatingPoint>(_ buffer: UnsafeMutableBufferPointer<T>, rank: Int) {
+        guard size > 1 else { return }
+        buffers[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
+        barrier()
+        let n = buffer.count
+        let lo = rank * n / size, hi = (rank + 1) * n / size
+        if hi > lo {
+            // Summed into rank 0's chunk in rank order, then copied to the others' (same bits).
+            let sum = buffers[0]!.assumingMemoryBound(to: T.self) + lo
+            for k in 1..<size {
+                let other = buffers[k]!.assumingMemoryBound(to: T.self) + lo
+                for i in 0..<(hi - lo) { sum[i] += other[i] }
+            }
+            for k in 1..<size { (buffers[k]!.assumingMemoryBound(to: T.self) + lo).update(from: sum, count: hi - lo) }
+        }
+        barrier()
+    }
+
+    private final class Member: ProcessGroup {
+        let group: ThreadProcessGroup
+        let rank: Int
+        var size: Int { group.size }
+
+        init(group: ThreadProcessGroup, rank: Int) {
+            self.group = group
+            self.rank = rank
+        }
+
+        func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws { group.allreduce(buffer, rank: rank) }
+        func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws { group.allreduce(buffer, rank: rank) }
+        func barrier() throws { group.barrier() }
+    }
+}
