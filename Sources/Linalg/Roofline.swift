@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The machine's sgemm roofline under the current `BLASThreads` setting: GFLOP/s of `gemm` on
 /// `n x n` by `n x n` uniform matrices (`2 n³` flops per product), the best of `repetitions`
@@ -17,6 +18,47 @@ public func measureSgemmGFLOPS(n: Int = 1024, repetitions: Int = 5) -> Double {
         for _ in 0..<4 { gemm(a, b, into: &c) }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         best = max(best, 4 * 2 * Double(n) * Double(n) * Double(n) / secs / 1e9)
+    }
+    return best
+}
+
+/// The cores' sgemm roofline as what `streams` cores do at once: `streams` threads, each
+/// multiplying its own `n x n` matrices with single-threaded OpenBLAS, started together; the
+/// sum of their GFLOP/s (the best of `repetitions` rounds of 4 products each). Unlike
+/// OpenBLAS's threaded call on one product (`measureSgemmGFLOPS` under `.openBLAS(threads:)`),
+/// this pays no synchronisation inside a product: it is the limit a step whose threads work on
+/// separate products could approach. Sets `BLASThreads` to single-threaded OpenBLAS (callers
+/// restore their mode).
+/// - Precondition: `streams >= 1`, `n >= 1`, `repetitions >= 1`.
+public func measureParallelSgemmGFLOPS(streams: Int, n: Int = 1024, repetitions: Int = 5) -> Double {
+    precondition(streams >= 1, "measureParallelSgemmGFLOPS: \(streams) streams")
+    BLASThreads.set(.openBLAS(threads: 1))
+    var best = 0.0
+    // Each round: all streams start together and each times its own 4 products.
+    for _ in 0..<repetitions {
+        let start = DispatchSemaphore(value: 0)
+        let done = DispatchGroup()
+        let slots = Mutex<[Double]>(Array(repeating: 0, count: streams))
+        for s in 0..<streams {
+            done.enter()
+            Thread {
+                var rng = Xoshiro256(seed: UInt64(1 + s))
+                let a = Matrix.uniform(rows: n, cols: n, using: &rng)
+                let b = Matrix.uniform(rows: n, cols: n, using: &rng)
+                var c = Matrix(rows: n, cols: n)
+                gemm(a, b, into: &c)
+                start.wait()
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<4 { gemm(a, b, into: &c) }
+                let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                slots.withLock { $0[s] = 4 * 2 * Double(n) * Double(n) * Double(n) / secs / 1e9 }
+                done.leave()
+            }.start()
+        }
+        usleep(50_000)   // let every stream allocate and warm up before the start
+        for _ in 0..<streams { start.signal() }
+        done.wait()
+        best = max(best, slots.withLock { $0.reduce(0, +) })
     }
     return best
 }
