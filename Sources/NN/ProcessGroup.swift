@@ -20,6 +20,13 @@ public protocol ProcessGroup: AnyObject {
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) throws
     /// Returns once every process has called it.
     func barrier() throws
+    /// True when the ranks are threads of this process (`ThreadProcessGroup`): each replica's
+    /// gemm then runs single-threaded. Default: false (separate processes).
+    var isInProcess: Bool { get }
+}
+
+extension ProcessGroup {
+    public var isInProcess: Bool { false }
 }
 
 extension GradientHook {

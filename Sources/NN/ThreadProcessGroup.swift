@@ -75,6 +75,7 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         let group: ThreadProcessGroup
         let rank: Int
         var size: Int { group.size }
+        var isInProcess: Bool { true }
 
         init(group: ThreadProcessGroup, rank: Int) {
             self.group = group

@@ -116,7 +116,8 @@ public final class TrainingLoop {
         if processGroup == nil { try directory.prepare(config: config, resuming: resume != nil) }
         else { try directory.validate(resuming: resume != nil) }
         isResumed = resume != nil
-        BLASThreads.set(job.threading(threads: config.threads))
+        // Replicas that are threads of this process each run single-threaded gemm.
+        BLASThreads.set(job.threading(threads: processGroup?.isInProcess == true ? 1 : config.threads))
         self.config = config
         self.directory = directory
         self.data = data

@@ -48,6 +48,8 @@ struct Train: ParsableCommand {
     var seed: UInt64?
     @Option(parsing: .unconditional, help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors (under mpirun: the processors divided by the processes on the host).")
     var threads: Int?
+    @Option(help: "gan/vae: how the threads share a step: split (every gemm's rows split over them) or batch-split (each thread a model replica training on its share of the batch with single-threaded gemm, gradients summed; the same run, faster for small models: README, Performance). Default: split.")
+    var threading: TrainThreading?
     @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: the shipped data/mnist, found from any directory (see README: $GEN_HOME, the current directory, the executable's location).")
     var data: String?
     @Option(parsing: .unconditional, help: "Use only the first N training samples. Default: all.")
@@ -264,6 +266,7 @@ struct Train: ParsableCommand {
     /// Failures propagate to `Gen.main`, which prints them and picks the exit code.
     func run() throws {
         if model == .classifier {
+            if threading != nil { throw ValidationError("--threading applies to gan and vae only") }
             if Launch.isMPI { throw CLIError(ExitStatus.usage, "the classifier does not train under mpirun; run `gen train classifier` without it") }
             try trainClassifier()
             return

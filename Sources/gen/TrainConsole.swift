@@ -34,11 +34,12 @@ final class TrainConsole {
         return cb
     }
 
-    /// A data-parallel run's ranks other than 0: no display, only the stop flag (and the
-    /// test signal hook).
-    static func secondaryCallbacks() -> TrainingCallbacks {
+    /// A data-parallel run's ranks other than 0: no display, only the stop flag, and for a
+    /// rank that is its own process the test signal hook (threads of one process share rank
+    /// 0's: the signal goes to the whole process once).
+    static func secondaryCallbacks(ownProcess: Bool = true) -> TrainingCallbacks {
         var cb = TrainingCallbacks()
-        cb.step = { r in raiseTestSignalIfDue(step: r.step) }
+        if ownProcess { cb.step = { r in raiseTestSignalIfDue(step: r.step) } }
         cb.stopRequested = { stopSignal.load(ordering: .relaxed) != 0 }
         return cb
     }

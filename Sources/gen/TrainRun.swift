@@ -3,6 +3,8 @@ import Datasets
 import Distributed
 import Foundation
 import Generative
+import NN
+import Linalg
 import Training
 
 /// `gen train gan|vae`: the flags become a `TrainingLoop`; this adds the console, the signal
@@ -12,11 +14,12 @@ struct TrainRun {
 
     func run() throws {
         let group = try Launch.start()
+        let split = try batchSplitGroup()
         // Under mpirun every rank builds its part; a failure of any stops all (Launch.agreeing).
         let (loop, quality) = try Launch.agreeing { () throws -> (TrainingLoop, QualityHook) in
             // Inputs first: a missing classifier must fail before the run directory exists.
             if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
-            let loop = try makeLoop(group)
+            let loop = try makeLoop(group ?? split?.member(0))
             // Rank 0 alone evaluates (and decides --target-fid for all).
             let quality = try QualityHook(every: loop.isWriter ? command.evalEvery : nil,
                                           targetFID: loop.isWriter ? command.targetFid : nil,
@@ -25,6 +28,7 @@ struct TrainRun {
             return (loop, quality)
         }
         loop.nonFinitePolicy = command.onNonfinite
+        let replicas = try split.map { try BatchSplitReplicas(group: $0, first: loop) }
         let c = loop.config
         if let checkpoint = loop.resumedFrom {
             print("resuming \(loop.directory.url.path) from \(checkpoint.lastPathComponent): epoch \(loop.epoch), batch \(loop.batchInEpoch), step \(loop.job.step)")
@@ -33,7 +37,10 @@ struct TrainRun {
         }
         print("\(c.model): \(c.summary); \(loop.data.count) training samples from \(loop.data.source); batch \(c.batchSize); seed \(c.seed); \(c.threads) threads")
         if let g = group {
-            print("data-parallel: \(g.size) processes x \(c.threads) threads, each global batch of \(c.batchSize) split into \(g.size) shares of \(c.batchSize / g.size)\(c.batchSize % g.size == 0 ? "" : "-\(c.batchSize / g.size + 1)") rows; rank 0 writes the run")
+            print("data-parallel: \(g.size) processes x \(c.threads) threads, each global batch of \(c.batchSize) split into \(g.size) shares of \(Self.shares(c.batchSize, g.size)) rows; rank 0 writes the run")
+        }
+        if let s = split {
+            print("batch-split: \(s.size) threads, each a model replica on \(Self.shares(c.batchSize, s.size)) of the \(c.batchSize) rows of a batch, single-threaded gemm")
         }
         if loop.epoch > c.epochs {
             print("nothing to do: \(loop.epoch - 1) epochs already trained (--epochs \(c.epochs))")
@@ -43,6 +50,7 @@ struct TrainRun {
         let console = TrainConsole(loop: loop, quality: quality)
         let outcome: TrainingOutcome
         Launch.training = true
+        replicas?.start()
         do {
             // Ranks other than 0 only follow the stop flag (rank 0 prints and writes).
             outcome = try loop.run(loop.isWriter ? console.callbacks() : TrainConsole.secondaryCallbacks())
@@ -50,14 +58,29 @@ struct TrainRun {
         } catch let e as NonFiniteStop {
             // Every rank saw the same reduced NaN: all stop here alike.
             Launch.training = false
+            replicas?.wait()
             console.progress.clear()
             throw CLIError(ExitStatus.failure, "\(e) (resume with: \(Invocation.resume(loop.directory.url)); --on-nonfinite skip skips such batches)")
         }
+        replicas?.wait()
         try finish(loop, outcome, console: console, quality: quality)
     }
 
+    /// `n`'s share of `b` rows: `b/n`, or `b/n-(b/n+1)` when uneven.
+    static func shares(_ b: Int, _ n: Int) -> String { "\(b / n)" + (b % n == 0 ? "" : "-\(b / n + 1)") }
+
+    /// `--threading batch-split`: the threads as ranks of one group (nil for one thread or split).
+    private func batchSplitGroup() throws -> ThreadProcessGroup? {
+        guard command.threading == .batchSplit else { return nil }
+        if Launch.isMPI {
+            throw CLIError(ExitStatus.usage, "--threading batch-split does not combine with mpirun: start more processes instead")
+        }
+        let threads = command.threads ?? min(BLASThreads.processors, RunConfig.maxThreads)
+        return threads > 1 ? ThreadProcessGroup(size: threads) : nil
+    }
+
     /// The run's loop: a new run from the flags, or the resumed one with the flags that may change.
-    private func makeLoop(_ group: MPIProcessGroup?) throws -> TrainingLoop {
+    private func makeLoop(_ group: (any ProcessGroup)?) throws -> TrainingLoop {
         do {
             guard let resume = command.resume else {
                 var config = try command.makeConfig()

@@ -7,8 +7,8 @@ import XCTest
 /// rank, and the errors.
 final class DataParallelTests: XCTestCase {
     /// MNIST subset runs of 200 steps (6400 samples, batch 64, 2 epochs), a step row each.
-    static func run(_ model: String, out: URL, extra: [String] = []) -> [String] {
-        ["train", model, "--limit", "6400", "--epochs", "2", "--batch-size", "64", "--threads", "1",
+    static func run(_ model: String, out: URL, extra: [String] = [], threads: Int = 1) -> [String] {
+        ["train", model, "--limit", "6400", "--epochs", "2", "--batch-size", "64", "--threads", String(threads),
          "--log-every", "1", "--sample-every", "1000", "--out", out.path] + extra
     }
 
@@ -106,6 +106,29 @@ final class DataParallelTests: XCTestCase {
             }
         }
         XCTAssertFalse(Checkpoint.listNames(checkpoints).isEmpty)
+    }
+
+    /// `--threading batch-split` (two threads, each a model replica on half of every batch,
+    /// `ThreadProcessGroup`) is the same run as one thread: 200 steps to 1e-5; interrupted at
+    /// step 30 and resumed, the epoch rows still agree.
+    func testBatchSplitThreadsReproduceOneThread() throws {
+        let tmp = try Reliability.temporaryDirectory("bs")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let extra = ["--lr", "2e-4"], columns = ["d_loss", "g_loss", "d_real", "d_fake"]
+        let one = tmp.appendingPathComponent("one"), split = tmp.appendingPathComponent("split")
+        XCTAssertEqual(try GenRunner.run(Self.run("gan", out: one, extra: extra)).status, 0)
+        let splitArgs = Self.run("gan", out: split, extra: extra, threads: 2)
+        var r = try GenRunner.run(splitArgs + ["--threading", "batch-split"], env: ["GEN_TEST_SIGNAL_AT_STEP": "30"])
+        XCTAssertEqual(r.status, 130, r.stderr)
+        XCTAssertTrue(r.stdout.contains("batch-split: 2 threads, each a model replica on 32 of the 64 rows"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("interrupted by SIGINT at epoch 1, batch 31/100, step 31"), r.stdout)
+        r = try GenRunner.run(["train", "--resume", split.path, "--threading", "batch-split"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let a = try MetricsRows.steps(one), b = try MetricsRows.steps(split)
+        XCTAssertEqual(b.count, 200)
+        XCTAssertLessThan(MetricsRows.maxRelativeDifference(a, b, columns: columns), 1e-5)
+        XCTAssertLessThan(MetricsRows.maxRelativeDifference(try MetricsRows.rows(one, kind: "epoch"),
+                                                            try MetricsRows.rows(split, kind: "epoch"), columns: columns), 1e-5)
     }
 
     /// Flag and command errors under mpirun: one line from rank 0, the documented code.
