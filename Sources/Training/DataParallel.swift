@@ -36,7 +36,7 @@ public struct DataParallel {
         }
         let last = samples % batchSize
         if last != 0 && last < n {
-            return "the last batch of an epoch has \(last) of the \(samples) samples, fewer than the \(n) processes: use at most \(last) processes, or (a new run) a --batch-size that leaves none or at least \(n)"
+            return "the last batch of an epoch has \(last) of the \(samples) samples, fewer than the \(n) processes: use at most \(last) process\(last == 1 ? "" : "es"), or (a new run) a --batch-size that leaves none or at least \(n)"
         }
         return nil
     }

@@ -77,7 +77,7 @@ struct Bench: ParsableCommand {
             if json {
                 print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"processes\": \(group?.size ?? 1), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"cores_roofline_gflops\": \(fmt(cores, 2)), \"cores_roofline_fraction\": \(fmt(coresFraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null"), \"allreduce_bytes_per_step\": \(r.allreduceBytesPerStep)}")
             } else {
-                print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * coresFraction, 1))% of the \(threads)-core roofline \(fmt(cores, 1)) GFLOP/s (\(fmt(100 * fraction, 1))% of OpenBLAS's \(threads)-thread sgemm \(fmt(roofline, 1)))  threads \(threads) (\(threading.rawValue))\(processes)  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
+                print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * coresFraction, 1))% of \(group.map { "\($0.size) x " } ?? "")the \(threads)-core roofline \(fmt(cores, 1)) GFLOP/s (\(fmt(100 * fraction, 1))% of OpenBLAS's \(threads)-thread sgemm \(fmt(roofline, 1)))  threads \(threads) (\(threading.rawValue))\(processes)  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
             }
             fflush(nil)
         }
@@ -106,15 +106,27 @@ struct Bench: ParsableCommand {
             Thread {
                 defer { done.leave() }
                 do {
+                    let member = group.member(rank)
                     _ = try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
-                                              processGroup: group.member(rank), countAllocations: { try $0(); return nil })
+                                              processGroup: member, countAllocations: { body in
+                                                  try body()
+                                                  try member.barrier()
+                                                  return nil
+                                              })
                 } catch {
                     failures.withLock { $0.append(error) }
                 }
             }.start()
         }
+        // Rank 0 counts the allocations of every thread; the others wait at a barrier until it
+        // has stopped counting, so their ends (returning, thread exit) fall outside the window.
+        let first = group.member(0)
         let r = try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
-                                      processGroup: group.member(0), countAllocations: Self.countAllocations)
+                                      processGroup: first, countAllocations: { body in
+                                          let n = try Self.countAllocations(body)
+                                          try first.barrier()
+                                          return n
+                                      })
         done.wait()
         if let e = failures.withLock({ $0.first }) { throw e }
         return r

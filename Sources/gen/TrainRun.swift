@@ -35,15 +35,15 @@ struct TrainRun {
         } else {
             print("run directory: \(loop.directory.url.path)")
         }
-        print("\(c.model): \(c.summary); \(loop.data.count) training samples from \(loop.data.source); batch \(c.batchSize); seed \(c.seed); \(c.threads) threads")
+        print("\(c.model): \(c.summary); \(loop.data.count) training samples from \(loop.data.source); batch \(c.batchSize); seed \(c.seed); \(Self.count(c.threads, "thread"))")
         if let g = group {
-            print("data-parallel: \(g.size) processes x \(c.threads) threads, each global batch of \(c.batchSize) split into \(g.size) shares of \(Self.shares(c.batchSize, g.size)) rows; rank 0 writes the run")
+            print("data-parallel: \(g.size) processes x \(Self.count(c.threads, "thread")), each global batch of \(c.batchSize) split into \(g.size) shares of \(Self.shares(c.batchSize, g.size)) rows; rank 0 writes the run")
         }
         if let s = split {
             print("batch-split: \(s.size) threads, each a model replica on \(Self.shares(c.batchSize, s.size)) of the \(c.batchSize) rows of a batch, single-threaded gemm")
         }
         if loop.epoch > c.epochs {
-            print("nothing to do: \(loop.epoch - 1) epochs already trained (--epochs \(c.epochs))")
+            print("nothing to do: \(Self.count(loop.epoch - 1, "epoch")) already trained (--epochs \(c.epochs); give a larger one to train on)")
             return
         }
         installStopHandlers()
@@ -65,6 +65,9 @@ struct TrainRun {
         replicas?.wait()
         try finish(loop, outcome, console: console, quality: quality)
     }
+
+    /// "1 thread", "2 threads".
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// `n`'s share of `b` rows: `b/n`, or `b/n-(b/n+1)` when uneven.
     static func shares(_ b: Int, _ n: Int) -> String { "\(b / n)" + (b % n == 0 ? "" : "-\(b / n + 1)") }
