@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import Synchronization
 
 /// Data parallelism inside one process: `size` threads, each a rank of the same
@@ -13,7 +14,10 @@ import Synchronization
 /// the same bits) and writes the sum into chunk r of all of them; a second barrier ends it.
 /// Each rank passes over 1/size of the values: no copy, no allocation.
 ///
-/// Barriers spin (then yield): meant for one thread per core.
+/// Barriers spin, yielding after a while, and after 1 ms of waiting sleep in short naps: a rank
+/// that waits that long is sharing its core with other work, and gives it back to the late
+/// rank. (Napping sooner costs more than it saves: a nap lasts 50+ µs, and ranks normally
+/// arrive within microseconds of each other.)
 public final class ThreadProcessGroup: @unchecked Sendable {
     public let size: Int
     /// Each rank's buffer of the reduction under way (published before the first barrier).
@@ -47,9 +51,14 @@ public final class ThreadProcessGroup: @unchecked Sendable {
             return
         }
         var spins = 0
+        var since: UInt64 = 0
         while generation.load(ordering: .acquiring) == gen {
             spins += 1
-            if spins > 1_000 { sched_yield() }
+            guard spins > 1_000 else { continue }
+            sched_yield()
+            guard spins % 64 == 0 else { continue }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if since == 0 { since = now } else if now - since > 1_000_000 { usleep(50) }
         }
     }
 

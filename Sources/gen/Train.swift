@@ -196,33 +196,7 @@ struct Train: ParsableCommand {
         }
         switch m {
         case .gan:
-            guard arch != .conv else { throw ValidationError("--arch for gan: mlp or dcgan, got conv") }
-            var g = GANConfig.standard(loss: loss ?? .nonSaturating)
-            if arch == .dcgan {
-                if loss == .wasserstein { throw ValidationError("--arch dcgan: --loss wasserstein is not supported (its discriminator has BatchNorm)") }
-                g = GANConfig.dcgan()
-                if let loss { g.loss = loss }
-            }
-            if let gradientPenalty {
-                guard g.loss == .wasserstein else { throw ValidationError("--gradient-penalty applies to --loss wasserstein only") }
-                g.gradientPenalty = gradientPenalty
-            }
-            if let weightClip {
-                guard g.loss == .wasserstein else { throw ValidationError("--weight-clip applies to --loss wasserstein only") }
-                guard gradientPenalty == nil else { throw ValidationError("--weight-clip and --gradient-penalty exclude each other (the original WGAN clips, WGAN-GP penalises)") }
-                g = GANConfig.wassersteinClipping()
-                g.clipValue = weightClip
-            }
-            if let lr { g.learningRate = lr }
-            if let lrSchedule { g.lrSchedule = lrSchedule }
-            if let emaDecay { g.emaDecay = emaDecay == 0 ? nil : emaDecay }
-            if let beta1 { g.beta1 = beta1 }
-            if let beta2 { g.beta2 = beta2 }
-            if let latentDim { g.latentDim = latentDim }
-            if let h = hidden {
-                g.generatorHidden = try parseHidden(h)
-                g.discriminatorHidden = g.generatorHidden.reversed()
-            }
+            let g = try ganConfig()
             cfg.gan = g
             // The DCGAN's own defaults (the MLP's stay 30 epochs of batch 128).
             if epochs == nil { cfg.epochs = g.suggestedEpochs }
@@ -241,6 +215,39 @@ struct Train: ParsableCommand {
         // here so that flags like --hidden 100000000 fail before anything is written.
         if let p = cfg.problem { throw ValidationError("--hidden/--latent-dim: \(p)") }
         return cfg
+    }
+
+    /// The GAN section from the flags: the MLP's (or, for --loss wasserstein, WGAN-GP's) or the
+    /// DCGAN's defaults, the clipping WGAN for --weight-clip, then the flags.
+    private func ganConfig() throws -> GANConfig {
+        guard arch != .conv else { throw ValidationError("--arch for gan: mlp or dcgan, got conv") }
+        var g = GANConfig.standard(loss: loss ?? .nonSaturating)
+        if arch == .dcgan {
+            if loss == .wasserstein { throw ValidationError("--arch dcgan: --loss wasserstein is not supported (its discriminator has BatchNorm)") }
+            g = GANConfig.dcgan()
+            if let loss { g.loss = loss }
+        }
+        if let gradientPenalty {
+            guard g.loss == .wasserstein else { throw ValidationError("--gradient-penalty applies to --loss wasserstein only") }
+            g.gradientPenalty = gradientPenalty
+        }
+        if let weightClip {
+            guard g.loss == .wasserstein else { throw ValidationError("--weight-clip applies to --loss wasserstein only") }
+            guard gradientPenalty == nil else { throw ValidationError("--weight-clip and --gradient-penalty exclude each other (the original WGAN clips, WGAN-GP penalises)") }
+            g = GANConfig.wassersteinClipping()
+            g.clipValue = weightClip
+        }
+        if let lr { g.learningRate = lr }
+        if let lrSchedule { g.lrSchedule = lrSchedule }
+        if let emaDecay { g.emaDecay = emaDecay == 0 ? nil : emaDecay }
+        if let beta1 { g.beta1 = beta1 }
+        if let beta2 { g.beta2 = beta2 }
+        if let latentDim { g.latentDim = latentDim }
+        if let h = hidden {
+            g.generatorHidden = try parseHidden(h)
+            g.discriminatorHidden = g.generatorHidden.reversed()
+        }
+        return g
     }
 
     /// The VAE section from the flags: the MLP's, conv's or conditional defaults, then the flags.
