@@ -44,7 +44,7 @@ let package = Package(
         // Run configuration, training state, checkpoint directory and the epoch loop.
         .target(name: "Training", dependencies: ["Generative", "Datasets", "NN", "Linalg", "FileIO"]),
         // The MPI process group for data-parallel training (ProcessGroup over Open MPI).
-        .target(name: "Distributed", dependencies: ["NN", "CMPI"]),
+        .target(name: "Distributed", dependencies: ["NN", "Linalg", "CMPI"]),
         .executableTarget(
             name: "gen",
             dependencies: [

@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import Linalg
 import NN
 
 /// A failed MPI call: the function and MPI's error string.
@@ -97,10 +98,10 @@ public final class MPIProcessGroup: ProcessGroup {
         }
     }
 
-    /// Chunk `c` (taken modulo `size`) of `n` values: `c*n/size ..< (c+1)*n/size`.
+    /// Chunk `c` (taken modulo `size`) of `n` values: the rows rank `c` would get of an
+    /// `n`-row batch (`RowShard`, the same even split).
     private func chunk(_ c: Int, of n: Int) -> Range<Int> {
-        let i = (c % size + size) % size
-        return i * n / size ..< (i + 1) * n / size
+        RowShard(rank: (c % size + size) % size, of: size, globalRows: n).rows
     }
 
     /// A scratch buffer of at least `bytes`, kept and grown as needed (allocated on first use).

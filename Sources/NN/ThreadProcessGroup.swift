@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Linalg
 import Synchronization
 
 /// Data parallelism inside one process: `size` threads, each a rank of the same
@@ -66,8 +67,8 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         guard size > 1 else { return }
         buffers[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
         barrier()
-        let n = buffer.count
-        let lo = rank * n / size, hi = (rank + 1) * n / size
+        let chunk = RowShard(rank: rank, of: size, globalRows: buffer.count).rows
+        let lo = chunk.lowerBound, hi = chunk.upperBound
         if hi > lo {
             // Summed into rank 0's chunk in rank order, then copied to the others' (same bits).
             let sum = buffers[0]!.assumingMemoryBound(to: T.self) + lo

@@ -12,12 +12,12 @@ public struct DataParallel {
     let group: any ProcessGroup
     /// This process's rows of the current global batch (its buffers reused).
     private var local = Batch()
-    /// [metric values..., step weight, skipped, stop]: reduced in one allreduce per step.
+    /// [metric values..., skipped, stop]: reduced in one allreduce per step.
     private var reduced: [Double]
 
     init(group: any ProcessGroup, columns: Int) {
         self.group = group
-        reduced = [Double](repeating: 0, count: columns + 3)
+        reduced = [Double](repeating: 0, count: columns + 2)
     }
 
     /// Rank 0 writes metrics, checkpoints and pictures.
@@ -58,12 +58,11 @@ public struct DataParallel {
         let n = values.count
         let share = local.shard.map { Double($0.rows.count) / Double($0.globalRows) } ?? 1
         for i in 0..<n { reduced[i] = values[i] * share }
-        reduced[n] = 0
-        reduced[n + 1] = weight == nil ? 1 : 0
-        reduced[n + 2] = stop ? 1 : 0
+        reduced[n] = weight == nil ? 1 : 0
+        reduced[n + 1] = stop ? 1 : 0
         try reduced.withUnsafeMutableBufferPointer { try group.allreduceSum($0) }
         for i in 0..<n { values[i] = reduced[i] }
-        return (reduced[n + 1] > 0 ? nil : weight, reduced[n + 2] > 0)
+        return (reduced[n] > 0 ? nil : weight, reduced[n + 1] > 0)
     }
 
     /// True on every process when `flag` is true on any (an epoch's stop decision, made by

@@ -77,7 +77,7 @@ public final class GANJob: TrainingJob {
     /// The losses are batch means: each step weighs 1 in the epoch means.
     public var weighsStepsEqually: Bool { true }
 
-    /// Each step weighs 1 in the means (the losses are already batch means).
+    /// Returns 1: see `weighsStepsEqually`.
     public func trainStep(_ batch: Batch, values: inout [Double]) throws -> Int {
         let l = try trainer.step(real: batch.x, labels: trainer.model.numClasses == nil ? nil : batch.labels,
                                  shard: batch.shard)

@@ -51,7 +51,8 @@ public enum StepBenchmark {
         var rng = Xoshiro256(seed: 42)
         var sampler = BatchSampler(count: train.count, batchSize: batchSize, dropLast: true)
         sampler.startEpoch(rng: &rng)
-        var batch = Batch(), local = Batch()
+        var batch = Batch()
+        var parallel = processGroup.map { DataParallel(group: $0, columns: 0) }
         var labels: [Int32] = []
         var b = 0
         let scaling: PixelScaling = model.isVAE ? .unit : .symmetric
@@ -64,13 +65,12 @@ public enum StepBenchmark {
             labels.removeAll(keepingCapacity: true)
             for i in indices { labels.append(Int32(train.labels[i])) }
             b = (b + 1) % sampler.batchesPerEpoch
-            guard let g = processGroup else { return try update(batch.x, labels, nil) }
+            guard parallel != nil else { return try update(batch.x, labels, nil) }
             // This process's rows of the global batch, as TrainingLoop hands them to a job.
             // (labels lent to the batch and taken back, so the array stays unshared: no copy.)
             batch.labels = labels
-            local.setShard(RowShard(rank: g.rank, of: g.size, globalRows: batchSize), of: batch)
-            batch.labels = nil
-            try update(local.x, local.labels ?? [], local.shard)
+            defer { batch.labels = nil }
+            try parallel!.withLocalBatch(of: batch) { try update($0.x, $0.labels ?? [], $0.shard) }
         }
         for _ in 0..<warmup { try step() }
         let start = DispatchTime.now().uptimeNanoseconds

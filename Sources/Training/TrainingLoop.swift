@@ -45,7 +45,6 @@ public final class TrainingLoop {
     private var runStart = Date(), epochStart = Date(), windowStart = Date()
     /// Set in a data-parallel run (`processGroup`).
     private var parallel: DataParallel?
-    private var isResumed = false
 
     /// The processes of a data-parallel run, nil for one process.
     public var processGroup: (any ProcessGroup)? { parallel?.group }
@@ -115,7 +114,6 @@ public final class TrainingLoop {
         // another process fails to).
         if processGroup == nil { try directory.prepare(config: config, resuming: resume != nil) }
         else { try directory.validate(resuming: resume != nil) }
-        isResumed = resume != nil
         // Replicas that are threads of this process each run single-threaded gemm.
         BLASThreads.set(job.threading(threads: processGroup?.isInProcess == true ? 1 : config.threads))
         self.config = config
@@ -190,7 +188,7 @@ public final class TrainingLoop {
     ///   that cannot be written, and whatever the callbacks throw.
     public func run(_ callbacks: TrainingCallbacks = TrainingCallbacks()) throws -> TrainingOutcome {
         guard epoch <= config.epochs else { return .nothingToDo(epochsTrained: epoch - 1) }
-        if parallel?.isWriter == true { try directory.prepare(config: config, resuming: isResumed) }
+        if parallel?.isWriter == true { try directory.prepare(config: config, resuming: resumedFrom != nil) }
         metrics = !isWriter ? nil : try MetricsLog(url: directory.metrics,
                                  columns: ["kind", "epoch", "step"] + job.stepColumns + job.evalColumns
                                      + ["samples_per_sec", "elapsed_s", "skipped"] + callbacks.extraColumns,

@@ -48,8 +48,8 @@ enum Failure {
     /// Prints `error` and returns the process exit code (help and --version print to standard
     /// output and return 0).
     static func report(_ error: Error) -> Int32 {
-        if let e = error as? ExitCode { return e.rawValue }
-        if let e = error as? QuietExit { return e.code }
+        // Already reported (an interrupt's lines, another rank's error): the code alone.
+        if error is ExitCode || error is QuietExit { return status(error) }
         let code = Gen.exitCode(for: error)
         if code == .success || isParserError(error) {
             guard code != .success else { Gen.exit(withError: error) }

@@ -4,13 +4,13 @@ import Foundation
 /// How this `gen` was started: alone, or as one process (rank) of
 /// `mpirun -np N gen train …` (data-parallel training, `Distributed`).
 ///
-/// Under mpirun only `gen train gan|vae` runs. Every rank parses the same flags and builds the
-/// same run, so rank 0 alone prints (the other ranks' standard output goes to /dev/null) and,
-/// until training starts, reports errors: the ranks fail alike, and `agree(setup:)` makes a
-/// failure of any rank stop all of them with one exit code.
+/// Under mpirun only `gen train gan|vae` and `gen bench` run. Every rank parses the same flags
+/// and builds the same run, so rank 0 alone prints (the other ranks' standard output goes to
+/// /dev/null) and, until training starts, reports errors: the ranks fail alike, and
+/// `agreeing` makes a failure of any rank stop all of them with one exit code.
 enum Launch {
     /// The rank `mpirun` gave this process (0 when not started by MPI).
-    static let rank: Int = MPIProcessGroup.isLaunchedByMPI ? (MPIProcessGroup.launcherRank ?? 0) : 0
+    static let rank: Int = isMPI ? (MPIProcessGroup.launcherRank ?? 0) : 0
     /// Started by mpirun (or another MPI launcher).
     static let isMPI = MPIProcessGroup.isLaunchedByMPI
     /// The world group once `start()` ran (only `gen train` under mpirun).
@@ -18,7 +18,7 @@ enum Launch {
     /// Set when training starts: from then on a failure may be rank-specific.
     nonisolated(unsafe) static var training = false
 
-    /// Set by `agree` on a rank that failed alone: it reports its own error.
+    /// Set by `agreeing` on a rank that failed alone: it reports its own error.
     nonisolated(unsafe) private static var failedAlone = false
 
     /// A rank other than 0 keeps quiet until training starts (rank 0 reports for all),
