@@ -200,6 +200,16 @@ public final class GANTrainer {
                              realScore: realScore, fakeScore: fakeScore, gradientPenalty: gp)
     }
 
+    /// Makes this trainer a replica of a data-parallel run over `group`: the allreduce hook
+    /// first in `gradientHooks` (both networks' updates), and, when the ranks are threads of
+    /// this process, each optimiser's update shared out among them (`shareUpdates(over:)`).
+    /// Every rank calls it once, before its first step.
+    public func distribute(over group: any ProcessGroup) {
+        gradientHooks.insert(.allreduce(group), at: 0)
+        generatorOptimizer.shareUpdates(over: group)
+        discriminatorOptimizer.shareUpdates(over: group)
+    }
+
     /// Phase 1 of the D update: forward on [real; fake], the loss, and D's gradients; with a
     /// gradient penalty, then its value and gradient (added).
     /// - Returns: D's loss (penalty included), its mean scores on the real and fake rows, and

@@ -71,6 +71,15 @@ public final class VAETrainer {
         return losses
     }
 
+    /// Makes this trainer a replica of a data-parallel run over `group`: the allreduce hook
+    /// first in `gradientHooks`, and, when the ranks are threads of this process, the
+    /// optimiser's update shared out among them (`shareUpdates(over:)`). Every rank calls it
+    /// once, before its first step.
+    public func distribute(over group: any ProcessGroup) {
+        gradientHooks.insert(.allreduce(group), at: 0)
+        optimizer.shareUpdates(over: group)
+    }
+
     /// Floating-point operations of the gemms of one step at batch `b` (from the layers):
     /// forward, weight gradients and input gradients of every network, except the data's.
     public func flopsPerStep(batch b: Int) -> Double {

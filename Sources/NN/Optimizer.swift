@@ -26,9 +26,12 @@ open class Optimizer {
     /// Names of the per-parameter state slots (`m`, `v`).
     public let slotNames: [String]
     /// One shared buffer per slot; `slotPointers[k][s]` points at parameter k's part of slot s.
-    private var slots: [Matrix]
-    private var slotOffsets: [Int] = []
-    private var slotPointers: [[UnsafeMutablePointer<Float>]] = []
+    var slots: [Matrix]
+    /// Offset of each parameter's part in every slot buffer (the parameters concatenated).
+    private(set) var slotOffsets: [Int] = []
+    private(set) var slotPointers: [[UnsafeMutablePointer<Float>]] = []
+    /// Set by `shareUpdates(over:)`: this replica updates only its part of the parameters.
+    var sharing: UpdateSharing?
 
     /// - Parameters:
     ///   - stateName: prefix of the saved state (`adam`); slotNames: one zero buffer per name is
@@ -63,10 +66,12 @@ open class Optimizer {
         preconditionFailure("\(type(of: self)) must override update(parameter:value:gradient:state:)")
     }
 
-    /// One update of every non-frozen parameter; no heap allocation.
+    /// One update of every non-frozen parameter; no heap allocation (after the first step when
+    /// the update is shared, `shareUpdates(over:)`).
     public final func step() {
         stepCount += 1
         prepareStep()
+        if let sharing { return sharing.step(self) }
         for k in parameters.indices {
             let p = parameters[k]
             if p.isFrozen { continue }
@@ -87,9 +92,11 @@ open class Optimizer {
     }
 
     /// The optimiser's state for a checkpoint, named `<stateName>.<slot>.<parameter index>`
-    /// (copies).
+    /// (copies). When the update is shared (`shareUpdates(over:)`), the other replicas' parts
+    /// are gathered first: call it between steps.
     public func stateTensors() -> [(name: String, tensor: Matrix)] {
-        slotNames.indices.flatMap { s in
+        sharing?.gatherState(into: self)
+        return slotNames.indices.flatMap { s in
             parameters.indices.map { k in
                 let p = parameters[k].value
                 var copy = Matrix(rows: p.rows, cols: p.cols)

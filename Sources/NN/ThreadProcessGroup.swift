@@ -25,6 +25,9 @@ public final class ThreadProcessGroup: @unchecked Sendable {
     private let buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     private let arrived = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
+    /// Shared updates (`Optimizer.shareUpdates(over:)`): the replicas' tables of each shared
+    /// optimiser, in registration order, and how many each rank has registered.
+    private let registry: Mutex<(tables: [[ReplicaTable]], registered: [Int])>
 
     /// - Precondition: `size >= 1`.
     public init(size: Int) {
@@ -32,6 +35,7 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         self.size = size
         buffers = .allocate(capacity: size)
         buffers.initialize(repeating: nil, count: size)
+        registry = Mutex(([], [Int](repeating: 0, count: size)))
     }
 
     deinit { buffers.deallocate() }
@@ -81,7 +85,20 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         barrier()
     }
 
-    private final class Member: ProcessGroup {
+    /// The tables of rank `rank`'s next shared optimiser, the same array for the optimiser the
+    /// other ranks register at the same position (optimisers are paired by order).
+    func sharedUpdateTables(parameters: Int, rank: Int) -> [ReplicaTable] {
+        registry.withLock { r in
+            let index = r.registered[rank]
+            r.registered[rank] += 1
+            if index == r.tables.count { r.tables.append((0..<size).map { _ in ReplicaTable(parameters: parameters) }) }
+            precondition(r.tables[index][0].parameterCount == parameters,
+                         "shareUpdates: rank \(rank)'s optimiser \(index) has \(parameters) parameters, another rank's a different number")
+            return r.tables[index]
+        }
+    }
+
+    final class Member: ProcessGroup {
         let group: ThreadProcessGroup
         let rank: Int
         var size: Int { group.size }

@@ -53,10 +53,8 @@ public final class GANJob: TrainingJob {
         self.init(trainer: trainer, fixedNoise: Matrix.normal(rows: 64, cols: model.latentDim, using: &fixedRNG))
     }
 
-    /// The allreduce hook first in the trainer's hooks (shared by both networks' updates).
-    public func distribute(over group: any ProcessGroup) throws {
-        trainer.gradientHooks.insert(.allreduce(group), at: 0)
-    }
+    /// The trainer's data-parallel setup (`distribute(over:)`).
+    public func distribute(over group: any ProcessGroup) throws { trainer.distribute(over: group) }
 
     public var kind: String { "gan" }
     /// The data scaled to the generator's output range: `.unit` for 0...1, else `.symmetric`.

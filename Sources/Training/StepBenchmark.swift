@@ -95,14 +95,14 @@ public enum StepBenchmark {
             // As GANJob: the DCGAN's step includes the update of G's moving average.
             if let decay = config.emaDecay { gan.averageGenerator(decay: decay) }
             let trainer = try GANTrainer(model: gan, config: config, rng: Xoshiro256(seed: 7))
-            if let g = processGroup { trainer.gradientHooks.insert(.allreduce(g), at: 0) }
+            if let g = processGroup { trainer.distribute(over: g) }
             let conditional = config.numClasses != nil
             return ({ try trainer.step(real: $0, labels: conditional ? $1 : nil, shard: $2) },
                     trainer.flopsPerStep(batch: batchSize), gan.discriminatorParameters.count + gan.generatorParameters.count)
         case .vae, .vaeConv, .vaeConditional:
             let config = model == .vaeConv ? VAEConfig.conv() : model == .vaeConditional ? .conditional(classes: 10) : VAEConfig()
             let trainer = VAETrainer(model: try VAE(config: config, rng: &rng), config: config, rng: Xoshiro256(seed: 7))
-            if let g = processGroup { trainer.gradientHooks.insert(.allreduce(g), at: 0) }
+            if let g = processGroup { trainer.distribute(over: g) }
             let conditional = config.numClasses != nil
             return ({ try trainer.step(batch: $0, labels: conditional ? $1 : nil, shard: $2) },
                     trainer.flopsPerStep(batch: batchSize), trainer.model.parameterGroup.count)

@@ -40,10 +40,8 @@ public final class VAEJob: TrainingJob {
                       seed: config.seed, batchSize: config.batchSize)
     }
 
-    /// The allreduce hook first in the trainer's hooks (shared by both networks' updates).
-    public func distribute(over group: any ProcessGroup) throws {
-        trainer.gradientHooks.insert(.allreduce(group), at: 0)
-    }
+    /// The trainer's data-parallel setup (`distribute(over:)`).
+    public func distribute(over group: any ProcessGroup) throws { trainer.distribute(over: group) }
 
     public var kind: String { "vae" }
     public var scaling: PixelScaling { .unit }

@@ -40,7 +40,7 @@ final class DataParallelTrainerTests: XCTestCase {
             done.enter()
             nonisolated(unsafe) let t = replicas[rank]
             Thread {
-                t.gradientHooks.insert(.allreduce(group.member(rank)), at: 0)
+                t.distribute(over: group.member(rank))
                 for b in batches {
                     let shard = RowShard(rank: rank, of: 2, globalRows: b.rows)
                     let l = try? t.step(real: b.rows(shard.rows), shard: shard)

@@ -1,0 +1,137 @@
+import Linalg
+import Synchronization
+
+extension Optimizer {
+    /// Shares this optimiser's update among the replicas of in-process data parallelism
+    /// (`ThreadProcessGroup`), as ZeRO stage 1 shards optimiser state across processes
+    /// (Rajbhandari et al. 2020, "ZeRO: Memory optimizations toward training trillion parameter
+    /// models", section 5.1): with the gradients already summed on every replica (the allreduce
+    /// hook), rank r updates only its part of the parameters — elements
+    /// `RowShard(rank: r, of: size, globalRows: count)` of the parameters concatenated in
+    /// `parameters` order — then every replica copies the other parts from their owners. Each
+    /// replica does 1/size of the update's memory traffic (Adam reads and writes four values
+    /// per parameter) instead of all of it; the parameters stay bit-identical on every replica
+    /// and equal to an unshared update's (the update is element-wise).
+    ///
+    /// Every rank must call this on its optimisers in the same order (they are paired by
+    /// order), before its first `step()`. Does nothing for other process groups (MPI ranks keep
+    /// whole updates) or a group of one.
+    ///
+    /// A replica's own slots hold current state only in its part; `stateTensors()` gathers the
+    /// others' parts, so rank 0 writes complete checkpoints. `loadState` loads every part.
+    public func shareUpdates(over group: any ProcessGroup) {
+        guard let member = group as? ThreadProcessGroup.Member, member.group.size > 1 else { return }
+        precondition(sharing == nil, "Optimizer.shareUpdates: already shared")
+        sharing = UpdateSharing(optimizer: self, group: member.group, rank: member.rank)
+    }
+}
+
+/// One replica's side of a shared update (`Optimizer.shareUpdates(over:)`).
+final class UpdateSharing {
+    let group: ThreadProcessGroup
+    let rank: Int
+    /// The replicas' tables, in rank order (this one's at `rank`).
+    private let tables: [ReplicaTable]
+    private let mine: ReplicaTable
+
+    init(optimizer: Optimizer, group: ThreadProcessGroup, rank: Int) {
+        self.group = group
+        self.rank = rank
+        tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, rank: rank)
+        mine = tables[rank]
+        precondition(optimizer.slots.count <= ReplicaTable.maximumSlots, "shareUpdates: \(optimizer.slots.count) state slots")
+        for (s, slot) in optimizer.slots.enumerated() {
+            mine.slots[s] = slot.withUnsafeBufferPointer { UnsafeMutablePointer(mutating: $0.baseAddress!) }
+        }
+    }
+
+    /// The part of parameter `k` (elements `offset..<offset + count` of the concatenation)
+    /// that rank `r` updates, as a range of the parameter's own elements.
+    private func part(of r: Int, offset: Int, count: Int, total: Int) -> Range<Int> {
+        let owned = RowShard(rank: r, of: group.size, globalRows: total).rows
+        let lo = Swift.max(owned.lowerBound, offset), hi = Swift.min(owned.upperBound, offset + count)
+        return lo < hi ? (lo - offset)..<(hi - offset) : 0..<0
+    }
+
+    /// The update of `optimizer` (its `stepCount` advanced and `prepareStep()` run): this
+    /// rank's part of every non-frozen parameter, a barrier, the other parts copied from their
+    /// owners, a barrier (so no replica changes its parameters while another reads them).
+    func step(_ optimizer: Optimizer) {
+        let total = optimizer.slots.first?.count ?? optimizer.parameters.reduce(0) { $0 + $1.value.count }
+        for (k, p) in optimizer.parameters.enumerated() where !p.isFrozen {
+            let offset = optimizer.slotOffsets[k]
+            let own = part(of: rank, offset: offset, count: p.value.count, total: total)
+            p.gradient.withUnsafeBufferPointer { g in
+                p.value.withUnsafeMutableBufferPointer { x in
+                    // Published for the copies below: the storage stays put until the last barrier.
+                    mine.values[k] = x.baseAddress!
+                    guard !own.isEmpty else { return }
+                    optimizer.update(parameter: k, value: UnsafeMutableBufferPointer(rebasing: x[own]),
+                                     gradient: UnsafeBufferPointer(rebasing: g[own]),
+                                     state: mine.statePointers(k, slotOffset: offset + own.lowerBound,
+                                                               slots: optimizer.slots.count))
+                }
+            }
+        }
+        group.barrier()
+        for (k, p) in optimizer.parameters.enumerated() where !p.isFrozen {
+            let offset = optimizer.slotOffsets[k]
+            p.value.withUnsafeMutableBufferPointer { x in
+                for r in 0..<group.size where r != rank {
+                    let theirs = part(of: r, offset: offset, count: x.count, total: total)
+                    guard !theirs.isEmpty, let source = tables[r].values[k] else { continue }
+                    (x.baseAddress! + theirs.lowerBound).update(from: source + theirs.lowerBound, count: theirs.count)
+                }
+            }
+        }
+        group.barrier()
+    }
+
+    /// Copies the other ranks' parts of every state slot into `optimizer`'s slots (whose own
+    /// copies of those parts are stale). Their owners write them only inside `step`, which
+    /// cannot start while this rank is between steps (it waits in the allreduce for this one).
+    func gatherState(into optimizer: Optimizer) {
+        let total = optimizer.slots.first?.count ?? 0
+        for s in optimizer.slots.indices {
+            for r in 0..<group.size where r != rank {
+                let theirs = RowShard(rank: r, of: group.size, globalRows: total).rows
+                guard !theirs.isEmpty, let source = tables[r].slots[s], let target = mine.slots[s] else { continue }
+                (target + theirs.lowerBound).update(from: source + theirs.lowerBound, count: theirs.count)
+            }
+        }
+    }
+}
+
+/// What one replica publishes to the others for a shared update: the base address of each
+/// parameter's values (refreshed every step) and of each state slot buffer (fixed).
+final class ReplicaTable: @unchecked Sendable {
+    let values: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    let slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    let parameterCount: Int
+    /// Reused by `statePointers` (an optimiser takes its state as an array).
+    private var state: [UnsafeMutablePointer<Float>] = []
+
+    init(parameters: Int) {
+        parameterCount = parameters
+        values = .allocate(capacity: Swift.max(1, parameters))
+        values.initialize(repeating: nil, count: Swift.max(1, parameters))
+        slots = .allocate(capacity: ReplicaTable.maximumSlots)
+        slots.initialize(repeating: nil, count: ReplicaTable.maximumSlots)
+    }
+
+    deinit {
+        values.deallocate()
+        slots.deallocate()
+    }
+
+    /// Slot buffers an optimiser may have (Adam has 2).
+    static let maximumSlots = 8
+
+    /// Pointers into every slot at `slotOffset`, in an array kept between calls (no allocation
+    /// once it has `slots` elements).
+    func statePointers(_ k: Int, slotOffset: Int, slots count: Int) -> [UnsafeMutablePointer<Float>] {
+        if state.count != count { state = (0..<count).map { slots[$0]! } }
+        for s in 0..<count { state[s] = slots[s]! + slotOffset }
+        return state
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Linalg
+import Synchronization
+import XCTest
+@testable import NN
+
+/// `Optimizer.shareUpdates(over:)`: replicas on threads, each updating its part of the
+/// parameters, against one optimiser updating all of them with the same gradients. The update
+/// is element-wise, so the result must be the same bits, on every replica; the gathered state
+/// must equal the unshared optimiser's.
+final class OptimizerSharingTests: XCTestCase {
+    /// Three tensors of uneven sizes (a 1-element one, so some ranks own none of it).
+    private static func parameters(seed: UInt64) -> [Parameter] {
+        var rng = Xoshiro256(seed: seed)
+        return [(3, 7), (1, 1), (5, 4)].enumerated().map { i, shape in
+            Parameter(name: "p\(i)", value: Matrix.uniform(rows: shape.0, cols: shape.1, low: -1, high: 1, using: &rng))
+        }
+    }
+
+    private static func optimizer(_ kind: String, _ ps: [Parameter]) -> Optimizer {
+        switch kind {
+        case "adam": return Adam(parameters: ps, learningRate: 0.01, weightDecay: 0.1)
+        case "sgd": return SGD(parameters: ps, learningRate: 0.05, momentum: 0.9, nesterov: true)
+        default: return RMSprop(parameters: ps, learningRate: 0.01)
+        }
+    }
+
+    /// Step t's gradient of tensor k (the same on every replica, as after an allreduce).
+    private static func gradient(step t: Int, tensor k: Int, like p: Parameter) -> Matrix {
+        var rng = Xoshiro256(seed: UInt64(1000 * t + k))
+        return Matrix.uniform(rows: p.value.rows, cols: p.value.cols, low: -2, high: 2, using: &rng)
+    }
+
+    func testSharedUpdatesEqualOneOptimizer() throws {
+        for kind in ["adam", "sgd", "rmsprop"] {
+            for size in [2, 3] {
+                let reference = Self.parameters(seed: 1)
+                let single = Self.optimizer(kind, reference)
+                for t in 0..<6 {
+                    for (k, p) in reference.enumerated() { p.gradient = Self.gradient(step: t, tensor: k, like: p) }
+                    // A frozen tensor in one step: skipped alike.
+                    reference[1].isFrozen = t == 2
+                    single.step()
+                }
+                let expectedState = single.stateTensors().map { ($0.name, $0.tensor.elements.map(\.bitPattern)) }
+
+                let group = ThreadProcessGroup(size: size)
+                let results = Mutex<[Int: ([[UInt32]], [(String, [UInt32])])]>([:])
+                let done = DispatchGroup()
+                for rank in 0..<size {
+                    done.enter()
+                    Thread {
+                        defer { done.leave() }
+                        let ps = Self.parameters(seed: 1)
+                        let opt = Self.optimizer(kind, ps)
+                        opt.shareUpdates(over: group.member(rank))
+                        for t in 0..<6 {
+                            for (k, p) in ps.enumerated() { p.gradient = Self.gradient(step: t, tensor: k, like: p) }
+                            ps[1].isFrozen = t == 2
+                            opt.step()
+                        }
+                        // Rank 0 gathers while the others wait (as between training steps).
+                        let state = rank == 0 ? opt.stateTensors().map { ($0.name, $0.tensor.elements.map(\.bitPattern)) } : []
+                        try? group.member(rank).barrier()
+                        results.withLock { $0[rank] = (ps.map { $0.value.elements.map(\.bitPattern) }, state) }
+                    }.start()
+                }
+                XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "\(kind) over \(size) threads hung")
+                let expected = reference.map { $0.value.elements.map(\.bitPattern) }
+                for rank in 0..<size {
+                    XCTAssertEqual(results.withLock { $0[rank]?.0 }, expected, "\(kind), \(size) ranks: rank \(rank)'s parameters")
+                }
+                let state = results.withLock { $0[0]?.1 } ?? []
+                XCTAssertEqual(state.map(\.0), expectedState.map(\.0), kind)
+                XCTAssertEqual(state.map(\.1), expectedState.map(\.1), "\(kind), \(size) ranks: gathered state")
+            }
+        }
+    }
+
+    /// Sharing needs threads of one process: a group of one, or another kind of group, leaves
+    /// the optimiser whole.
+    func testSharingIgnoresOtherGroups() {
+        let opt = Self.optimizer("adam", Self.parameters(seed: 2))
+        opt.shareUpdates(over: ThreadProcessGroup(size: 1).member(0))
+        XCTAssertNil(opt.sharing)
+    }
+}
