@@ -26,6 +26,33 @@ struct ConvGeometry: Equatable, Sendable {
         self.kernel = kernel; self.stride = stride; self.padding = padding
         outputHeight = (height + 2 * padding - kernel) / stride + 1
         outputWidth = (width + 2 * padding - kernel) / stride + 1
+        sourceIndex = Self.sourceIndices(height: height, width: width, kernel: kernel, stride: stride, padding: padding,
+                                         outputHeight: outputHeight, outputWidth: outputWidth)
+    }
+
+    /// For kernel offset `(i, j)` (block `i * kernel + j`) and output position `q`: the input
+    /// element patch row `(c, i, j)` reads at `q`, as an offset in channel `c`'s plane
+    /// (`ih * width + iw`), or -1 where it reads the zero padding. With it `im2col`/`col2im`
+    /// run one flat loop of `positions` per patch row and sample, instead of one short loop per
+    /// output row with its bounds (in the DCGAN step, im2col and col2im together ran 1.6x faster).
+    let sourceIndex: [Int32]
+
+    private static func sourceIndices(height: Int, width: Int, kernel: Int, stride: Int, padding: Int,
+                                      outputHeight: Int, outputWidth: Int) -> [Int32] {
+        let positions = outputHeight * outputWidth
+        var table = [Int32](repeating: -1, count: kernel * kernel * positions)
+        for i in 0..<kernel {
+            for j in 0..<kernel {
+                for y in 0..<outputHeight {
+                    for o in 0..<outputWidth {
+                        let ih = y * stride - padding + i, iw = o * stride - padding + j
+                        guard ih >= 0 && ih < height && iw >= 0 && iw < width else { continue }
+                        table[(i * kernel + j) * positions + y * outputWidth + o] = Int32(ih * width + iw)
+                    }
+                }
+            }
+        }
+        return table
     }
 
     /// Rows of a sample's patch matrix, `channels * kernel²` (the fan-in).
@@ -34,16 +61,6 @@ struct ConvGeometry: Equatable, Sendable {
     var positions: Int { outputHeight * outputWidth }
     /// Features of one input sample, `channels * height * width`.
     var inputSize: Int { channels * height * width }
-
-    /// The output columns `lo..<hi` whose input column `o * stride - padding + j` is inside the
-    /// image (the others read padding).
-    @inline(__always)
-    func validColumns(_ j: Int) -> (lo: Int, hi: Int) {
-        let a = padding &- j, b = width &- 1 &+ padding &- j
-        let lo = a <= 0 ? 0 : (a &+ stride &- 1) / stride
-        let hi = b < 0 ? 0 : Swift.min(outputWidth, b / stride &+ 1)
-        return (lo, Swift.max(lo, hi))
-    }
 
     /// The patch matrices of `batch` samples side by side, `patchSize x (batch * positions)`:
     /// sample `n` (at `x + n * inputSize`) fills columns `n * positions ..< (n + 1) * positions`.
@@ -65,12 +82,19 @@ struct ConvGeometry: Equatable, Sendable {
 
     /// `im2col` of samples `samples` only (their columns of every patch row).
     func im2col(_ x: UnsafePointer<Float>, samples: Range<Int>, batch: Int, into col: UnsafeMutablePointer<Float>) {
-        let (k, q, size) = (kernel, positions, inputSize)
-        for c in 0..<channels {
-            for i in 0..<k {
-                for j in 0..<k {
-                    let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
-                    for n in samples { patchRow(x + n &* size, c: c, i: i, j: j, into: col + (r &+ n &* q)) }
+        let (k, q, size, plane) = (kernel, positions, inputSize, height &* width)
+        sourceIndex.withUnsafeBufferPointer { table in
+            for c in 0..<channels {
+                for ij in 0..<(k &* k) {
+                    let r: Int = (c &* k &* k &+ ij) &* batch &* q
+                    let t = table.baseAddress! + ij &* q
+                    for n in samples {
+                        let src = x + (n &* size &+ c &* plane), d = col + (r &+ n &* q)
+                        for p in 0..<q {
+                            let s = Int(t[p])
+                            d[p] = s >= 0 ? src[s] : 0
+                        }
+                    }
                 }
             }
         }
@@ -98,58 +122,21 @@ struct ConvGeometry: Equatable, Sendable {
 
     /// `col2im` of samples `samples` only.
     func col2im(_ col: UnsafePointer<Float>, samples: Range<Int>, batch: Int, into x: UnsafeMutablePointer<Float>) {
-        let (k, q, size) = (kernel, positions, inputSize)
-        for c in 0..<channels {
-            for i in 0..<k {
-                for j in 0..<k {
-                    let r: Int = ((c &* k &+ i) &* k &+ j) &* batch &* q
-                    for n in samples { addPatchRow(col + (r &+ n &* q), c: c, i: i, j: j, into: x + n &* size) }
+        let (k, q, size, plane) = (kernel, positions, inputSize, height &* width)
+        sourceIndex.withUnsafeBufferPointer { table in
+            for c in 0..<channels {
+                for ij in 0..<(k &* k) {
+                    let r: Int = (c &* k &* k &+ ij) &* batch &* q
+                    let t = table.baseAddress! + ij &* q
+                    for n in samples {
+                        // One patch row reads each input element at most once: no two p add to one.
+                        let dst = x + (n &* size &+ c &* plane), d = col + (r &+ n &* q)
+                        for p in 0..<q {
+                            let s = Int(t[p])
+                            if s >= 0 { dst[s] += d[p] }
+                        }
+                    }
                 }
-            }
-        }
-    }
-
-    /// Row `(c, i, j)` of one sample's patch matrix (`positions` floats) into `d`.
-    @inline(__always)
-    private func patchRow(_ x: UnsafePointer<Float>, c: Int, i: Int, j: Int, into d: UnsafeMutablePointer<Float>) {
-        let (h, w, s, p, oh, ow) = (height, width, stride, padding, outputHeight, outputWidth)
-        let (lo, hi) = validColumns(j)
-        for y in 0..<oh {
-            let dy = d + y &* ow
-            let ih = y &* s &- p &+ i
-            if ih < 0 || ih >= h || lo >= hi {
-                for o in 0..<ow { dy[o] = 0 }
-                continue
-            }
-            for o in 0..<lo { dy[o] = 0 }
-            for o in hi..<ow { dy[o] = 0 }
-            // Input column of output column o is o * s + (j - p).
-            let start: Int = (c &* h &+ ih) &* w &+ j &- p
-            let src = x + start
-            if s == 1 {
-                for o in lo..<hi { dy[o] = src[o] }
-            } else {
-                for o in lo..<hi { dy[o] = src[o &* s] }
-            }
-        }
-    }
-
-    /// Adds row `(c, i, j)` of one sample's patch matrix (`d`) to the input elements it reads.
-    @inline(__always)
-    private func addPatchRow(_ d: UnsafePointer<Float>, c: Int, i: Int, j: Int, into x: UnsafeMutablePointer<Float>) {
-        let (h, w, s, p, oh, ow) = (height, width, stride, padding, outputHeight, outputWidth)
-        let (lo, hi) = validColumns(j)
-        if lo >= hi { return }
-        for y in 0..<oh {
-            let ih = y &* s &- p &+ i
-            if ih < 0 || ih >= h { continue }
-            let dy = d + y &* ow
-            let start: Int = (c &* h &+ ih) &* w &+ j &- p
-            let dst = x + start
-            if s == 1 {
-                for o in lo..<hi { dst[o] += dy[o] }
-            } else {
-                for o in lo..<hi { dst[o &* s] += dy[o] }
             }
         }
     }
