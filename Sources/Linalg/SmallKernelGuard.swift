@@ -2,7 +2,7 @@ import COpenBLAS
 
 /// Keeps gemm off OpenBLAS's allocating "small matrix" kernel on AVX-512 cores.
 ///
-/// OpenBLAS (0.3.17 on; Debian's DYNAMIC_ARCH build compiles them in, `SMALL_MATRIX_OPT`) sends
+/// OpenBLAS (since 0.3.18; Debian's DYNAMIC_ARCH build compiles them in, `SMALL_MATRIX_OPT`) sends
 /// small products (on SkylakeX and Cooperlake: M·N·K ≤ 1e6, whatever alpha and beta) to
 /// dedicated kernels, and the column-major NN one `malloc`s and `free`s a packing buffer on
 /// every call when M mod 16 is 1 to 8 and K ≥ 32
@@ -12,9 +12,10 @@ import COpenBLAS
 /// under Haswell or Zen kernels, whose permit function always refuses.
 ///
 /// A row-major NoTrans/NoTrans product is a column-major NN one with the operands swapped, so
-/// its M there is our `n`. On an AVX-512 core such a product with `n % 16` in 1...8 runs as
-/// one gemm over the columns in whole 16s plus one sgemv per leftover column (at most 8):
-/// neither allocates. Any size is treated alike (later versions may move the size limit).
+/// its M there is our `n`. On an AVX-512 core such a product with `n % 16` in 1...8 and
+/// `k >= 32` runs as one gemm over the columns in whole 16s plus one sgemv per leftover column
+/// (at most 8): neither allocates. Any M·N·K is treated alike (the permit's size limit is a
+/// tuning choice later versions may move; the kernel's branch is what allocates).
 /// Other cores call sgemm unchanged.
 enum SmallKernelGuard {
     /// True when OpenBLAS runs AVX-512 kernels (its core name, which follows
@@ -28,7 +29,7 @@ enum SmallKernelGuard {
     @inline(__always)
     static func applies(to call: GEMMCall) -> Bool {
         let leftover = call.n & 15
-        return !call.transA && !call.transB && leftover >= 1 && leftover <= 8
+        return !call.transA && !call.transB && leftover >= 1 && leftover <= 8 && call.k >= 32
     }
 
     /// `call` as a gemm over its first `n - n % 16` columns and an sgemv per other column

@@ -17,6 +17,11 @@ extension Optimizer {
     /// order), before its first `step()`. Does nothing for other process groups (MPI ranks keep
     /// whole updates) or a group of one.
     ///
+    /// From then on `step()` is a collective operation (two barriers): every rank must call it
+    /// the same number of times, in the same order as the group's other collectives — as the
+    /// trainers do, whose hooks decide alike on every rank after the allreduce. A rank that
+    /// skips an update the others make corrupts the run.
+    ///
     /// A replica's own slots hold current state only in its part; `stateTensors()` gathers the
     /// others' parts, so rank 0 writes complete checkpoints. `loadState` loads every part.
     public func shareUpdates(over group: any ProcessGroup) {
@@ -37,9 +42,12 @@ final class UpdateSharing {
     init(optimizer: Optimizer, group: ThreadProcessGroup, rank: Int) {
         self.group = group
         self.rank = rank
-        tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, rank: rank)
+        let elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
+        tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements, rank: rank)
         mine = tables[rank]
         precondition(optimizer.slots.count <= ReplicaTable.maximumSlots, "shareUpdates: \(optimizer.slots.count) state slots")
+        // Kept alive by the table: rank 0 may gather them after this optimiser is gone.
+        mine.slotStorage = optimizer.slots
         for (s, slot) in optimizer.slots.enumerated() {
             mine.slots[s] = slot.withUnsafeBufferPointer { UnsafeMutablePointer(mutating: $0.baseAddress!) }
         }
@@ -79,7 +87,10 @@ final class UpdateSharing {
             p.value.withUnsafeMutableBufferPointer { x in
                 for r in 0..<group.size where r != rank {
                     let theirs = part(of: r, offset: offset, count: x.count, total: total)
-                    guard !theirs.isEmpty, let source = tables[r].values[k] else { continue }
+                    guard !theirs.isEmpty else { continue }
+                    guard let source = tables[r].values[k] else {
+                        preconditionFailure("shareUpdates: rank \(r) did not update parameter \(k) (its optimiser steps differ from rank \(rank)'s)")
+                    }
                     (x.baseAddress! + theirs.lowerBound).update(from: source + theirs.lowerBound, count: theirs.count)
                 }
             }
@@ -107,12 +118,17 @@ final class UpdateSharing {
 final class ReplicaTable: @unchecked Sendable {
     let values: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     let slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    /// The slot buffers `slots` points into, retained (a shared buffer never moves).
+    var slotStorage: [Matrix] = []
     let parameterCount: Int
+    /// Scalar parameters of the optimiser (all tensors together), to check the pairing.
+    let elementCount: Int
     /// Reused by `statePointers` (an optimiser takes its state as an array).
     private var state: [UnsafeMutablePointer<Float>] = []
 
-    init(parameters: Int) {
+    init(parameters: Int, elements: Int) {
         parameterCount = parameters
+        elementCount = elements
         values = .allocate(capacity: Swift.max(1, parameters))
         values.initialize(repeating: nil, count: Swift.max(1, parameters))
         slots = .allocate(capacity: ReplicaTable.maximumSlots)

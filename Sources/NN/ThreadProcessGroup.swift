@@ -87,17 +87,21 @@ public final class ThreadProcessGroup: @unchecked Sendable {
 
     /// The tables of rank `rank`'s next shared optimiser, the same array for the optimiser the
     /// other ranks register at the same position (optimisers are paired by order).
-    func sharedUpdateTables(parameters: Int, rank: Int) -> [ReplicaTable] {
+    func sharedUpdateTables(parameters: Int, elements: Int, rank: Int) -> [ReplicaTable] {
         registry.withLock { r in
             let index = r.registered[rank]
             r.registered[rank] += 1
-            if index == r.tables.count { r.tables.append((0..<size).map { _ in ReplicaTable(parameters: parameters) }) }
-            precondition(r.tables[index][0].parameterCount == parameters,
-                         "shareUpdates: rank \(rank)'s optimiser \(index) has \(parameters) parameters, another rank's a different number")
+            if index == r.tables.count {
+                r.tables.append((0..<size).map { _ in ReplicaTable(parameters: parameters, elements: elements) })
+            }
+            let first = r.tables[index][0]
+            precondition(first.parameterCount == parameters && first.elementCount == elements,
+                         "shareUpdates: rank \(rank)'s optimiser \(index) has \(parameters) tensors of \(elements) values, another rank's \(first.parameterCount) of \(first.elementCount)")
             return r.tables[index]
         }
     }
 
+    /// One rank's view of the group (`member(_:)`), used by that rank's thread alone.
     final class Member: ProcessGroup {
         let group: ThreadProcessGroup
         let rank: Int

@@ -8,7 +8,7 @@ import XCTest
 final class SmallKernelGuardTests: XCTestCase {
     func testSplitEqualsOneGemm() {
         var rng = Xoshiro256(seed: 11)
-        for (m, n, k) in [(64, 1, 128), (64, 20, 400), (7, 8, 33), (5, 33, 40), (3, 17, 64), (9, 16, 32)] {
+        for (m, n, k) in [(64, 1, 128), (64, 20, 400), (7, 8, 33), (5, 33, 40), (3, 17, 64), (9, 16, 32), (4, 3, 16)] {
             for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (2, -0.5)] {
                 // Operands inside wider buffers (lda, ldb, ldc larger than the rows used).
                 let (lda, ldb, ldc) = (k + 3, n + 5, n + 2)
@@ -27,7 +27,7 @@ final class SmallKernelGuardTests: XCTestCase {
                             let call = GEMMCall(transA: false, transB: false, m: m, n: n, k: k, alpha: alpha, beta: beta,
                                                 a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
                                                 c: pc.baseAddress!, ldc: ldc)
-                            XCTAssertEqual(SmallKernelGuard.applies(to: call), (1...8).contains(n % 16), "n \(n)")
+                            XCTAssertEqual(SmallKernelGuard.applies(to: call), (1...8).contains(n % 16) && k >= 32, "n \(n), k \(k)")
                             SmallKernelGuard.runSplit(call)
                         }
                     }

@@ -21,6 +21,7 @@ final class OptimizerSharingTests: XCTestCase {
         switch kind {
         case "adam": return Adam(parameters: ps, learningRate: 0.01, weightDecay: 0.1)
         case "sgd": return SGD(parameters: ps, learningRate: 0.05, momentum: 0.9, nesterov: true)
+        case "plain-sgd": return SGD(parameters: ps, learningRate: 0.05)   // no state slots
         default: return RMSprop(parameters: ps, learningRate: 0.01)
         }
     }
@@ -32,7 +33,7 @@ final class OptimizerSharingTests: XCTestCase {
     }
 
     func testSharedUpdatesEqualOneOptimizer() throws {
-        for kind in ["adam", "sgd", "rmsprop"] {
+        for kind in ["adam", "sgd", "plain-sgd", "rmsprop"] {
             for size in [2, 3] {
                 let reference = Self.parameters(seed: 1)
                 let single = Self.optimizer(kind, reference)
@@ -46,9 +47,10 @@ final class OptimizerSharingTests: XCTestCase {
 
                 let group = ThreadProcessGroup(size: size)
                 let results = Mutex<[Int: ([[UInt32]], [(String, [UInt32])])]>([:])
-                let done = DispatchGroup()
+                let done = DispatchGroup(), othersGone = DispatchGroup()
                 for rank in 0..<size {
                     done.enter()
+                    if rank != 0 { othersGone.enter() }
                     Thread {
                         defer { done.leave() }
                         let ps = Self.parameters(seed: 1)
@@ -59,9 +61,15 @@ final class OptimizerSharingTests: XCTestCase {
                             ps[1].isFrozen = t == 2
                             opt.step()
                         }
-                        // Rank 0 gathers while the others wait (as between training steps).
-                        let state = rank == 0 ? opt.stateTensors().map { ($0.name, $0.tensor.elements.map(\.bitPattern)) } : []
-                        try? group.member(rank).barrier()
+                        // Rank 0 gathers after the other ranks' optimisers are gone (as after a
+                        // run's last step, when rank 0 writes the final checkpoint).
+                        if rank != 0 {
+                            results.withLock { $0[rank] = (ps.map { $0.value.elements.map(\.bitPattern) }, []) }
+                            othersGone.leave()
+                            return
+                        }
+                        othersGone.wait()
+                        let state = opt.stateTensors().map { ($0.name, $0.tensor.elements.map(\.bitPattern)) }
                         results.withLock { $0[rank] = (ps.map { $0.value.elements.map(\.bitPattern) }, state) }
                     }.start()
                 }
