@@ -15,7 +15,7 @@ final class ShippedFilesTests: XCTestCase {
     func testFindsShippedMNISTFromAnotherDirectory() throws {
         let fm = FileManager.default
         let saved = fm.currentDirectoryPath
-        defer { fm.changeCurrentDirectoryPath(saved) }
+        defer { _ = fm.changeCurrentDirectoryPath(saved) }
         XCTAssertTrue(fm.changeCurrentDirectoryPath(NSTemporaryDirectory()))
         XCTAssertEqual(MNIST.defaultDirectory()?.path, root.appendingPathComponent("data/mnist").path)
         XCTAssertNil(ShippedFiles.locate("data/no-such-set", directory: true))

@@ -60,7 +60,7 @@ enum READMEPackage {
         p.arguments = arguments
         p.currentDirectoryURL = directory
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("readme-package-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)   // FileHandle below fails loudly if not
         defer { try? FileManager.default.removeItem(at: out) }
         let handle = try FileHandle(forWritingTo: out)
         p.standardOutput = handle
