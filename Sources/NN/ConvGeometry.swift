@@ -82,19 +82,29 @@ struct ConvGeometry: Equatable, Sendable {
 
     /// `im2col` of samples `samples` only (their columns of every patch row).
     func im2col(_ x: UnsafePointer<Float>, samples: Range<Int>, batch: Int, into col: UnsafeMutablePointer<Float>) {
+        forEachPatchRow(samples: samples, batch: batch) { image, patch, t, q in
+            let src = x + image, d = col + patch
+            for p in 0..<q {
+                let s = Int(t[p])
+                d[p] = s >= 0 ? src[s] : 0
+            }
+        }
+    }
+
+    /// Calls `body(image, patch, table, positions)` for every patch row `(c, i, j)` and sample
+    /// `n` of `samples`, in that order: `image` is the offset of sample n's channel c plane in
+    /// the images, `patch` the offset of that row's columns for sample n in the patch matrices
+    /// of `batch` samples, `table` the `sourceIndex` block of `(i, j)`.
+    @inline(__always)
+    private func forEachPatchRow(samples: Range<Int>, batch: Int,
+                                 _ body: (Int, Int, UnsafePointer<Int32>, Int) -> Void) {
         let (k, q, size, plane) = (kernel, positions, inputSize, height &* width)
         sourceIndex.withUnsafeBufferPointer { table in
             for c in 0..<channels {
                 for ij in 0..<(k &* k) {
                     let r: Int = (c &* k &* k &+ ij) &* batch &* q
                     let t = table.baseAddress! + ij &* q
-                    for n in samples {
-                        let src = x + (n &* size &+ c &* plane), d = col + (r &+ n &* q)
-                        for p in 0..<q {
-                            let s = Int(t[p])
-                            d[p] = s >= 0 ? src[s] : 0
-                        }
-                    }
+                    for n in samples { body(n &* size &+ c &* plane, r &+ n &* q, t, q) }
                 }
             }
         }
@@ -122,21 +132,12 @@ struct ConvGeometry: Equatable, Sendable {
 
     /// `col2im` of samples `samples` only.
     func col2im(_ col: UnsafePointer<Float>, samples: Range<Int>, batch: Int, into x: UnsafeMutablePointer<Float>) {
-        let (k, q, size, plane) = (kernel, positions, inputSize, height &* width)
-        sourceIndex.withUnsafeBufferPointer { table in
-            for c in 0..<channels {
-                for ij in 0..<(k &* k) {
-                    let r: Int = (c &* k &* k &+ ij) &* batch &* q
-                    let t = table.baseAddress! + ij &* q
-                    for n in samples {
-                        // One patch row reads each input element at most once: no two p add to one.
-                        let dst = x + (n &* size &+ c &* plane), d = col + (r &+ n &* q)
-                        for p in 0..<q {
-                            let s = Int(t[p])
-                            if s >= 0 { dst[s] += d[p] }
-                        }
-                    }
-                }
+        forEachPatchRow(samples: samples, batch: batch) { image, patch, t, q in
+            // One patch row reads each input element at most once: no two p add to one.
+            let dst = x + image, d = col + patch
+            for p in 0..<q {
+                let s = Int(t[p])
+                if s >= 0 { dst[s] += d[p] }
             }
         }
     }
