@@ -38,11 +38,13 @@ final class UpdateSharing {
     /// The replicas' tables, in rank order (this one's at `rank`).
     private let tables: [ReplicaTable]
     private let mine: ReplicaTable
+    /// Scalar parameters of the optimiser, all tensors concatenated (what the ranks split).
+    private let elements: Int
 
     init(optimizer: Optimizer, group: ThreadProcessGroup, rank: Int) {
         self.group = group
         self.rank = rank
-        let elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
+        elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
         tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements, rank: rank)
         mine = tables[rank]
         precondition(optimizer.slots.count <= ReplicaTable.maximumSlots, "shareUpdates: \(optimizer.slots.count) state slots")
@@ -55,8 +57,8 @@ final class UpdateSharing {
 
     /// The part of parameter `k` (elements `offset..<offset + count` of the concatenation)
     /// that rank `r` updates, as a range of the parameter's own elements.
-    private func part(of r: Int, offset: Int, count: Int, total: Int) -> Range<Int> {
-        let owned = RowShard(rank: r, of: group.size, globalRows: total).rows
+    private func part(of r: Int, offset: Int, count: Int) -> Range<Int> {
+        let owned = RowShard(rank: r, of: group.size, globalRows: elements).rows
         let lo = Swift.max(owned.lowerBound, offset), hi = Swift.min(owned.upperBound, offset + count)
         return lo < hi ? (lo - offset)..<(hi - offset) : 0..<0
     }
@@ -65,10 +67,9 @@ final class UpdateSharing {
     /// rank's part of every non-frozen parameter, a barrier, the other parts copied from their
     /// owners, a barrier (so no replica changes its parameters while another reads them).
     func step(_ optimizer: Optimizer) {
-        let total = optimizer.slots.first?.count ?? optimizer.parameters.reduce(0) { $0 + $1.value.count }
         for (k, p) in optimizer.parameters.enumerated() where !p.isFrozen {
             let offset = optimizer.slotOffsets[k]
-            let own = part(of: rank, offset: offset, count: p.value.count, total: total)
+            let own = part(of: rank, offset: offset, count: p.value.count)
             p.gradient.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { x in
                     // Published for the copies below: the storage stays put until the last barrier.
@@ -86,7 +87,7 @@ final class UpdateSharing {
             let offset = optimizer.slotOffsets[k]
             p.value.withUnsafeMutableBufferPointer { x in
                 for r in 0..<group.size where r != rank {
-                    let theirs = part(of: r, offset: offset, count: x.count, total: total)
+                    let theirs = part(of: r, offset: offset, count: x.count)
                     guard !theirs.isEmpty else { continue }
                     guard let source = tables[r].values[k] else {
                         preconditionFailure("shareUpdates: rank \(r) did not update parameter \(k) (its optimiser steps differ from rank \(rank)'s)")
@@ -102,10 +103,9 @@ final class UpdateSharing {
     /// copies of those parts are stale). Their owners write them only inside `step`, which
     /// cannot start while this rank is between steps (it waits in the allreduce for this one).
     func gatherState(into optimizer: Optimizer) {
-        let total = optimizer.slots.first?.count ?? 0
         for s in optimizer.slots.indices {
             for r in 0..<group.size where r != rank {
-                let theirs = RowShard(rank: r, of: group.size, globalRows: total).rows
+                let theirs = RowShard(rank: r, of: group.size, globalRows: elements).rows
                 guard !theirs.isEmpty, let source = tables[r].slots[s], let target = mine.slots[s] else { continue }
                 (target + theirs.lowerBound).update(from: source + theirs.lowerBound, count: theirs.count)
             }
