@@ -60,7 +60,11 @@ struct TrainRun {
             Launch.training = false
             replicas?.wait()
             console.progress.clear()
-            throw CLIError(ExitStatus.failure, "\(e) (resume with: \(Invocation.resume(loop.directory.url)); --on-nonfinite skip skips such batches)")
+            // A resume needs a checkpoint; before the first there is nothing to continue.
+            let next = loop.directory.newestCheckpoint == nil
+                ? "no checkpoint was written yet: start the run again, e.g. with a smaller --lr"
+                : "resume with: \(Invocation.resume(loop.directory.url))"
+            throw CLIError(ExitStatus.failure, "\(e) (\(next); --on-nonfinite skip skips such batches)")
         }
         replicas?.wait()
         try finish(loop, outcome, console: console, quality: quality)

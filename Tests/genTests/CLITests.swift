@@ -338,7 +338,10 @@ final class CLITests: XCTestCase {
         XCTAssertNotEqual(r.status, 0, r.stdout)
         XCTAssertTrue(r.stderr.contains("at step"), r.stderr)
         XCTAssertTrue(r.stderr.contains("non-finite"), r.stderr)
-        // It stopped before any checkpoint: the same --out can start a new run.
+        // It stopped before any checkpoint: no resume is suggested, and the same --out can
+        // start a new run.
+        XCTAssertFalse(r.stderr.contains("resume with"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("no checkpoint was written yet"), r.stderr)
         let again = try gen(["train", "gan", "--epochs", "1", "--limit", "256", "--batch-size", "128",
                              "--hidden", "16", "--threads", "1", "--out", run.path])
         XCTAssertEqual(again.status, 0, again.stderr)
