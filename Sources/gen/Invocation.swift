@@ -11,11 +11,13 @@ enum Invocation {
         return shellQuoted(URL(fileURLWithPath: arg0).standardizedFileURL.path)
     }()
 
-    /// `<gen> train --resume <absolute run directory>`.
+    /// `<gen> train --resume <absolute run directory>`, then `options` (flags the run used that
+    /// config.json does not keep, such as `--threading batch-split`).
     /// Under mpirun: `mpirun -np <N> <gen> train --resume …` (any N resumes the run).
-    static func resume(_ runDirectory: URL) -> String {
+    static func resume(_ runDirectory: URL, options: [String] = []) -> String {
         let mpi = Launch.group.map { "mpirun -np \($0.size) " } ?? ""
-        return "\(mpi)\(command) train --resume \(shellQuoted(runDirectory.standardizedFileURL.path))"
+        let tail = options.map { " " + shellQuoted($0) }.joined()
+        return "\(mpi)\(command) train --resume \(shellQuoted(runDirectory.standardizedFileURL.path))\(tail)"
     }
 
     /// `s` as one shell word: unchanged when it holds only safe characters, else single-quoted.

@@ -63,11 +63,17 @@ struct TrainRun {
             // A resume needs a checkpoint; before the first there is nothing to continue.
             let next = loop.directory.newestCheckpoint == nil
                 ? "no checkpoint was written yet: start the run again, e.g. with a smaller --lr"
-                : "resume with: \(Invocation.resume(loop.directory.url))"
+                : "resume with: \(Invocation.resume(loop.directory.url, options: resumeOptions))"
             throw CLIError(ExitStatus.failure, "\(e) (\(next); --on-nonfinite skip skips such batches)")
         }
         replicas?.wait()
         try finish(loop, outcome, console: console, quality: quality)
+    }
+
+    /// Flags of this invocation a resume should repeat: config.json keeps the run's settings
+    /// (threads included) but not how the threads share a step.
+    private var resumeOptions: [String] {
+        command.threading == .batchSplit ? ["--threading", TrainThreading.batchSplit.rawValue] : []
     }
 
     /// "1 thread", "2 threads".
@@ -230,7 +236,7 @@ struct TrainRun {
             // The report of the run so far, as after a completed one.
             do { try RunReport.write(runDirectory: runDir) } catch { printWarning("report.html not written: \(error)") }
             print("interrupted by \(sig == SIGINT ? "SIGINT" : "SIGTERM") at epoch \(i.epoch), batch \(i.batch)/\(i.batches), step \(i.step); checkpoint \(i.checkpoint.path)")
-            print("resume with: \(Invocation.resume(runDir))")
+            print("resume with: \(Invocation.resume(runDir, options: resumeOptions))")
             if Launch.isMPI {
                 print("(add the mpirun options this run used, e.g. --hostfile; any number of processes, or none, continues it)")
             }

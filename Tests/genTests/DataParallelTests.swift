@@ -122,6 +122,7 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(r.status, 130, r.stderr)
         XCTAssertTrue(r.stdout.contains("batch-split: 2 threads, each a model replica on 32 of the 64 rows"), r.stdout)
         XCTAssertTrue(r.stdout.contains("interrupted by SIGINT at epoch 1, batch 31/100, step 31"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("train --resume \(split.path) --threading batch-split"), r.stdout)
         r = try GenRunner.run(["train", "--resume", split.path, "--threading", "batch-split"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let a = try MetricsRows.steps(one), b = try MetricsRows.steps(split)
