@@ -221,12 +221,19 @@ extension ExitCodeTests {
                    mentions: ["--gradient-penalty applies to --loss wasserstein only"])
         try expect(["train", "gan", "--loss", "wasserstein", "--gradient-penalty", "-1", "--out", out], exit: 64,
                    mentions: ["--gradient-penalty must be a positive number, got -1"])
-        let run = tmp.appendingPathComponent("gp")
-        let r = try GenRunner.run(["train", "gan", "--loss", "wasserstein", "--gradient-penalty", "0.5", "--limit", "256",
-                                   "--epochs", "1", "--hidden", "8", "--threads", "1", "--out", run.path])
+        let gan = try wassersteinRunConfig(["--gradient-penalty", "0.5"], name: "gp")
+        XCTAssertEqual(gan["gradientPenalty"] as? Double, 0.5)
+    }
+
+    /// The `gan` section of config.json after a one-epoch `--loss wasserstein` run (256 images,
+    /// hidden 8, one thread) with `flags`, in run directory `name`; the run must succeed.
+    func wassersteinRunConfig(_ flags: [String], name: String) throws -> [String: Any] {
+        let run = tmp.appendingPathComponent(name)
+        let r = try GenRunner.run(["train", "gan", "--loss", "wasserstein"] + flags
+                                  + ["--limit", "256", "--epochs", "1", "--hidden", "8", "--threads", "1", "--out", run.path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as! [String: Any]
-        XCTAssertEqual((config["gan"] as? [String: Any])?["gradientPenalty"] as? Double, 0.5)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as? [String: Any]
+        return try XCTUnwrap(config?["gan"] as? [String: Any])
     }
 }
 
@@ -242,12 +249,7 @@ extension ExitCodeTests {
                    mentions: ["--gradient-penalty and --weight-clip apply to gan --loss wasserstein only"])
         try expect(["train", "gan", "--loss", "wasserstein", "--weight-clip", "0", "--out", out], exit: 64,
                    mentions: ["--weight-clip must be a positive number, got 0"])
-        let run = tmp.appendingPathComponent("clip")
-        let r = try GenRunner.run(["train", "gan", "--loss", "wasserstein", "--weight-clip", "0.02", "--limit", "256",
-                                   "--epochs", "1", "--hidden", "8", "--threads", "1", "--out", run.path])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as! [String: Any]
-        let gan = try XCTUnwrap(config["gan"] as? [String: Any])
+        let gan = try wassersteinRunConfig(["--weight-clip", "0.02"], name: "clip")
         XCTAssertEqual(gan["clipValue"] as? Double ?? 0, 0.02, accuracy: 1e-7)
         XCTAssertNil(gan["gradientPenalty"] as? Double)
         XCTAssertEqual(gan["optimizer"] as? String, "rmsprop")
