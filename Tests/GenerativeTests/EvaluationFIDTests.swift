@@ -51,7 +51,10 @@ final class EvaluationFIDTests: XCTestCase {
     /// printed for the committed classifier: "FID floor: 10,000 train vs test 2.548" (eval.json
     /// `fidTrainVsTest` 2.5476967056965805) and test accuracy 0.9848.
     /// Recorded with `--threads 2`; Float gemm results depend on the threading, so the test
-    /// uses the same (other tests leave other settings behind).
+    /// uses the same (other tests leave other settings behind). They also depend on the BLAS
+    /// kernels: recorded with OpenBLAS's Zen kernels; the Cooperlake kernels (Zen 4) give
+    /// 2.5476970543 (1.4e-7 relative), hence a 1e-6 relative tolerance (the figure printed
+    /// was 2.548).
     func testMNISTReferenceMatchesTheRecordedGenEvalFigures() throws {
         let old = BLASThreads.threading
         BLASThreads.set(.openBLAS(threads: 2))
@@ -60,7 +63,7 @@ final class EvaluationFIDTests: XCTestCase {
         XCTAssertEqual(ref.testImages.rows, 10000)
         XCTAssertEqual(try ref.classifierAccuracy(), 0.9848, accuracy: 1e-12)
         let (fid, coverage) = try ref.evaluate(mnistBatch(0, 10000, .unit))
-        XCTAssertEqual(fid, 2.5476967056965805, accuracy: 1e-9 * 2.55)
+        XCTAssertEqual(fid, 2.5476967056965805, accuracy: 1e-6 * 2.55)
         // Training images cover every class (each digit is about 10 % of MNIST).
         XCTAssertEqual(coverage.classesCovered, 10)
     }

@@ -12,13 +12,17 @@ final class DataParallelTests: XCTestCase {
          "--log-every", "1", "--sample-every", "1000", "--out", out.path] + extra
     }
 
-    /// Two processes reproduce one process's loss sequence to 1e-5 relative over 200 steps.
-    /// Not bit for bit: OpenBLAS's sgemm rounds a row differently with the number of rows
-    /// (measured: 1387 of 16384 elements differ between one 128-row product and two 64-row
-    /// ones), so the rounding differs from the first step at ~1e-7. The GAN is compared at
-    /// the DCGAN learning rate 2e-4: at the MLP default 1e-3 its dynamics amplify rounding
-    /// differences exponentially after ~70 steps, as between 1 and 2 threads in one process
-    /// (README, "Data-parallel training").
+    /// Two processes reproduce one process's loss sequence to 1e-5 relative over the first
+    /// epoch (100 steps), and stay within 2e-2 over both. Not bit for bit: OpenBLAS's sgemm
+    /// rounds a row differently with the number of rows (measured: 1387 of 16384 elements
+    /// differ between one 128-row product and two 64-row ones), so the rounding differs from
+    /// the first step at ~1e-7, and training amplifies it: Adam turns rounding-sized
+    /// differences in near-zero gradients into learning-rate-sized steps. How fast depends on
+    /// the kernels: with OpenBLAS's Zen kernels (Zen 2) both epochs stayed under 1e-5; with the
+    /// Cooperlake kernels (Zen 4) the VAE's first epoch stayed under 4e-7 and its second grew
+    /// to 3e-3 (KL). The GAN is compared at the DCGAN learning rate 2e-4: at the MLP default
+    /// 1e-3 its dynamics amplify the differences after ~70 steps, as between 1 and 2 threads
+    /// in one process (README, "Data-parallel training").
     func testTwoProcessesReproduceTheSingleProcessLossSequence() throws {
         let tmp = try Reliability.temporaryDirectory("dp-seq")
         defer { try? FileManager.default.removeItem(at: tmp) }
@@ -33,8 +37,10 @@ final class DataParallelTests: XCTestCase {
             let a = try MetricsRows.steps(one), b = try MetricsRows.steps(two)
             XCTAssertEqual(a.count, 200)
             XCTAssertEqual(b.count, 200)
+            let firstEpoch = MetricsRows.maxRelativeDifference(Array(a.prefix(100)), Array(b.prefix(100)), columns: columns)
+            XCTAssertLessThan(firstEpoch, 1e-5, "\(model): first-epoch losses differ by \(firstEpoch) relative")
             let worst = MetricsRows.maxRelativeDifference(a, b, columns: columns)
-            XCTAssertLessThan(worst, 1e-5, "\(model): loss sequences differ by \(worst) relative")
+            XCTAssertLessThan(worst, 2e-2, "\(model): loss sequences differ by \(worst) relative")
             // Not identical either: the two runs really were different computations.
             XCTAssertGreaterThan(worst, 0, "\(model): bit-identical losses; was the run really split?")
         }
