@@ -201,11 +201,12 @@ public final class GANTrainer {
     }
 
     /// Makes this trainer a replica of a data-parallel run over `group`: the allreduce hook
-    /// first in `gradientHooks` (both networks' updates), and, when the ranks are threads of
-    /// this process, each optimiser's update shared out among them (`shareUpdates(over:)`).
-    /// Every rank calls it once, before its first step.
+    /// first in `gradientHooks` (both networks' updates; `GradientHook.distributing` folds a
+    /// leading non-finite check into it), and, when the ranks are threads of this process,
+    /// each optimiser's update shared out among them (`shareUpdates(over:)`). Every rank calls
+    /// it once, before its first step.
     public func distribute(over group: any ProcessGroup) {
-        gradientHooks.insert(.allreduce(group), at: 0)
+        gradientHooks = GradientHook.distributing(gradientHooks, over: group)
         generatorOptimizer.shareUpdates(over: group)
         discriminatorOptimizer.shareUpdates(over: group)
     }

@@ -175,18 +175,22 @@ extension Matrix {
 
     /// True when every element is finite (no NaN, no ±inf).
     public func allFinite() -> Bool {
-        withUnsafeBufferPointer { p in
-            guard let base = p.baseAddress else { return true }
-            // NaN and ±inf are exactly the values with an all-ones exponent. An integer OR
-            // reduction vectorises (a Float accumulation would not): it runs once per
-            // parameter tensor per training step in the non-finite guard.
-            var bad: UInt32 = 0
-            for i in 0..<p.count {
-                bad |= (base[i].bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
-            }
-            return bad == 0
-        }
+        withUnsafeBufferPointer { Linalg.allFinite($0) }
     }
+}
+
+/// True when every value of `p` is finite (no NaN, no ±inf); true when empty.
+@inlinable
+public func allFinite(_ p: UnsafeBufferPointer<Float>) -> Bool {
+    guard let base = p.baseAddress else { return true }
+    // NaN and ±inf are exactly the values with an all-ones exponent. An integer OR reduction
+    // vectorises (a Float accumulation would not): it runs over every gradient at every
+    // training step in the non-finite guard.
+    var bad: UInt32 = 0
+    for i in 0..<p.count {
+        bad |= (base[i].bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+    }
+    return bad == 0
 }
 
 /// Sum of `count` Floats: eight SIMD lanes summed in Float over blocks of 1024 elements, block

@@ -12,17 +12,25 @@ public struct GradientHook {
     /// a trainer that meets a non-finite loss still runs the hooks, with NaN gradients, when
     /// one is collective, so the other processes are not left waiting and all stop alike.
     public let isCollective: Bool
+    /// True for `nonFiniteCheck` (which `distributing(_:over:)` folds into the allreduce).
+    let isNonFiniteCheck: Bool
 
     public init(name: String, isCollective: Bool = false, _ body: @escaping (ParameterGroup) throws -> Void) {
+        self.init(name: name, isCollective: isCollective, isNonFiniteCheck: false, body)
+    }
+
+    private init(name: String, isCollective: Bool, isNonFiniteCheck: Bool,
+                 _ body: @escaping (ParameterGroup) throws -> Void) {
         self.name = name
         self.isCollective = isCollective
+        self.isNonFiniteCheck = isNonFiniteCheck
         self.body = body
     }
 
     /// Throws `NonFiniteGradientError` naming the first parameter whose gradient holds a NaN or
     /// inf (one pass over the contiguous gradients).
     public static var nonFiniteCheck: GradientHook {
-        GradientHook(name: "non-finite check") { group in
+        GradientHook(name: "non-finite check", isCollective: false, isNonFiniteCheck: true) { group in
             if let name = group.firstNonFiniteGradient() { throw NonFiniteGradientError(parameter: name) }
         }
     }

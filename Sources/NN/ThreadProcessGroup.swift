@@ -23,6 +23,14 @@ public final class ThreadProcessGroup: @unchecked Sendable {
     public let size: Int
     /// Each rank's buffer of the reduction under way (published before the first barrier).
     private let buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// Each rank's weight in a weighted reduction (published before the first barrier).
+    private let weights: UnsafeMutablePointer<Float>
+    /// Per rank: whether its chunk of a weighted reduction held a non-finite sum, in two
+    /// alternating sets (read after the second barrier, when a faster rank may already be
+    /// writing the next reduction's flag: it can be at most one reduction ahead).
+    private let nonFiniteFlags: UnsafeMutablePointer<UInt32>
+    /// Per rank: how many weighted reductions it has started (picks the flag set).
+    private let weightedCalls: UnsafeMutablePointer<Int>
     private let arrived = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
     /// Shared updates (`Optimizer.shareUpdates(over:)`): the replicas' tables of each shared
@@ -35,10 +43,21 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         self.size = size
         buffers = .allocate(capacity: size)
         buffers.initialize(repeating: nil, count: size)
+        weights = .allocate(capacity: size)
+        weights.initialize(repeating: 1, count: size)
+        nonFiniteFlags = .allocate(capacity: 2 * size)
+        nonFiniteFlags.initialize(repeating: 0, count: 2 * size)
+        weightedCalls = .allocate(capacity: size)
+        weightedCalls.initialize(repeating: 0, count: size)
         registry = Mutex(([], [Int](repeating: 0, count: size)))
     }
 
-    deinit { buffers.deallocate() }
+    deinit {
+        buffers.deallocate()
+        weights.deallocate()
+        nonFiniteFlags.deallocate()
+        weightedCalls.deallocate()
+    }
 
     /// Rank `rank`'s view of the group, to be used by one thread.
     public func member(_ rank: Int) -> any ProcessGroup {
@@ -83,6 +102,64 @@ public final class ThreadProcessGroup: @unchecked Sendable {
             for k in 1..<size { (buffers[k]!.assumingMemoryBound(to: T.self) + lo).update(from: sum, count: hi - lo) }
         }
         barrier()
+    }
+
+    /// `GradientHook.allreduce`'s reduction in one pass over each rank's chunk: every rank's
+    /// buffer becomes `sum over ranks k (in rank order) of weights[k] * buffer_k`, the same bits
+    /// as scaling each buffer by its weight and then `allreduce` (the products are rounded
+    /// before they are added, as there). Returns whether every summed value is finite (each
+    /// rank checks the chunk it sums; the flags are exchanged at the second barrier), which
+    /// saves the scale pass and the non-finite check's pass over the whole buffer.
+    func weightedAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>, weight: Float, rank: Int) -> Bool {
+        guard size > 1 else {
+            if weight != 1 { for i in buffer.indices { buffer[i] *= weight } }
+            return allFinite(UnsafeBufferPointer(buffer))
+        }
+        let set = weightedCalls[rank] & 1
+        weightedCalls[rank] &+= 1
+        buffers[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
+        weights[rank] = weight
+        barrier()
+        let chunk = RowShard(rank: rank, of: size, globalRows: buffer.count).rows
+        nonFiniteFlags[set &* size &+ rank] = size == 2
+            ? sumPair(first: chunk.lowerBound, count: chunk.count)
+            : sumInRankOrder(first: chunk.lowerBound, count: chunk.count)
+        barrier()
+        var bad: UInt32 = 0
+        for k in 0..<size { bad |= nonFiniteFlags[set &* size &+ k] }
+        return bad == 0
+    }
+
+    /// Two ranks (the usual case): `w0 * b0 + w1 * b1` written to both buffers, and the
+    /// non-finite flag, in one pass. Returns 1 when a sum is NaN or inf.
+    private func sumPair(first: Int, count: Int) -> UInt32 {
+        let a = buffers[0]!.assumingMemoryBound(to: Float.self) + first
+        let b = buffers[1]!.assumingMemoryBound(to: Float.self) + first
+        let w0 = weights[0], w1 = weights[1]
+        var bad: UInt32 = 0
+        for i in 0..<count {
+            let s = w0 * a[i] + w1 * b[i]
+            a[i] = s
+            b[i] = s
+            bad |= (s.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+        }
+        return bad
+    }
+
+    /// Any number of ranks: `sum = w0 * b0 + w1 * b1 + ...` in rank order into rank 0's buffer
+    /// (one pass per rank), copied to the others', then checked. Returns 1 when a sum is NaN
+    /// or inf.
+    private func sumInRankOrder(first: Int, count: Int) -> UInt32 {
+        let sum = buffers[0]!.assumingMemoryBound(to: Float.self) + first
+        let w0 = weights[0]
+        for i in 0..<count { sum[i] = w0 * sum[i] }
+        for k in 1..<size {
+            let other = buffers[k]!.assumingMemoryBound(to: Float.self) + first
+            let w = weights[k]
+            for i in 0..<count { sum[i] += w * other[i] }
+        }
+        for k in 1..<size { (buffers[k]!.assumingMemoryBound(to: Float.self) + first).update(from: sum, count: count) }
+        return allFinite(UnsafeBufferPointer(start: sum, count: count)) ? 0 : 1
     }
 
     /// The tables of rank `rank`'s next shared optimiser, the same array for the optimiser the
