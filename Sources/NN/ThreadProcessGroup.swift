@@ -25,12 +25,11 @@ public final class ThreadProcessGroup: @unchecked Sendable {
     private let buffers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// Each rank's weight in a weighted reduction (published before the first barrier).
     private let weights: UnsafeMutablePointer<Float>
-    /// Per rank: whether its chunk of a weighted reduction held a non-finite sum, in two
-    /// alternating sets (read after the second barrier, when a faster rank may already be
-    /// writing the next reduction's flag: it can be at most one reduction ahead).
+    /// Per rank: whether its chunk of a weighted reduction held a non-finite sum. Written
+    /// between the two barriers, read after the second: a rank writes the next reduction's
+    /// flag only after that reduction's first barrier, which every rank reaches only after
+    /// it has read this one's flags.
     private let nonFiniteFlags: UnsafeMutablePointer<UInt32>
-    /// Per rank: how many weighted reductions it has started (picks the flag set).
-    private let weightedCalls: UnsafeMutablePointer<Int>
     private let arrived = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
     /// Shared updates (`Optimizer.shareUpdates(over:)`): the replicas' tables of each shared
@@ -45,10 +44,8 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         buffers.initialize(repeating: nil, count: size)
         weights = .allocate(capacity: size)
         weights.initialize(repeating: 1, count: size)
-        nonFiniteFlags = .allocate(capacity: 2 * size)
-        nonFiniteFlags.initialize(repeating: 0, count: 2 * size)
-        weightedCalls = .allocate(capacity: size)
-        weightedCalls.initialize(repeating: 0, count: size)
+        nonFiniteFlags = .allocate(capacity: size)
+        nonFiniteFlags.initialize(repeating: 0, count: size)
         registry = Mutex(([], [Int](repeating: 0, count: size)))
     }
 
@@ -56,7 +53,6 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         buffers.deallocate()
         weights.deallocate()
         nonFiniteFlags.deallocate()
-        weightedCalls.deallocate()
     }
 
     /// Rank `rank`'s view of the group, to be used by one thread.
@@ -106,27 +102,28 @@ public final class ThreadProcessGroup: @unchecked Sendable {
 
     /// `GradientHook.allreduce`'s reduction in one pass over each rank's chunk: every rank's
     /// buffer becomes `sum over ranks k (in rank order) of weights[k] * buffer_k`, the same bits
-    /// as scaling each buffer by its weight and then `allreduce` (the products are rounded
-    /// before they are added, as there). Returns whether every summed value is finite (each
-    /// rank checks the chunk it sums; the flags are exchanged at the second barrier), which
-    /// saves the scale pass and the non-finite check's pass over the whole buffer.
+    /// as scaling each buffer by its weight and then `allreduce` for every non-NaN result (the
+    /// products are rounded before they are added, as there; which NaN payload survives may
+    /// differ). One difference: a rank with weight 0 (an empty share) and a NaN or inf
+    /// gradient makes the sum NaN, where OpenBLAS 0.3.21's `sscal` by 0 wrote zeros — every
+    /// rank then stops alike. Returns whether every summed value is finite (each rank checks
+    /// the chunk it sums; the flags are exchanged at the second barrier), which saves the
+    /// scale pass and the non-finite check's pass over the whole buffer.
     func weightedAllreduce(_ buffer: UnsafeMutableBufferPointer<Float>, weight: Float, rank: Int) -> Bool {
         guard size > 1 else {
             if weight != 1 { for i in buffer.indices { buffer[i] *= weight } }
             return allFinite(UnsafeBufferPointer(buffer))
         }
-        let set = weightedCalls[rank] & 1
-        weightedCalls[rank] &+= 1
         buffers[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
         weights[rank] = weight
         barrier()
         let chunk = RowShard(rank: rank, of: size, globalRows: buffer.count).rows
-        nonFiniteFlags[set &* size &+ rank] = size == 2
+        nonFiniteFlags[rank] = size == 2
             ? sumPair(first: chunk.lowerBound, count: chunk.count)
             : sumInRankOrder(first: chunk.lowerBound, count: chunk.count)
         barrier()
         var bad: UInt32 = 0
-        for k in 0..<size { bad |= nonFiniteFlags[set &* size &+ k] }
+        for k in 0..<size { bad |= nonFiniteFlags[k] }
         return bad == 0
     }
 

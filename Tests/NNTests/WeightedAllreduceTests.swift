@@ -32,26 +32,39 @@ final class WeightedAllreduceTests: XCTestCase {
         return g
     }
 
-    func testScaledSumIsTheBitsOfScaleThenAddInRankOrder() {
-        // (ranks, global batch): uneven shares (e.g. 7 rows over 3 ranks: 3, 2, 2) and even.
-        for (size, globalRows) in [(2, 128), (3, 7), (2, 5), (4, 9)] {
+    func testScaledSumIsTheBitsOfScaleThenAllreduce() {
+        // (ranks, global batch): uneven shares (e.g. 7 rows over 3 ranks: 3, 2, 2), even ones,
+        // and nil (the whole batch: weight 1).
+        for (size, globalRows) in [(2, 128), (3, 7), (2, 5), (4, 9), (2, nil), (3, nil)] as [(Int, Int?)] {
             let count = 3 + 5 * 41
-            var rng = Xoshiro256(seed: UInt64(size * 31 + globalRows))
-            let inputs = (0..<size).map { _ in (0..<count).map { _ in rng.nextFloat() * 8 - 4 } }
-            let weights = (0..<size).map { RowShard(rank: $0, of: size, globalRows: globalRows).weight }
-            let expected = (0..<count).map { i in
-                (1..<size).reduce(weights[0] * inputs[0][i]) { $0 + weights[$1] * inputs[$1][i] }
+            var rng = Xoshiro256(seed: UInt64(size * 31 + (globalRows ?? 0)))
+            let special: [Float] = [-0.0, 0, .leastNonzeroMagnitude, -.leastNormalMagnitude / 3,
+                                    .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, 1]
+            let inputs = (0..<size).map { r in
+                (0..<count).map { i in i % 23 == r ? special[(i / 23 + r) % special.count] : rng.nextFloat() * 8 - 4 }
             }
-            let results = Mutex<[Int: [UInt32]]>([:])
+            let shard: @Sendable (Int) -> RowShard? = { r in globalRows.map { RowShard(rank: r, of: size, globalRows: $0) } }
+            // The path it replaces: sscal by the share (when partial), then the plain allreduce.
+            let expected = Mutex<[Int: [Float]]>([:]), results = Mutex<[Int: [Float]]>([:])
             onThreads(size) { rank, member in
                 let g = Self.group(inputs[rank])
-                g.shard = RowShard(rank: rank, of: size, globalRows: globalRows)
-                let hook = GradientHook.allreduce(member, checkingFinite: true)
-                do { try hook.body(g) } catch { XCTFail("rank \(rank): \(error)") }
-                results.withLock { $0[rank] = g.gradients.elements.map(\.bitPattern) }
+                if let s = shard(rank), s.rows.count != s.globalRows { g.scaleGradients(by: s.weight) }
+                do { try g.withMutableGradients { try member.allreduceSum($0) } } catch { XCTFail("\(error)") }
+                expected.withLock { $0[rank] = g.gradients.elements }
             }
+            onThreads(size) { rank, member in
+                let g = Self.group(inputs[rank])
+                g.shard = shard(rank)
+                _ = try? GradientHook.allreduce(member).body(g)
+                results.withLock { $0[rank] = g.gradients.elements }
+            }
+            let want = expected.withLock { $0[0] }!
+            XCTAssertTrue(want.contains { !$0.isFinite }, "the inputs reach inf")
             for rank in 0..<size {
-                XCTAssertEqual(results.withLock { $0[rank] }, expected.map(\.bitPattern), "size \(size), rank \(rank)")
+                let got = results.withLock { $0[rank] }!
+                // NaN payloads may differ; every other value must be the same bits.
+                XCTAssertEqual(got.map { $0.isNaN ? UInt32.max : $0.bitPattern }, want.map { $0.isNaN ? UInt32.max : $0.bitPattern },
+                               "size \(size), global rows \(String(describing: globalRows)), rank \(rank)")
             }
         }
     }
@@ -60,7 +73,7 @@ final class WeightedAllreduceTests: XCTestCase {
         let size = 3, count = 3 + 5 * 20, calls = 300
         // Call c puts a NaN or inf into rank (c % size)'s buffer in another rank's chunk, on
         // two calls out of three: each rank checks only its own chunk, so the verdict must
-        // travel. Consecutive calls alternate flag sets; a late reader must not see the next.
+        // travel, and must not leak into the next call.
         let poison: @Sendable (Int) -> (rank: Int, index: Int, value: Float)? = { c in
             guard c % 3 != 0 else { return nil }
             let victim = c % size, owner = (victim + 1 + (c / 3) % (size - 1)) % size
