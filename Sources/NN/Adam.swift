@@ -42,10 +42,14 @@ public final class Adam: Optimizer {
                               l2: decoupledWeightDecay ? 0 : weightDecay,
                               shrink: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1,
                               stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps)
-        // Split over the gemm threads (row-split mode) when large: the update streams 4 arrays
-        // and is memory-bound on one core.
+        // Split over the gemm threads (row-split mode) when large: the update streams 4 arrays.
+        // Without weight decay (the default) a loop without the decay's 3 operations per
+        // element: the same bits for finite parameters (g + 0·x is g but for a -0 gradient,
+        // and the moments come out the same), 15 % faster on a Zen 4 at baseline x86-64,
+        // where this loop is bound by arithmetic, not memory (1.39 -> 1.18 ns per element).
+        let plain = slice.l2 == 0 && slice.shrink == 1
         withUnsafeMutablePointer(to: &slice) { ctx in
-            ParallelFor.run(count: value.count, context: UnsafeMutableRawPointer(ctx), adamUpdate)
+            ParallelFor.run(count: value.count, context: UnsafeMutableRawPointer(ctx), plain ? adamUpdateNoDecay : adamUpdate)
         }
     }
 }
@@ -73,5 +77,20 @@ private let adamUpdate: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Vo
         // fastSqrt: Swift's squareRoot() keeps this loop scalar on Linux; fastSqrt is within
         // 2.2e-7 relative and vectorises.
         x[i] = xi - stepSize * mi / (fastSqrt(vi) * invBc2Sqrt + e)
+    }
+}
+
+/// `adamUpdate` without weight decay (`l2 == 0`, `shrink == 1`).
+private let adamUpdateNoDecay: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
+    let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
+    let x = s.x, g = s.g, mp = s.m, vp = s.v
+    let b1 = s.b1, b2 = s.b2, c1 = 1 - s.b1, c2 = 1 - s.b2
+    let stepSize = s.stepSize, invBc2Sqrt = s.invBc2Sqrt, e = s.eps
+    for i in start..<end {
+        let gi = g[i]
+        let mi = b1 * mp[i] + c1 * gi
+        let vi = b2 * vp[i] + c2 * gi * gi
+        mp[i] = mi; vp[i] = vi
+        x[i] = x[i] - stepSize * mi / (fastSqrt(vi) * invBc2Sqrt + e)
     }
 }

@@ -97,6 +97,35 @@ final class OptimizerTests: XCTestCase {
         XCTAssertNoThrow(try adam.loadState(good, stepCount: 7))
         XCTAssertEqual(adam.stepCount, 7)
     }
+
+    /// Without weight decay Adam runs a loop without the decay's operations; it must give the
+    /// bits of the general update with `l2 = 0`, `shrink = 1`, written out here in the order
+    /// of `adamUpdate` (exact zeros of both signs among the gradients).
+    func testAdamWithoutDecayIsTheGeneralUpdateBitForBit() {
+        var rng = Xoshiro256(seed: 11)
+        let n = 5000, lr: Float = 1e-3, b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8
+        let p = Parameter(name: "w", value: Matrix.uniform(rows: 1, cols: n, low: -1, high: 1, using: &rng))
+        let adam = Adam(parameters: [p], learningRate: lr, beta1: b1, beta2: b2, eps: eps)
+        var x = p.value.elements, m = [Float](repeating: 0, count: n), v = m
+        let l2: Float = 0, shrink: Float = 1
+        for t in 1...4 {
+            var g = Matrix.uniform(rows: 1, cols: n, low: -1, high: 1, using: &rng).elements
+            for i in stride(from: t, to: n, by: 7) { g[i] = i % 2 == 0 ? -0.0 : 0 }
+            p.gradient = Matrix(rows: 1, cols: n, elements: g)
+            adam.step()
+            let stepSize = Float(Double(lr) / (1 - Foundation.pow(Double(b1), Double(t))))
+            let invBc2Sqrt = Float(1 / (1 - Foundation.pow(Double(b2), Double(t))).squareRoot())
+            for i in 0..<n {
+                var xi = x[i]
+                let gi = g[i] + l2 * xi
+                xi *= shrink
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                x[i] = xi - stepSize * m[i] / (fastSqrt(v[i]) * invBc2Sqrt + eps)
+            }
+            XCTAssertEqual(p.value.elements.map(\.bitPattern), x.map(\.bitPattern), "step \(t)")
+        }
+    }
 }
 
 /// Adam splits large tensors over the worker threads in row-split mode: the update is
