@@ -42,7 +42,7 @@ extension GradientHook {
     /// With `checkingFinite`, it is also `nonFiniteCheck` on the reduced gradients (throws
     /// `NonFiniteGradientError` on every process alike). Threads of one process
     /// (`ThreadProcessGroup`) then scale, sum and check in one pass over each rank's chunk
-    /// instead of three over the whole buffer; the values are the same bits either way.
+    /// instead of three over the whole buffer; every non-NaN value is the same bits either way.
     public static func allreduce(_ group: any ProcessGroup, checkingFinite: Bool = false) -> GradientHook {
         GradientHook(name: checkingFinite ? "allreduce + non-finite check" : "allreduce", isCollective: true) { parameters in
             let weight = parameters.shard.map { $0.rows.count != $0.globalRows ? $0.weight : 1 } ?? 1
