@@ -72,10 +72,10 @@ public final class VAETrainer {
     }
 
     /// Makes this trainer a replica of a data-parallel run over `group`: the allreduce hook
-    /// first in `gradientHooks` (`GradientHook.distributing`, which folds a leading non-finite
-    /// check into it), and, when the ranks are threads of this process, the
-    /// optimiser's update shared out among them (`shareUpdates(over:)`). Every rank calls it
-    /// once, before its first step.
+    /// first in `gradientHooks` (`GradientHook.distributing` folds a leading non-finite check
+    /// into it), and, when the ranks are threads of this process, the optimiser's update
+    /// shared out among them (`shareUpdates(over:)`). Every rank calls it once, before its
+    /// first step.
     public func distribute(over group: any ProcessGroup) {
         gradientHooks = GradientHook.distributing(gradientHooks, over: group)
         optimizer.shareUpdates(over: group)

@@ -87,16 +87,7 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         buffers[rank] = UnsafeMutableRawPointer(buffer.baseAddress)
         barrier()
         let chunk = RowShard(rank: rank, of: size, globalRows: buffer.count).rows
-        let lo = chunk.lowerBound, hi = chunk.upperBound
-        if hi > lo {
-            // Summed into rank 0's chunk in rank order, then copied to the others' (same bits).
-            let sum = buffers[0]!.assumingMemoryBound(to: T.self) + lo
-            for k in 1..<size {
-                let other = buffers[k]!.assumingMemoryBound(to: T.self) + lo
-                for i in 0..<(hi - lo) { sum[i] += other[i] }
-            }
-            for k in 1..<size { (buffers[k]!.assumingMemoryBound(to: T.self) + lo).update(from: sum, count: hi - lo) }
-        }
+        _ = sumInRankOrder(T.self, first: chunk.lowerBound, count: chunk.count, weighted: false)
         barrier()
     }
 
@@ -118,9 +109,12 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         weights[rank] = weight
         barrier()
         let chunk = RowShard(rank: rank, of: size, globalRows: buffer.count).rows
-        nonFiniteFlags[rank] = size == 2
-            ? sumPair(first: chunk.lowerBound, count: chunk.count)
-            : sumInRankOrder(first: chunk.lowerBound, count: chunk.count)
+        if size == 2 {
+            nonFiniteFlags[rank] = sumPair(first: chunk.lowerBound, count: chunk.count)
+        } else {
+            let sum = sumInRankOrder(Float.self, first: chunk.lowerBound, count: chunk.count, weighted: true)
+            nonFiniteFlags[rank] = allFinite(UnsafeBufferPointer(start: sum, count: chunk.count)) ? 0 : 1
+        }
         barrier()
         var bad: UInt32 = 0
         for k in 0..<size { bad |= nonFiniteFlags[k] }
@@ -143,20 +137,29 @@ public final class ThreadProcessGroup: @unchecked Sendable {
         return bad
     }
 
-    /// Any number of ranks: `sum = w0 * b0 + w1 * b1 + ...` in rank order into rank 0's buffer
-    /// (one pass per rank), copied to the others', then checked. Returns 1 when a sum is NaN
-    /// or inf.
-    private func sumInRankOrder(first: Int, count: Int) -> UInt32 {
-        let sum = buffers[0]!.assumingMemoryBound(to: Float.self) + first
-        let w0 = weights[0]
-        for i in 0..<count { sum[i] = w0 * sum[i] }
-        for k in 1..<size {
-            let other = buffers[k]!.assumingMemoryBound(to: Float.self) + first
-            let w = weights[k]
-            for i in 0..<count { sum[i] += w * other[i] }
+    /// Chunk `first..<first + count` of every rank's buffer becomes the sum over ranks in rank
+    /// order, `((b0 + b1) + b2) + ...`, or with `weighted` `((w0 b0 + w1 b1) + w2 b2) + ...`:
+    /// summed into rank 0's buffer (one pass per rank), then copied to the others' (same bits
+    /// on every rank). Returns the summed chunk (in rank 0's buffer).
+    private func sumInRankOrder<T: BinaryFloatingPoint>(_: T.Type, first: Int, count: Int,
+                                                        weighted: Bool) -> UnsafeMutablePointer<T> {
+        let sum = buffers[0]!.assumingMemoryBound(to: T.self) + first
+        guard count > 0 else { return sum }
+        if weighted {
+            let w0 = T(weights[0])
+            for i in 0..<count { sum[i] = w0 * sum[i] }
         }
-        for k in 1..<size { (buffers[k]!.assumingMemoryBound(to: Float.self) + first).update(from: sum, count: count) }
-        return allFinite(UnsafeBufferPointer(start: sum, count: count)) ? 0 : 1
+        for k in 1..<size {
+            let other = buffers[k]!.assumingMemoryBound(to: T.self) + first
+            if weighted {
+                let w = T(weights[k])
+                for i in 0..<count { sum[i] += w * other[i] }
+            } else {
+                for i in 0..<count { sum[i] += other[i] }
+            }
+        }
+        for k in 1..<size { (buffers[k]!.assumingMemoryBound(to: T.self) + first).update(from: sum, count: count) }
+        return sum
     }
 
     /// The tables of rank `rank`'s next shared optimiser, the same array for the optimiser the
