@@ -30,6 +30,8 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Modules/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        // Header only: the compiler's errno-free square root, which vectorises (FastMath).
+        .systemLibrary(name: "CVectorMath", path: "Modules/CVectorMath"),
         // Open MPI (data-parallel training): only Distributed and gen link it.
         .systemLibrary(
             name: "CMPI", path: "Modules/CMPI", pkgConfig: "ompi-c",
@@ -37,7 +39,7 @@ let package = Package(
 
         // The one atomic file writer (temp file + fsync + rename); no dependencies.
         .target(name: "FileIO"),
-        .target(name: "Linalg", dependencies: ["COpenBLAS"]),
+        .target(name: "Linalg", dependencies: ["COpenBLAS", "CVectorMath"]),
         .target(name: "NN", dependencies: ["Linalg", "FileIO"]),
         .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG"]),
         .target(name: "Generative", dependencies: ["NN", "Datasets", "Linalg", "FileIO"]),

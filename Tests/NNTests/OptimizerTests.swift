@@ -121,7 +121,7 @@ final class OptimizerTests: XCTestCase {
                 xi *= shrink
                 m[i] = b1 * m[i] + (1 - b1) * gi
                 v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                x[i] = xi - stepSize * m[i] / (fastSqrt(v[i]) * invBc2Sqrt + eps)
+                x[i] = xi - stepSize * m[i] / (v[i].squareRoot() * invBc2Sqrt + eps)
             }
             XCTAssertEqual(p.value.elements.map(\.bitPattern), x.map(\.bitPattern), "step \(t)")
         }

@@ -1,0 +1,16 @@
+// The compiler's square root without errno: Swift's Float.squareRoot() reaches sqrtf through
+// a slow path that may set errno, and a call that may write errno keeps a loop scalar. The
+// elementwise builtin is IEEE sqrt (correctly rounded, as sqrtss/sqrtps compute it) with no
+// side effect, so loops over it vectorise to sqrtps at baseline x86-64.
+#ifndef CVECTORMATH_SHIM_H
+#define CVECTORMATH_SHIM_H
+
+static inline __attribute__((always_inline)) float cvm_sqrtf(float v) {
+#if __has_builtin(__builtin_elementwise_sqrt)
+    return __builtin_elementwise_sqrt(v);
+#else
+    return __builtin_sqrtf(v);  // correct, but may keep loops scalar on older compilers
+#endif
+}
+
+#endif
