@@ -17,8 +17,11 @@ struct TrainRun {
         let split = try batchSplitGroup()
         // Under mpirun every rank builds its part; a failure of any stops all (Launch.agreeing).
         let (loop, quality) = try Launch.agreeing { () throws -> (TrainingLoop, QualityHook) in
-            // Inputs first: a missing classifier must fail before the run directory exists.
-            if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
+            // Inputs first: a missing or malformed classifier must fail before the run directory
+            // exists (loaded here once more: QualityHook needs the loop's data and job).
+            if command.evalEvery != nil || command.targetFid != nil {
+                _ = try MNISTClassifier.load(InputPaths.classifier(command.classifier))
+            }
             let loop = try makeLoop(group ?? split?.member(0))
             // Rank 0 alone evaluates (and decides --target-fid for all).
             let quality = try QualityHook(every: loop.isWriter ? command.evalEvery : nil,

@@ -236,6 +236,13 @@ final class CLITests: XCTestCase {
                          "--out", out.path], cwd: tmp)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("mnist-classifier.safetensors: not found"), r.stderr)
+        // A classifier file that does not parse: exit 65 naming it, and no run directory.
+        let garbage = tmp.appendingPathComponent("garbage.safetensors")
+        try Data("not a safetensors file".utf8).write(to: garbage)
+        r = try gen(["train", "gan", "--eval-every", "1", "--classifier", garbage.path, "--out", out.path], cwd: tmp)
+        XCTAssertEqual(r.status, 65)
+        XCTAssertTrue(r.stderr.contains("garbage.safetensors"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
         let csv = tmp.appendingPathComponent("d.csv")
         try "0.1,0.2\n0.3,0.4\n".write(to: csv, atomically: true, encoding: .utf8)
         r = try gen(["train", "vae", "--target-fid", "50", "--data", csv.path, "--out", out.path])
