@@ -183,14 +183,19 @@ extension Matrix {
 @inlinable
 public func allFinite(_ p: UnsafeBufferPointer<Float>) -> Bool {
     guard let base = p.baseAddress else { return true }
-    // NaN and ±inf are exactly the values with an all-ones exponent. An integer OR reduction
-    // vectorises (a Float accumulation would not): it runs over every gradient at every
-    // training step in the non-finite guard.
+    // An integer OR reduction vectorises (a Float accumulation would not): it runs over every
+    // gradient at every training step in the non-finite guard.
     var bad: UInt32 = 0
-    for i in 0..<p.count {
-        bad |= (base[i].bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
-    }
+    for i in 0..<p.count { bad |= nonFiniteBit(base[i]) }
     return bad == 0
+}
+
+/// 1 when `x` is NaN or ±inf, else 0: exactly the values with an all-ones exponent. For
+/// OR-reductions over a loop (`allFinite`, or fused into another pass) that vectorise where
+/// `isFinite` in a Bool accumulation would not.
+@inlinable @inline(__always)
+public func nonFiniteBit(_ x: Float) -> UInt32 {
+    (x.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
 }
 
 /// Sum of `count` Floats: eight SIMD lanes summed in Float over blocks of 1024 elements, block

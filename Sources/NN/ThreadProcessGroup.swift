@@ -132,7 +132,7 @@ public final class ThreadProcessGroup: @unchecked Sendable {
             let s = w0 * a[i] + w1 * b[i]
             a[i] = s
             b[i] = s
-            bad |= (s.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0
+            bad |= nonFiniteBit(s)
         }
         return bad
     }
