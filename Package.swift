@@ -73,6 +73,6 @@ let package = Package(
         // The README's "As a library" package (Examples/ sources) built with SwiftPM and run.
         .testTarget(name: "ExamplesTests", dependencies: ["Training", "Generative", "Datasets", "NN", "Linalg"]),
         // Runs the built `gen` executable end to end.
-        .testTarget(name: "genTests", dependencies: ["gen", "Training", "Datasets"]),
+        .testTarget(name: "genTests", dependencies: ["gen", "Training", "Generative", "Datasets", "Linalg"]),
     ]
 )

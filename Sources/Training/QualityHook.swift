@@ -21,25 +21,43 @@ public final class QualityHook {
     ///   - every: evaluate every this many epochs (1 when only `targetFID` is given).
     ///   - classifier: the reference classifier's weights; nil: the shipped ones
     ///     (`MNISTClassifier.defaultURL()`).
-    /// - Throws: `RunError` when `data` has no labelled test set or the classifier file is
-    ///   missing; `EvaluationError` when it is malformed.
-    public init(every: Int?, targetFID: Double?, classifier: URL?, data: Dataset, job: any TrainingJob,
-                seed: UInt64) throws {
+    /// - Throws: as `reference(every:targetFID:classifier:data:)`.
+    public convenience init(every: Int?, targetFID: Double?, classifier: URL?, data: Dataset, job: any TrainingJob,
+                            seed: UInt64) throws {
+        let reference = try Self.reference(every: every, targetFID: targetFID, classifier: classifier, data: data)
+        self.init(every: every, targetFID: targetFID, reference: reference, job: job, seed: seed)
+    }
+
+    /// A hook over a reference built beforehand by `reference(every:targetFID:classifier:data:)`
+    /// (e.g. before a run directory is written, so that a bad classifier leaves nothing
+    /// behind). Disabled when `reference` is nil.
+    public init(every: Int?, targetFID: Double?, reference: FIDReference?, job: any TrainingJob, seed: UInt64) {
         self.targetFID = targetFID
-        guard every != nil || targetFID != nil else {
+        guard let reference, every != nil || targetFID != nil else {
             self.every = 0; columns = []; evaluator = nil
             return
         }
         self.every = every ?? 1
+        evaluator = job.qualityEvaluator(reference: reference, seed: seed)
+        columns = evaluator.map { ["fid", "classes_covered"] + ($0.hasBound ? ["iwae1_nll", "iwae64_nll"] : []) } ?? []
+    }
+
+    /// The FID reference an evaluation every `every` epochs or towards `targetFID` needs: the
+    /// classifier at `classifier` (nil: the shipped one) and `data`'s MNIST test set; nil when
+    /// neither `every` nor `targetFID` is given. Reads the files only.
+    /// - Throws: `RunError` when `data` has no labelled test set or the classifier file is
+    ///   missing; `EvaluationError` naming the file when it is malformed or of the wrong input
+    ///   width.
+    public static func reference(every: Int?, targetFID: Double?, classifier: URL?,
+                                 data: Dataset) throws -> FIDReference? {
+        guard every != nil || targetFID != nil else { return nil }
         guard case .bytes(let test)? = data.test else {
             throw RunError("--eval-every/--target-fid need MNIST data with its test set (\(data.source) has none)")
         }
         guard let weights = classifier ?? MNISTClassifier.defaultURL() else {
             throw RunError("\(MNISTClassifier.defaultPath) not found in \(ShippedFiles.searchedPlaces())")
         }
-        let reference = try loadFIDReference(classifierPath: weights.path, test: test)
-        evaluator = job.qualityEvaluator(reference: reference, seed: seed)
-        columns = evaluator.map { ["fid", "classes_covered"] + ($0.hasBound ? ["iwae1_nll", "iwae64_nll"] : []) } ?? []
+        return try loadFIDReference(classifierPath: weights.path, test: test)
     }
 
     /// NaN for each column (rows without an evaluation).

@@ -17,17 +17,13 @@ struct TrainRun {
         let split = try batchSplitGroup()
         // Under mpirun every rank builds its part; a failure of any stops all (Launch.agreeing).
         let (loop, quality) = try Launch.agreeing { () throws -> (TrainingLoop, QualityHook) in
-            // Inputs first: a missing or malformed classifier must fail before the run directory
-            // exists (loaded here once more: QualityHook needs the loop's data and job).
-            if command.evalEvery != nil || command.targetFid != nil {
-                _ = try MNISTClassifier.load(InputPaths.classifier(command.classifier))
-            }
-            let loop = try makeLoop(group ?? split?.member(0))
+            // Inputs first: a missing classifier fails before the data are read.
+            if command.evalEvery != nil || command.targetFid != nil { _ = try InputPaths.classifier(command.classifier) }
+            let (loop, reference) = try makeLoop(group ?? split?.member(0))
             // Rank 0 alone evaluates (and decides --target-fid for all).
-            let quality = try QualityHook(every: loop.isWriter ? command.evalEvery : nil,
-                                          targetFID: loop.isWriter ? command.targetFid : nil,
-                                          classifier: command.classifier.map { URL(fileURLWithPath: $0) },
-                                          data: loop.data, job: loop.job, seed: loop.config.seed)
+            let quality = QualityHook(every: loop.isWriter ? command.evalEvery : nil,
+                                      targetFID: loop.isWriter ? command.targetFid : nil,
+                                      reference: reference, job: loop.job, seed: loop.config.seed)
             return (loop, quality)
         }
         loop.nonFinitePolicy = command.onNonfinite
@@ -96,44 +92,18 @@ struct TrainRun {
     }
 
     /// The run's loop: a new run from the flags, or the resumed one with the flags that may change.
-    private func makeLoop(_ group: (any ProcessGroup)?) throws -> TrainingLoop {
+    /// The run's loop, and the FID reference of `--eval-every`/`--target-fid` (rank 0 only;
+    /// nil without them): built from the data before a new run's directory is written, so a
+    /// malformed classifier, or one of another input width, leaves nothing behind.
+    private func makeLoop(_ group: (any ProcessGroup)?) throws -> (TrainingLoop, FIDReference?) {
+        let evaluates = (group?.rank ?? 0) == 0
+        func reference(_ data: Dataset) throws -> FIDReference? {
+            try QualityHook.reference(every: evaluates ? command.evalEvery : nil,
+                                      targetFID: evaluates ? command.targetFid : nil,
+                                      classifier: command.classifier.map { URL(fileURLWithPath: $0) }, data: data)
+        }
         do {
-            guard let resume = command.resume else {
-                var config = try command.makeConfig()
-                if let d = config.data, !FileManager.default.fileExists(atPath: d) {
-                    throw CLIError(ExitStatus.noInput, "--data \(d): no such file or directory")
-                }
-                if let f = config.labels, !FileManager.default.fileExists(atPath: f) {
-                    throw CLIError(ExitStatus.noInput, "--labels \(f): no such file or directory")
-                }
-                try checkDefaultData(config)
-                let data = try config.loadData()
-                for note in data.notes { print("note: \(note)") }
-                if config.vae != nil && command.likelihood == nil && command.arch != .conv && !Self.isImageData(data) {
-                    applyRealValuedDefaults(&config, data: data)
-                }
-                if config.gan != nil && command.arch != .dcgan && !Self.isImageData(data) {
-                    applyRealValuedGANDefaults(&config, data: data)
-                }
-                if !command.conditional && (config.labels != nil || config.labelColumn != nil) {
-                    print("note: the labels are read (and checked) but an unconditional model does not use them; add --conditional to condition on them")
-                }
-                if command.conditional {
-                    guard let k = data.numClasses else {
-                        throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has no labels (give --labels FILE.npy or --label-column N)")
-                    }
-                    guard k <= RunConfig.maxClasses else {
-                        throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has labels up to \(k - 1): more than \(RunConfig.maxClasses) classes (a stray label? declare them with --classes)")
-                    }
-                    config.gan?.numClasses = k
-                    config.vae?.numClasses = k
-                }
-                if let g = group, let p = DataParallel.problem(batchSize: config.batchSize, samples: data.count, processes: g.size) {
-                    throw CLIError(ExitStatus.usage, p)
-                }
-                let out = URL(fileURLWithPath: command.out ?? RunDirectory.defaultPath(model: config.model))
-                return try TrainingLoop(config: config, directory: out, data: data, processGroup: group)
-            }
+            guard let resume = command.resume else { return try makeNewLoop(group, reference: reference) }
             let dir = URL(fileURLWithPath: resume)
             try InputPaths.requireDirectory(dir, flag: "--resume")
             var config = try RunConfig.read(runDirectory: dir)
@@ -151,10 +121,53 @@ struct TrainRun {
             if let s = command.logEvery { config.logEvery = s }
             if let k = command.keepCheckpoints { config.keepCheckpoints = k }
             try checkDefaultData(config)
-            return try TrainingLoop.resume(dir, config: config, processGroup: group)
+            // A resume writes nothing new when it starts: the reference can follow the loop.
+            let loop = try TrainingLoop.resume(dir, config: config, processGroup: group)
+            return (loop, try reference(loop.data))
         } catch let e as RunDirectoryError {
             throw CLIError(ExitStatus.cannotCreate, Self.outMessage(e))
         }
+    }
+
+    /// `makeLoop` for a new run: the config from the flags, the data, then (before the run
+    /// directory is written) the FID reference.
+    private func makeNewLoop(_ group: (any ProcessGroup)?,
+                             reference: (Dataset) throws -> FIDReference?) throws -> (TrainingLoop, FIDReference?) {
+        var config = try command.makeConfig()
+        if let d = config.data, !FileManager.default.fileExists(atPath: d) {
+            throw CLIError(ExitStatus.noInput, "--data \(d): no such file or directory")
+        }
+        if let f = config.labels, !FileManager.default.fileExists(atPath: f) {
+            throw CLIError(ExitStatus.noInput, "--labels \(f): no such file or directory")
+        }
+        try checkDefaultData(config)
+        let data = try config.loadData()
+        for note in data.notes { print("note: \(note)") }
+        if config.vae != nil && command.likelihood == nil && command.arch != .conv && !Self.isImageData(data) {
+            applyRealValuedDefaults(&config, data: data)
+        }
+        if config.gan != nil && command.arch != .dcgan && !Self.isImageData(data) {
+            applyRealValuedGANDefaults(&config, data: data)
+        }
+        if !command.conditional && (config.labels != nil || config.labelColumn != nil) {
+            print("note: the labels are read (and checked) but an unconditional model does not use them; add --conditional to condition on them")
+        }
+        if command.conditional {
+            guard let k = data.numClasses else {
+                throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has no labels (give --labels FILE.npy or --label-column N)")
+            }
+            guard k <= RunConfig.maxClasses else {
+                throw CLIError(ExitStatus.dataError, "--conditional: \(data.source) has labels up to \(k - 1): more than \(RunConfig.maxClasses) classes (a stray label? declare them with --classes)")
+            }
+            config.gan?.numClasses = k
+            config.vae?.numClasses = k
+        }
+        if let g = group, let p = DataParallel.problem(batchSize: config.batchSize, samples: data.count, processes: g.size) {
+            throw CLIError(ExitStatus.usage, p)
+        }
+        let quality = try reference(data)
+        let out = URL(fileURLWithPath: command.out ?? RunDirectory.defaultPath(model: config.model))
+        return (try TrainingLoop(config: config, directory: out, data: data, processGroup: group), quality)
     }
 
     /// The VAE's settings for real-valued, non-image data (flags given keep their values): a

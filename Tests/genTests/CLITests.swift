@@ -1,5 +1,7 @@
 import Datasets
 import Foundation
+import Generative
+import Linalg
 import XCTest
 
 /// End-to-end tests of the `gen` executable: each bad input ends in a one-line error naming
@@ -242,6 +244,15 @@ final class CLITests: XCTestCase {
         r = try gen(["train", "gan", "--eval-every", "1", "--classifier", garbage.path, "--out", out.path], cwd: tmp)
         XCTAssertEqual(r.status, 65)
         XCTAssertTrue(r.stderr.contains("garbage.safetensors"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
+        // A valid classifier of another input width (100, not MNIST's 784): also before the run
+        // directory exists.
+        let narrow = tmp.appendingPathComponent("narrow.safetensors")
+        var rng = Xoshiro256(seed: 1)
+        try MNISTClassifier(inputSize: 100, hidden: [8], rng: &rng).save(to: narrow, metadata: [:])
+        r = try gen(["train", "vae", "--eval-every", "1", "--classifier", narrow.path, "--out", out.path], cwd: tmp)
+        XCTAssertEqual(r.status, 65, r.stderr)
+        XCTAssertTrue(r.stderr.contains("narrow.safetensors: expects 100 inputs"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
         let csv = tmp.appendingPathComponent("d.csv")
         try "0.1,0.2\n0.3,0.4\n".write(to: csv, atomically: true, encoding: .utf8)
