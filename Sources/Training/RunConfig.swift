@@ -34,6 +34,12 @@ public struct RunConfig: Codable, Sendable {
     /// Gradient clipping by global L2 norm (PyTorch's `clip_grad_norm_(max_norm:)`), nil for none.
     /// Optional so that config.json files written before it existed still decode.
     public var clipNorm: Float?
+    /// How `gen train` shares a step among the threads: `batch-split` (a model replica per
+    /// thread, `ThreadProcessGroup`); nil: its default, each gemm's rows over the threads.
+    /// Recorded so that a resume continues alike; `TrainingLoop` does not read it.
+    public var threading: String?
+    /// The values `threading` may take.
+    public static let threadingModes = ["split", "batch-split"]
     /// A `.npy` of class labels beside `data` (`LabelSource.file`); nil: none (MNIST has its own).
     public var labels: String?
     /// The 1-based CSV column holding the class labels (`LabelSource.column`); nil: none.
@@ -134,6 +140,9 @@ public struct RunConfig: Codable, Sendable {
         }
         if threads > RunConfig.maxThreads { return "threads \(threads) exceeds \(RunConfig.maxThreads)" }
         if let c = clipNorm, !(c > 0 && c.isFinite) { return "clipNorm must be a positive number, got \(c)" }
+        if let t = threading, !Self.threadingModes.contains(t) {
+            return "threading must be one of \(Self.threadingModes.joined(separator: ", ")), got \(t)"
+        }
         let widths: [Int]
         switch (model, gan, vae, classifier) {
         case ("gan", let g?, nil, nil):

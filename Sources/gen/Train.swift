@@ -48,7 +48,7 @@ struct Train: ParsableCommand {
     var seed: UInt64?
     @Option(parsing: .unconditional, help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors (under mpirun: the processors divided by the processes on the host).")
     var threads: Int?
-    @Option(help: "gan/vae: how the threads share a step: split (every gemm's rows split over them) or batch-split (each thread a model replica training on its share of the batch with single-threaded gemm, gradients summed; the same run, faster for small models: README, Performance). Default: split.")
+    @Option(help: "gan/vae: how the threads share a step: split (every gemm's rows split over them) or batch-split (each thread a model replica training on its share of the batch with single-threaded gemm, gradients summed; the same run, faster for small models: README, Performance). Recorded in config.json: --resume keeps it unless given. Default: split.")
     var threading: TrainThreading?
     @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: the shipped data/mnist, found from any directory (see README: $GEN_HOME, the current directory, the executable's location).")
     var data: String?
@@ -191,6 +191,7 @@ struct Train: ParsableCommand {
                             keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : TrainDefaults.keepCheckpoints),
                             clipNorm: clipNorm)
         (cfg.labels, cfg.labelColumn, cfg.classes) = (labels.map(Train.absolute), labelColumn, classes)
+        cfg.threading = threading == .batchSplit ? TrainThreading.batchSplit.rawValue : nil
         if m != .gan && (gradientPenalty != nil || weightClip != nil) {
             throw ValidationError("--gradient-penalty and --weight-clip apply to gan --loss wasserstein only")
         }

@@ -70,7 +70,8 @@ struct TrainRun {
     }
 
     /// Flags of this invocation a resume should repeat: config.json keeps the run's settings
-    /// (threads included) but not how the threads share a step.
+    /// (threads and threading included), but a run started before it recorded its threading
+    /// (and resumed with `--threading batch-split`) needs the flag again.
     private var resumeOptions: [String] {
         command.threading == .batchSplit ? ["--threading", TrainThreading.batchSplit.rawValue] : []
     }
@@ -81,13 +82,19 @@ struct TrainRun {
     /// `n`'s share of `b` rows: `b/n`, or `b/n-(b/n+1)` when uneven.
     static func shares(_ b: Int, _ n: Int) -> String { "\(b / n)" + (b % n == 0 ? "" : "-\(b / n + 1)") }
 
-    /// `--threading batch-split`: the threads as ranks of one group (nil for one thread or split).
+    /// `--threading batch-split` (or, resuming without `--threading` outside mpirun, the
+    /// threading the run's config.json records): the threads as ranks of one group (nil for one
+    /// thread or split). A resumed run keeps its threads unless `--threads` is given.
     private func batchSplitGroup() throws -> ThreadProcessGroup? {
-        guard command.threading == .batchSplit else { return nil }
+        // A config.json that cannot be read fails in makeLoop, with its message.
+        let recorded = command.resume.flatMap { try? RunConfig.read(runDirectory: URL(fileURLWithPath: $0)) }
+        let threading = command.threading
+            ?? (Launch.isMPI ? nil : recorded?.threading.flatMap(TrainThreading.init(rawValue:)))
+        guard threading == .batchSplit else { return nil }
         if Launch.isMPI {
             throw CLIError(ExitStatus.usage, "--threading batch-split does not combine with mpirun: start more processes instead")
         }
-        let threads = command.threads ?? min(BLASThreads.processors, RunConfig.maxThreads)
+        let threads = command.threads ?? recorded?.threads ?? min(BLASThreads.processors, RunConfig.maxThreads)
         return threads > 1 ? ThreadProcessGroup(size: threads) : nil
     }
 

@@ -109,7 +109,7 @@ final class ResumeFidelityTests: TemporaryDirectoryTestCase {
     }
 
     /// Control: a state.json written before the running sums existed still loads (the sums
-    /// start empty, as they did), and config.json without clipNorm decodes with nil.
+    /// start empty, as they did), and config.json without clipNorm or threading decodes with nil.
     func testOlderFilesStillDecode() throws {
         let old = #"{"model":"gan","epoch":1,"batchInEpoch":2,"step":6,"noiseRNG":[1,2,3,4],"dataRNG":[5,6,7,8],"optimizerSteps":{"generator":6}}"#
         let state = try JSONDecoder().decode(TrainingState.self, from: Data(old.utf8))
@@ -126,5 +126,13 @@ final class ResumeFidelityTests: TemporaryDirectoryTestCase {
         XCTAssertNotNil(c.problem)
         c.clipNorm = 1.5
         XCTAssertNil(c.problem)
+        // threading (gen's --threading) is optional too, and checked when present.
+        XCTAssertFalse(String(decoding: json, as: UTF8.self).contains("threading"))
+        XCTAssertNil(try JSONDecoder().decode(RunConfig.self, from: json).threading)
+        c.threading = "batch-split"
+        XCTAssertNil(c.problem)
+        XCTAssertEqual(try JSONDecoder().decode(RunConfig.self, from: c.encoded()).threading, "batch-split")
+        c.threading = "rows"
+        XCTAssertEqual(c.problem, "threading must be one of split, batch-split, got rows")
     }
 }

@@ -129,8 +129,12 @@ final class DataParallelTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("batch-split: 2 threads, each a model replica on 32 of the 64 rows"), r.stdout)
         XCTAssertTrue(r.stdout.contains("interrupted by SIGINT at epoch 1, batch 31/100, step 31"), r.stdout)
         XCTAssertTrue(r.stdout.contains("train --resume \(split.path) --threading batch-split"), r.stdout)
-        r = try GenRunner.run(["train", "--resume", split.path, "--threading", "batch-split"])
+        // config.json records the threading: a resume without the flag keeps it (and the threads).
+        let config = try String(contentsOf: split.appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"threading\" : \"batch-split\""), config)
+        r = try GenRunner.run(["train", "--resume", split.path])
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("batch-split: 2 threads, each a model replica on 32 of the 64 rows"), r.stdout)
         let a = try MetricsRows.steps(one), b = try MetricsRows.steps(split)
         XCTAssertEqual(b.count, 200)
         XCTAssertLessThan(MetricsRows.maxRelativeDifference(a, b, columns: columns), 1e-5)
