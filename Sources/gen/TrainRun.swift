@@ -98,8 +98,8 @@ struct TrainRun {
         return threads > 1 ? ThreadProcessGroup(size: threads) : nil
     }
 
-    /// The run's loop: a new run from the flags, or the resumed one with the flags that may change.
-    /// The run's loop, and the FID reference of `--eval-every`/`--target-fid` (rank 0 only;
+    /// The run's loop (a new run from the flags, or the resumed one with the flags that may
+    /// change), and the FID reference of `--eval-every`/`--target-fid` (rank 0 only;
     /// nil without them): built from the data before a new run's directory is written, so a
     /// malformed classifier, or one of another input width, leaves nothing behind.
     private func makeLoop(_ group: (any ProcessGroup)?) throws -> (TrainingLoop, FIDReference?) {
