@@ -44,10 +44,12 @@ public final class QualityHook {
 
     /// The FID reference an evaluation every `every` epochs or towards `targetFID` needs: the
     /// classifier at `classifier` (nil: the shipped one) and `data`'s MNIST test set; nil when
-    /// neither `every` nor `targetFID` is given. Reads the files only.
+    /// neither `every` nor `targetFID` is given. Reads the classifier and computes the test
+    /// images' features; writes nothing.
     /// - Throws: `RunError` when `data` has no labelled test set or the classifier file is
-    ///   missing; `EvaluationError` naming the file when it is malformed or of the wrong input
-    ///   width.
+    ///   missing; `EvaluationError` naming the file when it is not a classifier of this layout,
+    ///   holds non-finite weights or takes another input width; the safetensors reader's error
+    ///   (naming the file) when it does not parse.
     public static func reference(every: Int?, targetFID: Double?, classifier: URL?,
                                  data: Dataset) throws -> FIDReference? {
         guard every != nil || targetFID != nil else { return nil }
@@ -77,7 +79,8 @@ public final class QualityHook {
 
 /// The FID reference from the classifier at `path` and the MNIST test set, with a hint when
 /// the weights are missing.
-/// - Throws: `RunError` naming the file.
+/// - Throws: `RunError` naming the file when it is missing; otherwise as
+///   `FIDReference(classifier:testImages:)`.
 public func loadFIDReference(classifierPath path: String, test: LabeledImages) throws -> FIDReference {
     do {
         return try FIDReference(classifier: URL(fileURLWithPath: path), testImages: test)

@@ -25,8 +25,12 @@ enum InputPaths {
     static func classifier(_ flag: String?) throws -> URL {
         let hint = "train one with `gen train classifier --out FILE`, or pass --classifier FILE"
         if let flag {
-            guard FileManager.default.fileExists(atPath: flag) else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: flag, isDirectory: &isDirectory) else {
                 throw CLIError(ExitStatus.noInput, "--classifier \(flag): not found (\(hint))")
+            }
+            guard !isDirectory.boolValue else {
+                throw CLIError(ExitStatus.dataError, "--classifier \(flag): is a directory, not a classifier weights file")
             }
             return URL(fileURLWithPath: flag)
         }

@@ -128,7 +128,8 @@ struct TrainRun {
             if let s = command.logEvery { config.logEvery = s }
             if let k = command.keepCheckpoints { config.keepCheckpoints = k }
             try checkDefaultData(config)
-            // A resume writes nothing new when it starts: the reference can follow the loop.
+            // A resume writes nothing when it starts (it only recreates a missing samples/ or
+            // checkpoints/): the reference can follow the loop.
             let loop = try TrainingLoop.resume(dir, config: config, processGroup: group)
             return (loop, try reference(loop.data))
         } catch let e as RunDirectoryError {

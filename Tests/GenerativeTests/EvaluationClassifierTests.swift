@@ -97,7 +97,23 @@ final class EvaluationClassifierTests: XCTestCase {
         XCTAssertThrowsError(try MNISTClassifier.load(broken)) { e in
             XCTAssertEqual("\(e)", "\(broken.path): 2.weight is 10x7, expected 5 inputs")
         }
+        // A layer of no units (it used to trap in Dense's precondition).
+        let empty = dir.appendingPathComponent("empty-layer.safetensors")
+        try SafeTensors.write([("0.weight", Matrix(rows: 0, cols: 784)), ("2.weight", Matrix(rows: 10, cols: 0))],
+                              metadata: [:], to: empty)
+        XCTAssertThrowsError(try MNISTClassifier.load(empty)) { e in
+            XCTAssertEqual("\(e)", "\(empty.path): 0.weight is 0x784: a layer needs at least one unit and one input")
+        }
+        // A NaN weight: refused at load, naming the tensor (it used to fail at the first FID).
         var rng = Xoshiro256(seed: 1)
+        let nan = dir.appendingPathComponent("nan.safetensors")
+        let withNaN = MNISTClassifier(inputSize: 4, hidden: [3], classes: 2, rng: &rng)
+        withNaN.network.parameters[2].value[1, 0] = .nan
+        try withNaN.save(to: nan, metadata: [:])
+        XCTAssertThrowsError(try MNISTClassifier.load(nan)) { e in
+            XCTAssertEqual((e as? EvaluationError)?.kind, .malformedFile)
+            XCTAssertEqual("\(e)", "\(nan.path): 2.weight holds NaN or infinite values")
+        }
         let c = MNISTClassifier(inputSize: 4, hidden: [3], classes: 2, rng: &rng)
         XCTAssertThrowsError(try c.accuracy(Matrix(rows: 2, cols: 4), labels: [0])) { e in
             XCTAssertEqual((e as? EvaluationError)?.kind, .shapeMismatch)

@@ -254,6 +254,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 65, r.stderr)
         XCTAssertTrue(r.stderr.contains("narrow.safetensors: expects 100 inputs"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
+        // A directory in place of the file.
+        r = try gen(["train", "gan", "--target-fid", "50", "--classifier", tmp.path, "--out", out.path], cwd: tmp)
+        XCTAssertEqual(r.status, 65, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--classifier \(tmp.path): is a directory"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written")
         let csv = tmp.appendingPathComponent("d.csv")
         try "0.1,0.2\n0.3,0.4\n".write(to: csv, atomically: true, encoding: .utf8)
         r = try gen(["train", "vae", "--target-fid", "50", "--data", csv.path, "--out", out.path])

@@ -54,7 +54,8 @@ public final class MNISTClassifier {
     /// Loads a classifier written by `save(to:metadata:)`; the layer sizes come from the tensor
     /// shapes (`0.weight`, `2.weight`, ...).
     /// - Throws: `EvaluationError` naming the file when it is missing (`.fileNotFound`) or not an
-    ///   MLP of this layout (`.malformedFile`); the safetensors reader's error when it does not parse.
+    ///   MLP of this layout, has a layer of no units or a NaN or infinite weight
+    ///   (`.malformedFile`); the safetensors reader's error when it does not parse.
     public static func load(_ url: URL) throws -> MNISTClassifier {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw EvaluationError(.fileNotFound, "\(url.path): classifier weights not found")
@@ -69,6 +70,12 @@ public final class MNISTClassifier {
         } catch {
             throw EvaluationError(.malformedFile, "\(url.path): \(error)")
         }
+        // NaN or inf weights would surface later as a LAPACK error about the FID's covariance.
+        for entry in c.network.stateEntries {
+            if let p = entry.parameter, !p.value.allFinite() {
+                throw EvaluationError(.malformedFile, "\(url.path): \(entry.name) holds NaN or infinite values")
+            }
+        }
         c.metadata = file.metadata
         return c
     }
@@ -80,6 +87,10 @@ public final class MNISTClassifier {
         var index = 0
         while let w = tensors["\(index).weight"] {
             if sizes.isEmpty { sizes.append(w.cols) }
+            // A layer of no units cannot be built (Dense requires positive sizes).
+            guard w.rows > 0 && w.cols > 0 else {
+                throw EvaluationError(.malformedFile, "\(path): \(index).weight is \(w.rows)x\(w.cols): a layer needs at least one unit and one input")
+            }
             guard w.cols == sizes.last! else {
                 throw EvaluationError(.malformedFile, "\(path): \(index).weight is \(w.rows)x\(w.cols), expected \(sizes.last!) inputs")
             }
