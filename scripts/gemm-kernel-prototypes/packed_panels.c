@@ -1,7 +1,7 @@
 // Prototype (not part of the package): C = A B with B packed once into 32-column panels, an
 // AVX-512 8 x 32 kernel, against cblas_sgemm (OpenBLAS, one thread) at the large GAN's products
 // of 64 and 128 rows: per shape the median of 41 warm calls each, the packing timed apart.
-// Measured on a Zen 4 (2026-12-04): the kernel 1.13-1.67x cblas_sgemm with the packing not
+// Measured on a Zen 4 (2026-12-04): the kernel 1.1-1.6x cblas_sgemm with the packing not
 // counted. Run: scripts/gemm-kernel-prototypes/run (needs clang and libopenblas-dev; AVX-512 CPU).
 #include <immintrin.h>
 #include <stdio.h>
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 #include <cblas.h>
+#include "tiles.h"
 extern void openblas_set_num_threads(int);
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 
 // B (K x N, row-major, ldb) -> panels of 32 columns, k-major, zero-padded: size K * ceil(N/32)*32
 static void pack_b(const float *b, int K, int N, int ldb, float *bp) {
@@ -38,40 +38,6 @@ static void pack_bt(const float *w, int K, int N, int ldw, float *bp) {
     }
 }
 
-#define MR 8
-__attribute__((target("avx512f,fma")))
-static void kernel8(const float *a, int lda, const float *bp, int K, float *c, int ldc, __mmask16 m0, __mmask16 m1) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    __m512 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
-    const float *a4 = a + 4 * lda, *a5 = a + 5 * lda, *a6 = a + 6 * lda, *a7 = a + 7 * lda;
-    for (int k = 0; k < K; k++) {
-        __m512 b0 = _mm512_load_ps(bp + k * 32), b1 = _mm512_load_ps(bp + k * 32 + 16);
-        __m512 x;
-        x = _mm512_set1_ps(a0[k]); c00 = _mm512_fmadd_ps(x, b0, c00); c01 = _mm512_fmadd_ps(x, b1, c01);
-        x = _mm512_set1_ps(a1[k]); c10 = _mm512_fmadd_ps(x, b0, c10); c11 = _mm512_fmadd_ps(x, b1, c11);
-        x = _mm512_set1_ps(a2[k]); c20 = _mm512_fmadd_ps(x, b0, c20); c21 = _mm512_fmadd_ps(x, b1, c21);
-        x = _mm512_set1_ps(a3[k]); c30 = _mm512_fmadd_ps(x, b0, c30); c31 = _mm512_fmadd_ps(x, b1, c31);
-        x = _mm512_set1_ps(a4[k]); c40 = _mm512_fmadd_ps(x, b0, c40); c41 = _mm512_fmadd_ps(x, b1, c41);
-        x = _mm512_set1_ps(a5[k]); c50 = _mm512_fmadd_ps(x, b0, c50); c51 = _mm512_fmadd_ps(x, b1, c51);
-        x = _mm512_set1_ps(a6[k]); c60 = _mm512_fmadd_ps(x, b0, c60); c61 = _mm512_fmadd_ps(x, b1, c61);
-        x = _mm512_set1_ps(a7[k]); c70 = _mm512_fmadd_ps(x, b0, c70); c71 = _mm512_fmadd_ps(x, b1, c71);
-    }
-#define ST(r, v0, v1) _mm512_mask_storeu_ps(c + r * ldc, m0, v0); _mm512_mask_storeu_ps(c + r * ldc + 16, m1, v1);
-    ST(0, c00, c01) ST(1, c10, c11) ST(2, c20, c21) ST(3, c30, c31) ST(4, c40, c41) ST(5, c50, c51) ST(6, c60, c61) ST(7, c70, c71)
-}
-
-__attribute__((target("avx512f,fma")))
-static void kernel1(const float *a, const float *bp, int K, float *c, __mmask16 m0, __mmask16 m1) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
-    for (int k = 0; k < K; k++) {
-        __m512 x = _mm512_set1_ps(a[k]);
-        s0 = _mm512_fmadd_ps(x, _mm512_load_ps(bp + k * 32), s0);
-        s1 = _mm512_fmadd_ps(x, _mm512_load_ps(bp + k * 32 + 16), s1);
-    }
-    _mm512_mask_storeu_ps(c, m0, s0); _mm512_mask_storeu_ps(c + 16, m1, s1);
-}
-
 // C (M x N) = A (M x K, lda) * Bpacked
 static void pgemm(int M, int N, int K, const float *a, int lda, const float *bp, float *c, int ldc) {
     int panels = (N + 31) / 32;
@@ -81,12 +47,11 @@ static void pgemm(int M, int N, int K, const float *a, int lda, const float *bp,
         __mmask16 m1 = w >= 32 ? 0xFFFF : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
         const float *b = bp + (size_t)p * K * 32;
         int i = 0;
-        for (; i + MR <= M; i += MR) kernel8(a + (size_t)i * lda, lda, b, K, c + (size_t)i * ldc + p * 32, ldc, m0, m1);
-        for (; i < M; i++) kernel1(a + (size_t)i * lda, b, K, c + (size_t)i * ldc + p * 32, m0, m1);
+        for (; i + 8 <= M; i += 8) nn8(a + (size_t)i * lda, lda, b, 32, K, c + (size_t)i * ldc + p * 32, ldc, m0, m1);
+        for (; i < M; i++) nn1(a + (size_t)i * lda, b, 32, K, c + (size_t)i * ldc + p * 32, m0, m1);
     }
 }
 
-static int cmp(const void *x, const void *y) { double a = *(double *)x, b = *(double *)y; return a < b ? -1 : a > b; }
 
 int main(void) {
     openblas_set_num_threads(1);
