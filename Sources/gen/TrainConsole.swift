@@ -13,6 +13,8 @@ final class TrainConsole {
     var progress: Progress
     /// The one-time divergence warning (`LossWatch`).
     var lossWatch = LossWatch()
+    /// The one-time note that mpirun's interrupt deadline is shorter than a step.
+    var deadlineWatch = MPIDeadlineWatch(isMPI: Launch.isMPI)
 
     init(loop: TrainingLoop, quality: QualityHook) {
         self.loop = loop
@@ -53,6 +55,10 @@ final class TrainConsole {
         if let d = lossWatch.check(r) {
             progress.clear()
             printWarning("\(d.metric) is \(sci(d.value)) at step \(d.step), over \(Int(LossWatch.factor)) times its first value \(sci(d.first)): training is probably diverging (try a smaller --lr, or --clip-norm)")
+        }
+        if let note = deadlineWatch.check(step: r.step, secondsPerStep: Double(loop.config.batchSize) / r.samplesPerSecond) {
+            progress.clear()
+            print(note)
         }
         raiseTestSignalIfDue(step: r.step)
     }
