@@ -10,18 +10,20 @@ import Foundation
 struct MPIDeadlineWatch {
     /// Seconds between SIGTERM and SIGKILL under mpirun; nil when not under mpirun.
     let deadline: Double?
-    private var checked = false
+    /// Steps seen (the check is made at the third: a resumed run's step count starts higher).
+    private var seen = 0
 
     /// - Parameter environment: the process's (read for Open MPI's deadline).
     init(isMPI: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) {
         deadline = isMPI ? Double(environment["OMPI_MCA_odls_base_sigkill_timeout"] ?? "1") ?? 1 : nil
     }
 
-    /// Once, at the third step: a note when `secondsPerStep` leaves no time after SIGTERM to
-    /// finish the step and write the checkpoint (nil otherwise, and on every later call).
-    mutating func check(step: Int, secondsPerStep: Double) -> String? {
-        guard let deadline, !checked, step >= 3 else { return nil }
-        checked = true
+    /// Once, at the third step this process trains: a note when `secondsPerStep` leaves no time
+    /// after SIGTERM to finish the step and write the checkpoint (nil otherwise, and on every
+    /// other call).
+    mutating func check(secondsPerStep: Double) -> String? {
+        seen += 1
+        guard let deadline, seen == 3 else { return nil }
         guard secondsPerStep.isFinite && secondsPerStep > deadline / 2 else { return nil }
         let suggested = Int((3 * secondsPerStep).rounded(.up)) + 5
         return "note: a step takes \(String(format: "%.1f", secondsPerStep)) s; after Ctrl-C mpirun allows the ranks \(String(format: "%g", deadline)) s from SIGTERM to SIGKILL, too little to finish a step and write the checkpoint: start mpirun with --mca odls_base_sigkill_timeout \(suggested) to keep interrupts (or stop the run with kill -INT on one of its gen processes)"

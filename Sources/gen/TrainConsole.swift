@@ -56,7 +56,7 @@ final class TrainConsole {
             progress.clear()
             printWarning("\(d.metric) is \(sci(d.value)) at step \(d.step), over \(Int(LossWatch.factor)) times its first value \(sci(d.first)): training is probably diverging (try a smaller --lr, or --clip-norm)")
         }
-        if let note = deadlineWatch.check(step: r.step, secondsPerStep: Double(loop.config.batchSize) / r.samplesPerSecond) {
+        if let note = deadlineWatch.check(secondsPerStep: Double(loop.config.batchSize) / r.samplesPerSecond) {
             progress.clear()
             print(note)
         }
