@@ -35,7 +35,8 @@ public struct RunConfig: Codable, Sendable {
     /// Optional so that config.json files written before it existed still decode.
     public var clipNorm: Float?
     /// How `gen train` shares a step among the threads: `batch-split` (a model replica per
-    /// thread, `ThreadProcessGroup`); nil: its default, each gemm's rows over the threads.
+    /// thread, `ThreadProcessGroup`) or `split`; nil: its default, `split` (each gemm's rows
+    /// over the threads).
     /// Recorded so that a resume continues alike; `TrainingLoop` does not read it.
     public var threading: String?
     /// The values `threading` may take.
@@ -141,7 +142,7 @@ public struct RunConfig: Codable, Sendable {
         if threads > RunConfig.maxThreads { return "threads \(threads) exceeds \(RunConfig.maxThreads)" }
         if let c = clipNorm, !(c > 0 && c.isFinite) { return "clipNorm must be a positive number, got \(c)" }
         if let t = threading, !Self.threadingModes.contains(t) {
-            return "threading must be one of \(Self.threadingModes.joined(separator: ", ")), got \(t)"
+            return "threading must be one of \(Self.threadingModes.joined(separator: ", ")), got \"\(t)\""
         }
         let widths: [Int]
         switch (model, gan, vae, classifier) {

@@ -70,10 +70,10 @@ struct TrainRun {
     }
 
     /// Flags of this invocation a resume should repeat: config.json keeps the run's settings
-    /// (threads and threading included), but a run started before it recorded its threading
-    /// (and resumed with `--threading batch-split`) needs the flag again.
+    /// (threads and threading included) as the run started, so a `--threading` given here (a
+    /// resume that changed it, or a run from before config.json recorded it) is repeated.
     private var resumeOptions: [String] {
-        command.threading == .batchSplit ? ["--threading", TrainThreading.batchSplit.rawValue] : []
+        command.threading.map { ["--threading", $0.rawValue] } ?? []
     }
 
     /// "1 thread", "2 threads".

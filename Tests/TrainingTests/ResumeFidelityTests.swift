@@ -133,6 +133,6 @@ final class ResumeFidelityTests: TemporaryDirectoryTestCase {
         XCTAssertNil(c.problem)
         XCTAssertEqual(try JSONDecoder().decode(RunConfig.self, from: c.encoded()).threading, "batch-split")
         c.threading = "rows"
-        XCTAssertEqual(c.problem, "threading must be one of split, batch-split, got rows")
+        XCTAssertEqual(c.problem, "threading must be one of split, batch-split, got \"rows\"")
     }
 }

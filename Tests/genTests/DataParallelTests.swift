@@ -31,14 +31,16 @@ final class DataParallelTests: XCTestCase {
             let one = tmp.appendingPathComponent("\(model)-1"), two = tmp.appendingPathComponent("\(model)-2")
             let r1 = try GenRunner.run(Self.run(model, out: one, extra: extra))
             XCTAssertEqual(r1.status, 0, r1.stderr)
-            // The GAN's run with an mpirun interrupt deadline of 0 s (shorter than any step): a
-            // note on how to keep interrupts, once; the VAE's with the default 1 s: none.
-            let deadline = model == "gan" ? ["OMPI_MCA_odls_base_sigkill_timeout": "0"] : [:]
+            // The GAN's run with an mpirun interrupt deadline of 0 s (shorter than any step;
+            // written " 0s", which Open MPI's strtol also reads as 0): a note on how to keep
+            // interrupts, once; the VAE's with the default 1 s: none.
+            let deadline = model == "gan" ? ["OMPI_MCA_odls_base_sigkill_timeout": " 0s"] : [:]
             let r2 = try MPIRunner.run(2, Self.run(model, out: two, extra: extra), env: deadline)
             XCTAssertEqual(r2.status, 0, r2.stderr)
             XCTAssertTrue(r2.stdout.contains("data-parallel: 2 processes"), r2.stdout)
             let notes = r2.stdout.components(separatedBy: "--mca odls_base_sigkill_timeout").count - 1
             XCTAssertEqual(notes, model == "gan" ? 1 : 0, r2.stdout)
+            if model == "gan" { XCTAssertTrue(r2.stdout.contains("mpirun allows the ranks 0 s from SIGTERM"), r2.stdout) }
             let a = try MetricsRows.steps(one), b = try MetricsRows.steps(two)
             XCTAssertEqual(a.count, 200)
             XCTAssertEqual(b.count, 200)
