@@ -13,4 +13,6 @@ static inline __attribute__((always_inline)) float cvm_sqrtf(float v) {
 #endif
 }
 
+#include "panel_packing.h"
+#include "packed_gemm.h"
 #endif

@@ -1,4 +1,8 @@
 import Foundation
+import Synchronization
+
+/// Source of `MatrixStorage.identity`: never reused, unlike an address.
+private let storageIdentities = Atomic<Int>(0)
 
 /// Heap block behind a `Matrix`: 64-byte aligned Float32 storage that is never resized.
 @usableFromInline
@@ -8,11 +12,18 @@ final class MatrixStorage: @unchecked Sendable {
     /// True for storage shared on purpose by several matrices (`Matrix.sharedBuffer`): writes
     /// through any of them go to the shared memory instead of copying it first.
     @usableFromInline let writesThrough: Bool
+    /// Unique for the process's lifetime (a freed block's address may come back; this may not).
+    let identity: Int
+    /// Bumped whenever a `Matrix` takes mutable access to the elements (`makeUnique`), so a copy
+    /// derived from them (`PackedWeight`) can tell it is stale. Not kept for `writesThrough`
+    /// storage, which several threads may write at once: such storage is never packed.
+    @usableFromInline var version = 0
 
     @usableFromInline
     init(capacity: Int, writesThrough: Bool = false) {
         self.capacity = capacity
         self.writesThrough = writesThrough
+        identity = storageIdentities.add(1, ordering: .relaxed).newValue
         var raw: UnsafeMutableRawPointer?
         // 64-byte alignment: one cache line, and what AVX loads like.
         let bytes = Swift.max(capacity, 1) * MemoryLayout<Float>.stride
@@ -195,7 +206,9 @@ public struct Matrix: @unchecked Sendable {
 
     @inlinable
     mutating func makeUnique() {
-        if !storage.writesThrough && !isKnownUniquelyReferenced(&storage) { copyStorage() }
+        if storage.writesThrough { return }
+        if !isKnownUniquelyReferenced(&storage) { copyStorage() }
+        storage.version &+= 1
     }
 
     @usableFromInline

@@ -14,6 +14,9 @@ public final class Parameter {
     private var storedGradient: Matrix
     /// A frozen parameter gets no gradient and is skipped by optimisers.
     public var isFrozen: Bool = false
+    /// For a weight its layer multiplies by with `gemm(_:packed:)` (Dense, on AVX-512 CPUs):
+    /// which packed copy holds `value`'s current elements. Nil for every other parameter.
+    var packing: PackedWeight?
 
     public init(name: String, value: Matrix) {
         self.name = name
@@ -43,6 +46,14 @@ public final class Parameter {
 
     /// Sets the gradient to zero in place (no allocation).
     public func zeroGradient() { storedGradient.fill(0) }
+
+    /// `value` as panels for a product of `rows` rows by it, or nil when the product should go
+    /// to OpenBLAS (not a packed weight, or more rows than the packed kernel serves).
+    func packedPanels(forRows rows: Int) -> PackedPanels? {
+        // A view of a shared buffer may be written by several threads at once: not packable.
+        guard packing != nil, rows <= PackedPanels.maximumRows, !value.writesThrough else { return nil }
+        return packing!.panels(for: value)
+    }
 }
 
 /// One tensor of a layer's state dict, as PyTorch's `state_dict()` lists it.

@@ -45,8 +45,13 @@ final class UpdateSharing {
         self.group = group
         self.rank = rank
         elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
-        tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements, rank: rank)
+        let shapes = optimizer.parameters.map { p in p.packing == nil ? nil : (rows: p.value.rows, cols: p.value.cols) }
+        tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements,
+                                          packed: shapes, rank: rank)
         mine = tables[rank]
+        for (k, p) in optimizer.parameters.enumerated() where p.packing != nil {
+            p.packing!.shared = mine.packed[k]
+        }
         precondition(optimizer.slots.count <= ReplicaTable.maximumSlots, "shareUpdates: \(optimizer.slots.count) state slots")
         // Kept alive by the table: rank 0 may gather them after this optimiser is gone.
         mine.slotStorage = optimizer.slots
@@ -79,6 +84,8 @@ final class UpdateSharing {
                                      gradient: UnsafeBufferPointer(rebasing: g[own]),
                                      state: mine.statePointers(k, slotOffset: offset + own.lowerBound,
                                                                slots: optimizer.slots.count))
+                    // The part just written is in cache: pack it for every replica's products.
+                    mine.packed[k]?.pack(UnsafePointer(x.baseAddress!), elements: own)
                 }
             }
         }
@@ -95,6 +102,7 @@ final class UpdateSharing {
                     (x.baseAddress! + theirs.lowerBound).update(from: source + theirs.lowerBound, count: theirs.count)
                 }
             }
+            if p.packing?.shared != nil { p.packing!.sharedIsCurrent(for: p.value) }
         }
         group.barrier()
     }
@@ -123,12 +131,16 @@ final class ReplicaTable: @unchecked Sendable {
     let parameterCount: Int
     /// Scalar parameters of the optimiser (all tensors together), to check the pairing.
     let elementCount: Int
+    /// Per parameter, the panels every rank packs its part of the update into (the same
+    /// objects in every rank's table), or nil for a parameter that is not packed.
+    let packed: [PackedPanels?]
     /// Reused by `statePointers` (an optimiser takes its state as an array).
     private var state: [UnsafeMutablePointer<Float>] = []
 
-    init(parameters: Int, elements: Int) {
+    init(parameters: Int, elements: Int, packed: [PackedPanels?]) {
         parameterCount = parameters
         elementCount = elements
+        self.packed = packed
         values = .allocate(capacity: Swift.max(1, parameters))
         values.initialize(repeating: nil, count: Swift.max(1, parameters))
         slots = .allocate(capacity: ReplicaTable.maximumSlots)

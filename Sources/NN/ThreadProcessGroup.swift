@@ -164,12 +164,17 @@ public final class ThreadProcessGroup: @unchecked Sendable {
 
     /// The tables of rank `rank`'s next shared optimiser, the same array for the optimiser the
     /// other ranks register at the same position (optimisers are paired by order).
-    func sharedUpdateTables(parameters: Int, elements: Int, rank: Int) -> [ReplicaTable] {
+    func sharedUpdateTables(parameters: Int, elements: Int, packed shapes: [(rows: Int, cols: Int)?],
+                            rank: Int) -> [ReplicaTable] {
         registry.withLock { r in
             let index = r.registered[rank]
             r.registered[rank] += 1
             if index == r.tables.count {
-                r.tables.append((0..<size).map { _ in ReplicaTable(parameters: parameters, elements: elements) })
+                // One set of panels per packed weight, filled by all ranks' shared updates.
+                let panels = shapes.map { $0.map { PackedPanels(rows: $0.rows, cols: $0.cols) } }
+                r.tables.append((0..<size).map { _ in
+                    ReplicaTable(parameters: parameters, elements: elements, packed: panels)
+                })
             }
             let first = r.tables[index][0]
             precondition(first.parameterCount == parameters && first.elementCount == elements,

@@ -39,6 +39,39 @@ final class DenseTests: XCTestCase {
         }
     }
 
+    /// A layer wide enough for the packed kernels (on AVX-512): forward and dX against the
+    /// Double reference, before and after an optimiser step changes the weight (the panels
+    /// must follow), and at a batch above `PackedPanels.maximumRows` (OpenBLAS again).
+    func testPackedWeightPathAgainstReference() {
+        var rng = Xoshiro256(seed: 31)
+        let layer = Dense(inputSize: 24, outputSize: 40, activation: .leakyReLU(negativeSlope: 0.1), rng: &rng)
+        layer.bias.value = randomMatrix(1, 40, seed: 32)
+        XCTAssertEqual(layer.weight.packing != nil, PackedPanels.isAvailable)
+        XCTAssertNil(Dense(inputSize: 4, outputSize: 3, rng: &rng).weight.packing, "thin layers stay on OpenBLAS")
+        let sgd = SGD(parameters: layer.parameters, learningRate: 0.5)
+        for (step, batch) in [9, 9, PackedPanels.maximumRows + 3].enumerated() {
+            let x = randomMatrix(batch, 24, seed: 40 + UInt64(step)), r = randomMatrix(batch, 40, seed: 50 + UInt64(step))
+            let w = doubles(layer.weight.value), b = doubles(layer.bias.value)
+            let y = layer.forward(x, training: true)
+            let dx = layer.backward(r)
+            let ref = refForward([.dense(w: w, b: b, nin: 24, nout: 40, act: .identity)], doubles(x), rows: batch)
+            assertClose(doubles(y), ref.map { refActivation(.leakyReLU(negativeSlope: 0.1), $0) },
+                        atol: 1e-5, rtol: 1e-5, "step \(step) forward")
+            let dz = zip(ref, doubles(r)).map { z, g in z >= 0 ? g : 0.1 * g }
+            var expected = [Double](repeating: 0, count: batch * 24)
+            for i in 0..<batch {
+                for k in 0..<24 {
+                    var sum = 0.0
+                    for j in 0..<40 { sum += dz[i * 40 + j] * w[k * 40 + j] }
+                    expected[i * 24 + k] = sum
+                }
+            }
+            assertClose(doubles(dx), expected, atol: 1e-5, rtol: 1e-5, "step \(step) dX")
+            sgd.step()
+            layer.zeroGradients()
+        }
+    }
+
     func testGradientsAccumulateUntilZeroed() {
         var rng = Xoshiro256(seed: 1)
         let layer = Dense(inputSize: 3, outputSize: 2, activation: .tanh, rng: &rng)

@@ -85,6 +85,66 @@ final class OptimizerSharingTests: XCTestCase {
         }
     }
 
+    /// Packed weights (Dense's, on AVX-512): every rank packs its part of the update into
+    /// panels shared by all ranks, and each rank's products then read those panels; they must
+    /// hold exactly the updated values (a fresh packing gives the same bits), frozen or not.
+    func testSharedUpdatesPackSharedPanels() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: weights are not packed")
+        for size in [2, 3] {
+            let group = ThreadProcessGroup(size: size)
+            let failures = Mutex<[String]>([])
+            let done = DispatchGroup()
+            for rank in 0..<size {
+                done.enter()
+                Thread {
+                    defer { done.leave() }
+                    var rng = Xoshiro256(seed: 4)
+                    let ps = [(20, 33), (1, 1), (17, 16)].enumerated().map { i, shape in
+                        Parameter(name: "w\(i)", value: Matrix.uniform(rows: shape.0, cols: shape.1, low: -1, high: 1, using: &rng))
+                    }
+                    ps[0].packing = PackedWeight()
+                    ps[2].packing = PackedWeight()
+                    let opt = Self.optimizer("adam", ps)
+                    let member = group.member(rank)
+                    opt.shareUpdates(over: member)
+                    for t in 0..<4 {
+                        for (k, p) in ps.enumerated() { p.gradient = Self.gradient(step: t, tensor: k, like: p) }
+                        ps[2].isFrozen = t == 2
+                        opt.step()
+                        for k in [0, 2] {
+                            let problem = Self.packingProblem(ps[k], expectShared: true)
+                            if let problem { failures.withLock { $0.append("\(size) ranks, rank \(rank), step \(t), w\(k): \(problem)") } }
+                        }
+                        // Training reaches the next update through an allreduce: no rank packs
+                        // the next step's values while another still reads these.
+                        try? member.barrier()
+                    }
+                }.start()
+            }
+            XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "\(size) threads hung")
+            XCTAssertEqual(failures.withLock { $0 }, [])
+        }
+    }
+
+    /// Nil when `p`'s products use the shared panels (if `expectShared`) and they equal a fresh
+    /// packing of `p.value` to the bit; otherwise what differs.
+    private static func packingProblem(_ p: Parameter, expectShared: Bool) -> String? {
+        guard let panels = p.packedPanels(forRows: 5) else { return "not packed" }
+        if expectShared && panels !== p.packing?.shared { return "own panels, not the shared ones" }
+        let fresh = PackedPanels(rows: p.value.rows, cols: p.value.cols)
+        fresh.pack(p.value, elements: 0..<p.value.count)
+        var rng = Xoshiro256(seed: 9)
+        let a = Matrix.uniform(rows: 5, cols: p.value.rows, low: -1, high: 1, using: &rng)
+        let dz = Matrix.uniform(rows: 5, cols: p.value.cols, low: -1, high: 1, using: &rng)
+        var c1 = Matrix(rows: 5, cols: p.value.cols), c2 = c1
+        var d1 = Matrix(rows: 5, cols: p.value.rows), d2 = d1
+        gemm(a, packed: panels, into: &c1)
+        gemm(a, packed: fresh, into: &c2)
+        gemm(dz, packedTransposed: panels, into: &d1)
+        gemm(dz, packedTransposed: fresh, into: &d2)
+        return c1 == c2 && d1 == d2 ? nil : "products differ from a fresh packing"
+    }
+
     /// Sharing needs threads of one process: a group of one, or another kind of group, leaves
     /// the optimiser whole.
     func testSharingIgnoresOtherGroups() {

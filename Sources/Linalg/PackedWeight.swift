@@ -1,0 +1,53 @@
+import Foundation
+
+/// Which packed copy of one weight holds its current values, for the layer that multiplies by
+/// it: the panels shared with other replicas (packed by their shared optimiser update, never
+/// written here) or panels of its own, packed at the first product after `W` changed.
+///
+/// A change is seen through `W`'s storage (its identity and the version every mutable access
+/// bumps), so any writer — an optimiser, a loaded checkpoint, `value = …` — makes the next
+/// product repack; nothing has to announce it.
+public struct PackedWeight {
+    /// Panels filled by a shared update (`Optimizer.shareUpdates(over:)`), or nil.
+    public var shared: PackedPanels?
+    private var own: PackedPanels?
+    private var current: PackedPanels?
+    private var source = MatrixStamp(identity: -1, version: 0, offset: 0, rows: 0, cols: 0)
+
+    public init() {}
+
+    /// Panels holding `w`'s current values: the last ones packed if `w` has not changed since,
+    /// else this layer's own, packed now (allocated at the first call, reused after; the rows
+    /// are split over the threads of row-split gemm threading).
+    /// - Precondition: `w` is not a view of a shared buffer (`writesThrough`).
+    public mutating func panels(for w: Matrix) -> PackedPanels {
+        let stamp = w.stamp
+        if let current, stamp == source { return current }
+        if own == nil || own!.rows != w.rows || own!.cols != w.cols {
+            own = PackedPanels(rows: w.rows, cols: w.cols)
+        }
+        own!.packAll(w)
+        current = own
+        source = stamp
+        return own!
+    }
+
+    /// Records that `shared` now holds `w`'s current values (called after a shared update).
+    public mutating func sharedIsCurrent(for w: Matrix) {
+        current = shared
+        source = w.stamp
+    }
+}
+
+/// What identifies a matrix's current elements: storage, its version, and the window onto it.
+struct MatrixStamp: Equatable {
+    var identity: Int, version: Int, offset: Int, rows: Int, cols: Int
+}
+
+extension Matrix {
+    var stamp: MatrixStamp {
+        precondition(!storage.writesThrough, "PackedWeight: a shared buffer's view cannot be packed")
+        return MatrixStamp(identity: storage.identity, version: storage.version, offset: offset,
+                           rows: rows, cols: cols)
+    }
+}

@@ -1,0 +1,105 @@
+import XCTest
+import Linalg
+
+/// The packed-weight kernels (`gemm(_:packed:into:)`, `gemm(_:packedTransposed:into:)`)
+/// against the naive Double product, at shapes that hit every edge of their tiles (rows not a
+/// multiple of 8, a last panel of 1 to 31 columns), and what packing promises: a copy, so the
+/// bits do not depend on how the panels were filled or how the rows are split.
+final class PackedGEMMTests: XCTestCase {
+    /// (m, k, n) of `C = A W`, W `k x n`.
+    private let shapes: [(Int, Int, Int)] = [
+        (1, 1, 1), (8, 3, 32), (9, 5, 33), (7, 17, 16), (17, 33, 31), (64, 40, 70), (3, 64, 1), (16, 2, 65),
+    ]
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F on this CPU: the packed kernels are not used")
+    }
+
+    private func packed(_ w: Matrix) -> PackedPanels {
+        let p = PackedPanels(rows: w.rows, cols: w.cols)
+        p.pack(w, elements: 0..<w.count)
+        return p
+    }
+
+    func testProductsAgainstNaiveLoop() {
+        var seed: UInt64 = 40
+        for (m, k, n) in shapes {
+            seed += 3
+            let a = randomMatrix(m, k, seed: seed), w = randomMatrix(k, n, seed: seed + 1)
+            let panels = packed(w)
+            // NaN in C must not survive: beta is 0.
+            var c = Matrix(rows: m, cols: n, repeating: .nan)
+            gemm(a, packed: panels, into: &c)
+            assertClose(c, naiveProduct(a, w, transposeA: false, transposeB: false), tol: 1e-5, "A W m=\(m) k=\(k) n=\(n)")
+
+            let dz = randomMatrix(m, n, seed: seed + 2)
+            var dx = Matrix(rows: m, cols: k, repeating: .nan)
+            gemm(dz, packedTransposed: panels, into: &dx)
+            assertClose(dx, naiveProduct(dz, w, transposeA: false, transposeB: true), tol: 1e-5, "A Wᵀ m=\(m) k=\(k) n=\(n)")
+        }
+    }
+
+    /// Packing in pieces (partial rows, any order, as ranks of a shared update do) gives the
+    /// same panels as packing at once: the products agree to the bit.
+    func testPackingInPiecesEqualsPackingAtOnce() {
+        let w = randomMatrix(37, 45, seed: 5), a = randomMatrix(9, 37, seed: 6), dz = randomMatrix(9, 45, seed: 7)
+        let whole = packed(w)
+        let pieces = PackedPanels(rows: 37, cols: 45)
+        let cuts = [0, 1, 44, 46, 500, 1000, 1001, 37 * 45]
+        for i in stride(from: cuts.count - 2, through: 0, by: -1) { pieces.pack(w, elements: cuts[i]..<cuts[i + 1]) }
+        var c1 = Matrix(rows: 9, cols: 45), c2 = c1, d1 = Matrix(rows: 9, cols: 37), d2 = d1
+        gemm(a, packed: whole, into: &c1)
+        gemm(a, packed: pieces, into: &c2)
+        gemm(dz, packedTransposed: whole, into: &d1)
+        gemm(dz, packedTransposed: pieces, into: &d2)
+        XCTAssertEqual(c1, c2)
+        XCTAssertEqual(d1, d2)
+    }
+
+    /// Each row of C is the same sum whichever tile it falls in, so a product of one row equals
+    /// that row of the whole product to the bit (what makes a split over threads harmless).
+    func testRowsDoNotDependOnTheirTile() {
+        let a = randomMatrix(19, 50, seed: 8), w = randomMatrix(50, 40, seed: 9), dz = randomMatrix(19, 40, seed: 10)
+        let panels = packed(w)
+        var all = Matrix(rows: 19, cols: 40), allT = Matrix(rows: 19, cols: 50)
+        gemm(a, packed: panels, into: &all)
+        gemm(dz, packedTransposed: panels, into: &allT)
+        for i in [0, 7, 8, 16, 18] {
+            var one = Matrix(rows: 1, cols: 40), oneT = Matrix(rows: 1, cols: 50)
+            gemm(a.rows(i..<i + 1), packed: panels, into: &one)
+            gemm(dz.rows(i..<i + 1), packedTransposed: panels, into: &oneT)
+            XCTAssertEqual(one, all.rows(i..<i + 1), "row \(i)")
+            XCTAssertEqual(oneT, allT.rows(i..<i + 1), "row \(i), transposed")
+        }
+    }
+
+    /// `PackedWeight` repacks after any change to the weight, whoever made it, and not after a
+    /// change to a copy of it.
+    func testPackedWeightFollowsChanges() {
+        var w = randomMatrix(20, 24, seed: 11)
+        let a = randomMatrix(5, 20, seed: 12)
+        var cache = PackedWeight()
+        func product(_ w: Matrix) -> Matrix {
+            var c = Matrix(rows: 5, cols: 24)
+            gemm(a, packed: cache.panels(for: w), into: &c)
+            return c
+        }
+        func expected(_ w: Matrix) -> [[Double]] { naiveProduct(a, w, transposeA: false, transposeB: false) }
+        assertClose(product(w), expected(w), tol: 1e-5, "first use")
+        let first = cache.panels(for: w)
+        XCTAssertTrue(first === cache.panels(for: w), "unchanged: no repack")
+
+        w[3, 4] = 9
+        assertClose(product(w), expected(w), tol: 1e-5, "after a subscript write")
+        w.withUnsafeMutableBufferPointer { $0[0] = -7 }
+        assertClose(product(w), expected(w), tol: 1e-5, "after a pointer write")
+        w = randomMatrix(20, 24, seed: 13)
+        assertClose(product(w), expected(w), tol: 1e-5, "after assigning another matrix")
+
+        var copy = w
+        copy[0, 0] = 100   // copy-on-write: w keeps its storage and values
+        let before = product(w)
+        assertClose(before, expected(w), tol: 1e-5, "a copy's change does not reach w")
+        assertClose(product(copy), expected(copy), tol: 1e-5, "the copy itself")
+    }
+}
