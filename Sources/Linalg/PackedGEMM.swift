@@ -10,9 +10,7 @@ public func gemm(_ a: Matrix, packed w: PackedPanels, into c: inout Matrix) {
     precondition(PackedPanels.isAvailable, "gemm(packed:): this CPU has no AVX-512F")
     precondition(a.cols == w.rows && c.rows == a.rows && c.cols == w.cols,
                  "gemm(packed:): A \(a.rows)x\(a.cols), W \(w.rows)x\(w.cols), C \(c.rows)x\(c.cols)")
-    runKernel(a, UnsafePointer(w.panels), n: w.cols, into: &c) { j, start, end in
-        pg_gemm_rows(Int32(start), Int32(end), Int32(j.n), Int32(j.k), j.a, Int32(j.k), j.b, j.c, Int32(j.n))
-    }
+    runKernel(a, UnsafePointer(w.panels), n: w.cols, into: &c)
 }
 
 /// `C = A Wᵀ` with `W` given as `PackedPanels` (their panels of `Wᵀ`), by the kernel of
@@ -25,36 +23,32 @@ public func gemm(_ a: Matrix, packedTransposed w: PackedPanels, into c: inout Ma
     precondition(PackedPanels.isAvailable, "gemm(packedTransposed:): this CPU has no AVX-512F")
     precondition(a.cols == w.cols && c.rows == a.rows && c.cols == w.rows,
                  "gemm(packedTransposed:): A \(a.rows)x\(a.cols), W \(w.rows)x\(w.cols), C \(c.rows)x\(c.cols)")
-    runKernel(a, UnsafePointer(w.transposedPanels), n: w.rows, into: &c) { j, start, end in
-        pg_gemm_rows(Int32(start), Int32(end), Int32(j.n), Int32(j.k), j.a, Int32(j.k), j.b, j.c, Int32(j.n))
-    }
+    runKernel(a, UnsafePointer(w.transposedPanels), n: w.rows, into: &c)
 }
 
 /// The arguments of one product, passed to `ParallelFor`'s C-convention body.
 private struct KernelJob {
     var m: Int, n: Int, k: Int
     var a: UnsafePointer<Float>
-    var b: UnsafePointer<Float>
+    var panels: UnsafePointer<Float>
     var c: UnsafeMutablePointer<Float>
-    var kernel: (KernelJob, Int, Int) -> Void
 }
 
-/// Runs `kernel(job, startRow, endRow)` over `C`'s rows, split over the row-split threads.
-private func runKernel(_ a: Matrix, _ b: UnsafePointer<Float>, n: Int, into c: inout Matrix,
-                       _ kernel: @escaping (KernelJob, Int, Int) -> Void) {
+/// `C = A B` over `panels` (B `k x n`), `C`'s rows split over the row-split threads.
+private func runKernel(_ a: Matrix, _ panels: UnsafePointer<Float>, n: Int, into c: inout Matrix) {
     let m = a.rows, k = a.cols
     if m == 0 { return }
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
-            var job = KernelJob(m: m, n: n, k: k, a: pa.baseAddress!, b: b, c: pc.baseAddress!,
-                                kernel: kernel)
+            var job = KernelJob(m: m, n: n, k: k, a: pa.baseAddress!, panels: panels, c: pc.baseAddress!)
             // ParallelFor's parts are multiples of 16 rows: whole tiles. As the row-split gemm
             // does, a part must be worth the hand-off: 16 rows and about 1 MFLOP.
             let minimumRows = Swift.max(16, 500_000 / Swift.max(1, n * k))
             withUnsafeMutablePointer(to: &job) { ctx in
                 ParallelFor.run(count: m, minimumPerThread: minimumRows, context: ctx) { raw, start, end in
                     let j = raw.assumingMemoryBound(to: KernelJob.self).pointee
-                    j.kernel(j, start, end)
+                    pg_gemm_rows(Int32(start), Int32(end), Int32(j.n), Int32(j.k), j.a, Int32(j.k), j.panels,
+                                 j.c, Int32(j.n))
                 }
             }
         }

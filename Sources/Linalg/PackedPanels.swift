@@ -63,22 +63,28 @@ public final class PackedPanels: @unchecked Sendable {
         w.withUnsafeBufferPointer { p in pack(p.baseAddress!, elements: range) }
     }
 
+    private func packPartialRow(_ w: UnsafePointer<Float>, _ r: Int, columns: Range<Int>) {
+        pg_pack_rect(w, Int32(rows), Int32(cols), Int32(r), Int32(r + 1), Int32(columns.lowerBound),
+                     Int32(columns.upperBound), panels)
+        for c in columns { pg_pack_transposed_element(w, Int32(cols), Int32(r), Int32(c), transposedPanels) }
+    }
+
     /// As `pack(_:elements:)`, from `W`'s elements at `w` (row-major, `rows * cols` of them).
     public func pack(_ w: UnsafePointer<Float>, elements range: Range<Int>) {
         guard !range.isEmpty else { return }
+        // A partial first row, the whole rows, a partial last row.
         let firstRow = range.lowerBound / cols, lastRow = (range.upperBound - 1) / cols
-        for r in firstRow...lastRow {
-            let c0 = r == firstRow ? range.lowerBound - r * cols : 0
-            let c1 = r == lastRow ? range.upperBound - r * cols : cols
-            pg_pack_rect(w, Int32(rows), Int32(cols), Int32(r), Int32(r + 1), Int32(c0), Int32(c1), panels)
-            if c0 > 0 || c1 < cols {
-                for c in c0..<c1 { pg_pack_transposed_element(w, Int32(cols), Int32(r), Int32(c), transposedPanels) }
-            }
-        }
-        // The whole rows of the range into Wᵀ's panels, 16 x 16 blocks at a time.
         let wholeFirst = range.lowerBound % cols == 0 ? firstRow : firstRow + 1
         let wholeEnd = range.upperBound % cols == 0 ? lastRow + 1 : lastRow
+        if firstRow < wholeFirst || firstRow >= wholeEnd {
+            let end = lastRow == firstRow ? range.upperBound - firstRow * cols : cols
+            packPartialRow(w, firstRow, columns: (range.lowerBound - firstRow * cols)..<end)
+        }
+        if lastRow != firstRow && lastRow >= wholeEnd {
+            packPartialRow(w, lastRow, columns: 0..<(range.upperBound - lastRow * cols))
+        }
         if wholeFirst < wholeEnd {
+            pg_pack_rect(w, Int32(rows), Int32(cols), Int32(wholeFirst), Int32(wholeEnd), 0, Int32(cols), panels)
             pg_pack_rows_transposed(w, Int32(rows), Int32(cols), Int32(wholeFirst), Int32(wholeEnd), transposedPanels)
         }
         pg_pack_done()
