@@ -8,7 +8,8 @@
 //
 // Layout of a packed K x N matrix B: panel p (0 <= p < ceil(N / 32)) holds columns
 // 32p ..< 32p + 32 of every row k, k-major: element (k, j) at p * K * 32 + k * 32 + (j - 32p).
-// Columns past N are zero (set once when the buffer is made; packing never writes them).
+// Columns past N are zeroed when the buffer is made and never written; whatever they hold only
+// reaches lanes the kernel's masked stores drop.
 #ifndef CVECTORMATH_PACKED_GEMM_H
 #define CVECTORMATH_PACKED_GEMM_H
 

@@ -28,7 +28,7 @@ public func gemm(_ a: Matrix, packedTransposed w: PackedPanels, into c: inout Ma
 
 /// The arguments of one product, passed to `ParallelFor`'s C-convention body.
 private struct KernelJob {
-    var m: Int, n: Int, k: Int
+    var n: Int, k: Int
     var a: UnsafePointer<Float>
     var panels: UnsafePointer<Float>
     var c: UnsafeMutablePointer<Float>
@@ -40,7 +40,7 @@ private func runKernel(_ a: Matrix, _ panels: UnsafePointer<Float>, n: Int, into
     if m == 0 { return }
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
-            var job = KernelJob(m: m, n: n, k: k, a: pa.baseAddress!, panels: panels, c: pc.baseAddress!)
+            var job = KernelJob(n: n, k: k, a: pa.baseAddress!, panels: panels, c: pc.baseAddress!)
             // ParallelFor's parts are multiples of 16 rows: whole tiles. As the row-split gemm
             // does, a part must be worth the hand-off: 16 rows and about 1 MFLOP.
             let minimumRows = Swift.max(16, 500_000 / Swift.max(1, n * k))

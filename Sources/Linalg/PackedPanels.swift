@@ -16,7 +16,7 @@ import Foundation
 public final class PackedPanels: @unchecked Sendable {
     /// `W`'s shape: `rows` (`K`, a Dense layer's `inputSize`) by `cols` (`N`, its `outputSize`).
     public let rows: Int, cols: Int
-    /// `ceil(cols / 32)` panels of `rows x 32`, 64-byte aligned, columns past `cols` zero.
+    /// `ceil(cols / 32)` panels of `rows x 32`, 64-byte aligned (columns past `cols` zero).
     let panels: UnsafeMutablePointer<Float>
     /// The same for `Wᵀ`: `ceil(rows / 32)` panels of `cols x 32`.
     let transposedPanels: UnsafeMutablePointer<Float>
@@ -48,7 +48,7 @@ public final class PackedPanels: @unchecked Sendable {
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
             preconditionFailure("PackedPanels: cannot allocate \(bytes) bytes")
         }
-        // Columns past N must read as zero: the kernel multiplies whole panels.
+        // Columns past N only reach lanes the kernel's masked stores drop; zero keeps them tidy.
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         return raw.bindMemory(to: Float.self, capacity: count)
     }
@@ -59,7 +59,6 @@ public final class PackedPanels: @unchecked Sendable {
     /// - Precondition: `w` is `rows x cols`; `range` lies inside it.
     public func pack(_ w: Matrix, elements range: Range<Int>) {
         precondition(w.rows == rows && w.cols == cols, "PackedPanels: \(w.rows)x\(w.cols) into \(rows)x\(cols)")
-        precondition(range.lowerBound >= 0 && range.upperBound <= rows * cols, "PackedPanels: elements \(range)")
         w.withUnsafeBufferPointer { p in pack(p.baseAddress!, elements: range) }
     }
 
@@ -71,6 +70,7 @@ public final class PackedPanels: @unchecked Sendable {
 
     /// As `pack(_:elements:)`, from `W`'s elements at `w` (row-major, `rows * cols` of them).
     public func pack(_ w: UnsafePointer<Float>, elements range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows * cols, "PackedPanels: elements \(range)")
         guard !range.isEmpty else { return }
         // A partial first row, the whole rows, a partial last row.
         let firstRow = range.lowerBound / cols, lastRow = (range.upperBound - 1) / cols

@@ -8,8 +8,9 @@ import Foundation
 /// bumps), so any writer — an optimiser, a loaded checkpoint, `value = …` — makes the next
 /// product repack; nothing has to announce it.
 public struct PackedWeight {
-    /// Panels filled by a shared update (`Optimizer.shareUpdates(over:)`), or nil.
-    public var shared: PackedPanels?
+    /// This layer's own panels: allocated at its first repack, kept for the next (a replica
+    /// keeps them beside the shared ones, for products before the first shared update or after
+    /// a write outside it).
     private var own: PackedPanels?
     private var current: PackedPanels?
     private var source = MatrixStamp(identity: -1, version: 0, offset: 0, rows: 0, cols: 0)
@@ -32,11 +33,18 @@ public struct PackedWeight {
         return own!
     }
 
-    /// Records that `shared` now holds `w`'s current values (called after a shared update).
-    public mutating func sharedIsCurrent(for w: Matrix) {
-        current = shared
+    /// Records that `panels`, filled by others (the ranks of a shared optimiser update), hold
+    /// `w`'s current values; products use them until `w` changes again.
+    /// - Precondition: `panels` has `w`'s shape; `w` is not a view of a shared buffer.
+    public mutating func packed(by panels: PackedPanels, for w: Matrix) {
+        precondition(panels.rows == w.rows && panels.cols == w.cols,
+                     "PackedWeight: \(panels.rows)x\(panels.cols) panels for a \(w.rows)x\(w.cols) weight")
+        current = panels
         source = w.stamp
     }
+
+    /// True when the current panels are others' (`packed(by:for:)`), not this layer's own.
+    public var usesOthersPanels: Bool { current != nil && current !== own }
 }
 
 /// What identifies a matrix's current elements: storage, its version, and the window onto it.

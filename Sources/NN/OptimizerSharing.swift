@@ -49,9 +49,6 @@ final class UpdateSharing {
         tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements,
                                           packed: shapes, rank: rank)
         mine = tables[rank]
-        for (k, p) in optimizer.parameters.enumerated() where p.packing != nil {
-            p.packing!.shared = mine.packed[k]
-        }
         precondition(optimizer.slots.count <= ReplicaTable.maximumSlots, "shareUpdates: \(optimizer.slots.count) state slots")
         // Kept alive by the table: rank 0 may gather them after this optimiser is gone.
         mine.slotStorage = optimizer.slots
@@ -102,7 +99,8 @@ final class UpdateSharing {
                     (x.baseAddress! + theirs.lowerBound).update(from: source + theirs.lowerBound, count: theirs.count)
                 }
             }
-            if p.packing?.shared != nil { p.packing!.sharedIsCurrent(for: p.value) }
+            // Every rank packed its part before the first barrier: these panels are whole.
+            if let panels = mine.packed[k], p.packing != nil { p.packing!.packed(by: panels, for: p.value) }
         }
         group.barrier()
     }

@@ -42,8 +42,14 @@ public final class ParameterAverage {
     public func update(step: Int) {
         let d = Swift.min(decay, Float(1 + step) / Float(10 + step))
         let w = 1 - d
-        forEachPair { avg, p in
-            for i in 0..<p.count { avg[i] = d * avg[i] + w * p[i] }
+        // θ is only read here: mutable access would mark every packed weight stale each step.
+        values.withUnsafeMutableBufferPointer { all in
+            for (p, o) in zip(group.parameters, group.offsets) {
+                let avg = UnsafeMutableBufferPointer(rebasing: all[o..<(o + p.value.count)])
+                p.value.withUnsafeBufferPointer { theta in
+                    for i in 0..<theta.count { avg[i] = d * avg[i] + w * theta[i] }
+                }
+            }
         }
     }
 

@@ -126,11 +126,45 @@ final class OptimizerSharingTests: XCTestCase {
         }
     }
 
+    /// A weight under two shared optimisers (each with its own shared panels): after either
+    /// one's update the products must see the values just written, whichever panels hold them.
+    func testWeightUnderTwoSharedOptimizers() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: weights are not packed")
+        let group = ThreadProcessGroup(size: 2)
+        let failures = Mutex<[String]>([])
+        let done = DispatchGroup()
+        for rank in 0..<2 {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                var rng = Xoshiro256(seed: 6)
+                let w = Parameter(name: "w", value: Matrix.uniform(rows: 20, cols: 33, low: -1, high: 1, using: &rng))
+                w.packing = PackedWeight()
+                let member = group.member(rank)
+                let first = SGD(parameters: [w], learningRate: 0.1), second = SGD(parameters: [w], learningRate: 0.3)
+                first.shareUpdates(over: member)
+                second.shareUpdates(over: member)
+                for t in 0..<3 {
+                    for (name, opt) in [("first", first), ("second", second)] {
+                        w.gradient = Self.gradient(step: t, tensor: name == "first" ? 0 : 1, like: w)
+                        opt.step()
+                        if let problem = Self.packingProblem(w, expectShared: true) {
+                            failures.withLock { $0.append("rank \(rank), step \(t), after the \(name): \(problem)") }
+                        }
+                        try? member.barrier()
+                    }
+                }
+            }.start()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "hung")
+        XCTAssertEqual(failures.withLock { $0 }, [])
+    }
+
     /// Nil when `p`'s products use the shared panels (if `expectShared`) and they equal a fresh
     /// packing of `p.value` to the bit; otherwise what differs.
     private static func packingProblem(_ p: Parameter, expectShared: Bool) -> String? {
         guard let panels = p.packedPanels(forRows: 5) else { return "not packed" }
-        if expectShared && panels !== p.packing?.shared { return "own panels, not the shared ones" }
+        if expectShared && p.packing?.usesOthersPanels != true { return "own panels, not the shared ones" }
         let fresh = PackedPanels(rows: p.value.rows, cols: p.value.cols)
         fresh.pack(p.value, elements: 0..<p.value.count)
         var rng = Xoshiro256(seed: 9)
