@@ -28,8 +28,10 @@ public final class ParameterAverage {
         self.decay = decay
         self.group = group
         values = Matrix(rows: 1, cols: group.count)
-        forEachPair { avg, p in
-            for i in 0..<p.count { avg[i] = p[i] }
+        forEachAverage { avg, p in
+            p.value.withUnsafeBufferPointer { theta in
+                for i in 0..<theta.count { avg[i] = theta[i] }
+            }
         }
     }
 
@@ -43,12 +45,9 @@ public final class ParameterAverage {
         let d = Swift.min(decay, Float(1 + step) / Float(10 + step))
         let w = 1 - d
         // θ is only read here: mutable access would mark every packed weight stale each step.
-        values.withUnsafeMutableBufferPointer { all in
-            for (p, o) in zip(group.parameters, group.offsets) {
-                let avg = UnsafeMutableBufferPointer(rebasing: all[o..<(o + p.value.count)])
-                p.value.withUnsafeBufferPointer { theta in
-                    for i in 0..<theta.count { avg[i] = d * avg[i] + w * theta[i] }
-                }
+        forEachAverage { avg, p in
+            p.value.withUnsafeBufferPointer { theta in
+                for i in 0..<theta.count { avg[i] = d * avg[i] + w * theta[i] }
             }
         }
     }
@@ -63,17 +62,18 @@ public final class ParameterAverage {
     }
 
     private func swapValues() {
-        forEachPair { avg, p in
-            for i in 0..<p.count { (avg[i], p[i]) = (p[i], avg[i]) }
+        forEachAverage { avg, p in
+            p.value.withUnsafeMutableBufferPointer { theta in
+                for i in 0..<theta.count { (avg[i], theta[i]) = (theta[i], avg[i]) }
+            }
         }
     }
 
-    /// Calls `body` with each parameter's slice of the average and the parameter's values.
-    private func forEachPair(_ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) {
+    /// Calls `body` with each parameter's slice of the average and the parameter.
+    private func forEachAverage(_ body: (UnsafeMutableBufferPointer<Float>, Parameter) -> Void) {
         values.withUnsafeMutableBufferPointer { all in
             for (p, o) in zip(group.parameters, group.offsets) {
-                let avg = UnsafeMutableBufferPointer(rebasing: all[o..<(o + p.value.count)])
-                p.value.withUnsafeMutableBufferPointer { body(avg, $0) }
+                body(UnsafeMutableBufferPointer(rebasing: all[o..<(o + p.value.count)]), p)
             }
         }
     }
