@@ -40,7 +40,7 @@ let package = Package(
         // The one atomic file writer (temp file + fsync + rename); no dependencies.
         .target(name: "FileIO"),
         .target(name: "Linalg", dependencies: ["COpenBLAS", "CVectorMath"]),
-        .target(name: "NN", dependencies: ["Linalg", "FileIO"]),
+        .target(name: "NN", dependencies: ["Linalg", "FileIO", "CVectorMath"]),
         .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG"]),
         .target(name: "Generative", dependencies: ["NN", "Datasets", "Linalg", "FileIO"]),
         // Run configuration, training state, checkpoint directory and the epoch loop.

@@ -15,4 +15,5 @@ static inline __attribute__((always_inline)) float cvm_sqrtf(float v) {
 
 #include "panel_packing.h"
 #include "packed_gemm.h"
+#include "elementwise.h"
 #endif
