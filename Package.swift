@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "FileIO"),
         .target(name: "Linalg", dependencies: ["COpenBLAS", "CVectorMath"]),
         .target(name: "NN", dependencies: ["Linalg", "FileIO", "CVectorMath"]),
-        .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG"]),
+        .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG", "CVectorMath"]),
         .target(name: "Generative", dependencies: ["NN", "Datasets", "Linalg", "FileIO"]),
         // Run configuration, training state, checkpoint directory and the epoch loop.
         .target(name: "Training", dependencies: ["Generative", "Datasets", "NN", "Linalg", "FileIO"]),

@@ -124,5 +124,88 @@ static inline void ew_adam(float *x, const float *g, float *m, float *v, ptrdiff
     }
 }
 
+/// Linalg's fastTanh, 16 lanes: the odd polynomial below |x| = 0.625, (1 - e) / (1 + e) with
+/// e = e^(-2|x|) above, signed.
+__attribute__((target("avx512f")))
+static inline __m512 ew_tanh(__m512 x) {
+#pragma clang fp contract(off)
+    const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+    const __m512 one = EW_C(1.0f);
+    __m512 ax = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(x), magnitude));
+    __m512 e = ew_exp(_mm512_mul_ps(EW_C(-2.0f), ax));
+    __m512 large = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
+    __m512 z = _mm512_mul_ps(x, x);
+    __m512 p = EW_C(-5.70498872e-3f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(2.06390888e-2f));
+    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(5.37397155e-2f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(1.33314422e-1f));
+    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(3.33332819e-1f));
+    __m512 small = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, z), x), x);
+    __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+    __m512 negated = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(large), _mm512_set1_epi32((int)0x80000000u)));
+    __m512 sgn = _mm512_mask_blend_ps(negative, large, negated);
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(ax, EW_C(0.625f), _CMP_LT_OQ), sgn, small);
+}
+
+/// Linalg's fastSigmoid, 16 lanes: 1 / (1 + e) for x >= 0, e / (1 + e) below, e = e^-|x|.
+__attribute__((target("avx512f")))
+static inline __m512 ew_sigmoid(__m512 x) {
+#pragma clang fp contract(off)
+    const __m512 one = EW_C(1.0f);
+    __m512 e = ew_exp(_mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u))));
+    __m512 s = _mm512_div_ps(one, _mm512_add_ps(one, e));
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ), _mm512_mul_ps(e, s), s);
+}
+
+/// The activations ew_bias_act runs (NN's Activation cases but softplus).
+enum { EW_IDENTITY = 0, EW_RELU = 1, EW_LEAKY_RELU = 2, EW_SIGMOID = 3, EW_TANH = 4 };
+
+/// y[i][j] = f(y[i][j] + bias[j]) over a rows x cols row-major buffer (bias may be NULL), as
+/// NN's ActivationKernels.biasActivate: relu is x < 0 ? 0 : x and leaky ReLU x < 0 ? slope x : x
+/// (NaN passes through both).
+__attribute__((target("avx512f")))
+static inline void ew_bias_act(float *y, ptrdiff_t rows, ptrdiff_t cols, const float *bias, int kind, float slope) {
+#pragma clang fp contract(off)
+    const __m512 zero = _mm512_setzero_ps(), vslope = EW_C(slope);
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = y + r * cols;
+        for (ptrdiff_t j = 0; j < cols; j += 16) {
+            __mmask16 k = ew_mask(j, cols);
+            __m512 x = _mm512_maskz_loadu_ps(k, row + j);
+            if (bias) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(k, bias + j));
+            __mmask16 below = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
+            switch (kind) {
+            case EW_RELU: x = _mm512_mask_blend_ps(below, x, zero); break;
+            case EW_LEAKY_RELU: x = _mm512_mask_blend_ps(below, x, _mm512_mul_ps(vslope, x)); break;
+            case EW_SIGMOID: x = ew_sigmoid(x); break;
+            case EW_TANH: x = ew_tanh(x); break;
+            default: break;
+            }
+            _mm512_mask_storeu_ps(row + j, k, x);
+        }
+    }
+}
+
+/// out[i] = bytes[i] / divisor - shift (Datasets' gatherBatch: pixels to [0, 1] or [-1, 1]).
+__attribute__((target("avx512f")))
+static inline void ew_bytes_to_float(const unsigned char *bytes, float *out, ptrdiff_t n, float divisor, float shift) {
+#pragma clang fp contract(off)
+    const __m512 d = EW_C(divisor), s = EW_C(shift);
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        __mmask16 k = ew_mask(i, n);
+        __m128i raw;
+        if (n - i >= 16) {
+            raw = _mm_loadu_si128((const __m128i *)(bytes + i));
+        } else {  // a short last block: no byte-masked load without AVX-512BW
+            unsigned char tail[16] = {0};
+            for (ptrdiff_t j = i; j < n; j++) tail[j - i] = bytes[j];
+            raw = _mm_loadu_si128((const __m128i *)tail);
+        }
+        __m512i wide = _mm512_cvtepu8_epi32(raw);
+        __m512 v = _mm512_sub_ps(_mm512_div_ps(_mm512_cvtepi32_ps(wide), d), s);
+        _mm512_mask_storeu_ps(out + i, k, v);
+    }
+}
+
 #undef EW_C
 #endif

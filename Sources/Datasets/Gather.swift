@@ -1,3 +1,4 @@
+import CVectorMath
 import Linalg
 
 /// How byte pixels (0...255) become Float inputs.
@@ -19,6 +20,10 @@ public enum PixelScaling: String, Sendable, CaseIterable {
     /// The value range this scaling produces (for `PNGImage.writeGrid`'s `range`).
     public var range: ClosedRange<Float> { self == .unit ? 0...1 : -1...1 }
 }
+
+/// CPUs with AVX-512 convert pixels with `ew_bytes_to_float` (CVectorMath): the same division
+/// and subtraction, 16 lanes instead of SSE's 4 (the division bounds the pass).
+let pixelsUseAVX512 = ew_available() != 0
 
 /// Fills `batch` with samples `indices` of a byte dataset, converted to Float with `scaling`.
 ///
@@ -43,7 +48,11 @@ public func gatherBatch(from bytes: [UInt8], sampleSize: Int, indices: ArraySlic
                     precondition(i >= 0 && i < samples, "gatherBatch: index \(i) out of 0..<\(samples)")
                     let row = s + i &* sampleSize
                     let out = d + k &* sampleSize
-                    for j in 0..<sampleSize { out[j] = Float(row[j]) / divisor - shift }
+                    if pixelsUseAVX512 {
+                        ew_bytes_to_float(row, out, sampleSize, divisor, shift)
+                    } else {
+                        for j in 0..<sampleSize { out[j] = Float(row[j]) / divisor - shift }
+                    }
                 }
             }
         }

@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 import Linalg
 
@@ -101,6 +102,33 @@ enum ActivationKernels {
     /// `y[i,j] = f(y[i,j] + bias[j])` over a `rows x cols` buffer (bias may be nil: no bias).
     static func biasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                              bias: UnsafePointer<Float>?, _ act: Activation) {
+        if usesAVX512, let kind = avx512Kind(act) {
+            let slope: Float
+            if case .leakyReLU(let s) = act { slope = s } else { slope = 0 }
+            return ew_bias_act(y, rows, cols, bias, kind, slope)
+        }
+        biasActivatePortable(y, rows: rows, cols: cols, bias: bias, act)
+    }
+
+    /// CPUs with AVX-512 run `biasActivate` as `ew_bias_act` (CVectorMath): the same operations
+    /// in the same order, 16 lanes instead of SSE's 4 (tanh's and sigmoid's exp bound the pass).
+    static let usesAVX512 = ew_available() != 0
+
+    /// `ew_bias_act`'s code for `act`; nil for softplus (left to the portable loop).
+    static func avx512Kind(_ act: Activation) -> Int32? {
+        switch act {
+        case .identity: return Int32(EW_IDENTITY)
+        case .relu: return Int32(EW_RELU)
+        case .leakyReLU: return Int32(EW_LEAKY_RELU)
+        case .sigmoid: return Int32(EW_SIGMOID)
+        case .tanh: return Int32(EW_TANH)
+        case .softplus: return nil
+        }
+    }
+
+    /// `biasActivate` on any CPU.
+    static func biasActivatePortable(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                     bias: UnsafePointer<Float>?, _ act: Activation) {
         switch act {
         case .identity: biasMap(y, rows, cols, bias) { $0 }
         case .relu: biasMap(y, rows, cols, bias) { relu($0) }

@@ -63,4 +63,25 @@ final class GatherTests: XCTestCase {
         XCTAssertEqual(seen.map { Int($0) }, s.order)
         XCTAssertEqual(seen.sorted(), (0..<10).map(Float.init))
     }
+
+    /// Every byte value, both scalings, in a sample of 16 * 16 + 5 bytes (a short last block on
+    /// CPUs that convert with AVX-512): exactly `Float(b) / divisor - shift`, the documented
+    /// formula (`PixelScaling.value`), bit for bit.
+    func testEveryByteValueConvertsExactly() {
+        let sampleSize = 261
+        let bytes = (0..<(2 * sampleSize)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        for scaling in [PixelScaling.unit, .symmetric] {
+            var batch = Matrix.empty
+            gatherBatch(from: bytes, sampleSize: sampleSize, indices: [1, 0][...], scaling: scaling, into: &batch)
+            for k in 0..<2 {
+                for j in 0..<sampleSize {
+                    let b = bytes[(1 - k) * sampleSize + j]
+                    guard batch[k, j].bitPattern == scaling.value(b).bitPattern else {
+                        return XCTFail("\(scaling) byte \(b): \(batch[k, j]), expected \(scaling.value(b))")
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(Set(bytes).count, 256)
+    }
 }

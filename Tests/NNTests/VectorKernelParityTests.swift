@@ -93,4 +93,36 @@ final class VectorKernelParityTests: XCTestCase {
             assertSameBits(outputs[0], outputs[1], "BCE loss|grad, \(count) elements")
         }
     }
+
+    /// Bias and activation for every activation the kernel runs, with and without a bias, over
+    /// rows of 37 columns (two full blocks and a short one), inputs from the whole exp range,
+    /// the tanh polynomial's edge (|x| = 0.625) and specials.
+    func testBiasActivationKernelMatchesPortableLoopBitForBit() throws {
+        try requireAVX512()
+        let rows = 40, cols = 37
+        var input = randomValues(rows * cols - specials.count - 4, scale: 12, seed: 9) + specials
+        input += [0.625, -0.625, 0.62499994, -0.62499994]
+        let bias = randomValues(cols, scale: 0.5, seed: 10)
+        let activations: [Activation] = [.identity, .relu, .leakyReLU(negativeSlope: 0.2), .sigmoid, .tanh]
+        for act in activations {
+            for withBias in [false, true] {
+                var outputs: [[Float]] = []
+                for avx in [false, true] {
+                    var y = input
+                    y.withUnsafeMutableBufferPointer { yp in bias.withUnsafeBufferPointer { bp in
+                        let b = withBias ? bp.baseAddress : nil
+                        if avx {
+                            let slope: Float = act == .leakyReLU(negativeSlope: 0.2) ? 0.2 : 0
+                            ew_bias_act(yp.baseAddress!, rows, cols, b, ActivationKernels.avx512Kind(act)!, slope)
+                        } else {
+                            ActivationKernels.biasActivatePortable(yp.baseAddress!, rows: rows, cols: cols, bias: b, act)
+                        }
+                    } }
+                    outputs.append(y)
+                }
+                assertSameBits(outputs[0], outputs[1], "\(act) \(withBias ? "with" : "without") bias")
+            }
+        }
+        XCTAssertNil(ActivationKernels.avx512Kind(.softplus), "softplus stays on the portable loop")
+    }
 }
