@@ -19,13 +19,17 @@ struct Bench: ParsableCommand {
             dW for the frozen discriminator, no dX for first layers); element-wise work is not \
             counted. The N-core roofline is N single-threaded sgemm streams on 1024x1024x1024, \
             one per thread, running at once (what the cores do together); OpenBLAS's own \
-            N-thread sgemm on one such product is shown beside it. Heap allocations per step are counted with malloc-interposer over \
-            50 extra steps (all threads, OpenBLAS's included).
+            N-thread sgemm on one such product is shown beside it. Heap allocations per step \
+            are counted with malloc-interposer over 50 extra steps (all threads, OpenBLAS's \
+            included). With 2 or more threads, the core round trip (two threads handing a cache \
+            line back and forth) is measured before and after each model: on a virtual machine \
+            it shows where the host has put the cores (e.g. ~65 ns on one die, ~330 ns apart), \
+            which moves two-thread speeds.
             """)
 
     typealias Model = StepBenchmark.Model
 
-    @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20), gan-large (G 100-256-512-1024-784, D 784-512-256-1), dcgan (GANConfig.dcgan(): G channels 128,64, D 64,128) vae-conv (VAEConfig.conv(): channels 32,64, latent 20), gan-conditional or vae-conditional (the MLP GAN and VAE conditioned on MNIST's 10 labels). Default: gan vae gan-large.")
+    @Argument(help: "gan (G 100-128-784, D 784-128-1), vae (784-400-20), gan-large (G 100-256-512-1024-784, D 784-512-256-1), dcgan (GANConfig.dcgan(): G channels 128,64, D 64,128), vae-conv (VAEConfig.conv(): channels 32,64, latent 20), gan-conditional or vae-conditional (the MLP GAN and VAE conditioned on MNIST's 10 labels). Default: gan vae gan-large.")
     var models: [Model] = [.gan, .vae, .ganLarge]
     @Option(parsing: .unconditional, help: "Timed steps.") var steps: Int = 200
     @Option(parsing: .unconditional, help: "Untimed warm-up steps.") var warmup: Int = 20
@@ -65,21 +69,34 @@ struct Bench: ParsableCommand {
         if let g = group, batchSize < g.size {
             throw ValidationError("--batch-size \(batchSize) is smaller than the \(g.size) processes")
         }
-        let processes = group.map { " x \($0.size) processes" } ?? ""
         for model in models {
+            // Where the host has put the cores, before and after (it may move them): the
+            // batch-split speed depends on it (measureCoreRoundTrip).
+            let tripBefore = threads > 1 ? measureCoreRoundTrip() : nil
             let r = threading == .batchSplit
                 ? try batchSplit(model, train: train)
                 : try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
                                         processGroup: group, countAllocations: Self.countAllocations)
-            // Several processes: against the roofline of one times their number.
-            let fraction = r.gflops / (roofline * Double(group?.size ?? 1))
-            let coresFraction = r.gflops / (cores * Double(group?.size ?? 1))
-            if json {
-                print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"processes\": \(group?.size ?? 1), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"cores_roofline_gflops\": \(fmt(cores, 2)), \"cores_roofline_fraction\": \(fmt(coresFraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null"), \"allreduce_bytes_per_step\": \(r.allreduceBytesPerStep)}")
-            } else {
-                print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * coresFraction, 1))% of \(group.map { "\($0.size) x " } ?? "")the \(threads)-core roofline \(fmt(cores, 1)) GFLOP/s (\(fmt(100 * fraction, 1))% of OpenBLAS's \(threads)-thread sgemm \(fmt(roofline, 1)))  threads \(threads) (\(threading.rawValue))\(processes)  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step")
-            }
+            let trips = tripBefore.map { ($0, measureCoreRoundTrip()) }
+            report(model, r, roofline: roofline, cores: cores, trips: trips, processes: group?.size)
             fflush(nil)
+        }
+    }
+
+    /// One result line (or JSON object). `roofline`: OpenBLAS's threaded sgemm, `cores`: the
+    /// cores' streams, both per process; `trips`: the core round trip before and after, in ns.
+    private func report(_ model: Model, _ r: StepBenchmark.Result, roofline: Double, cores: Double,
+                        trips: (Double, Double)?, processes: Int?) {
+        // Several processes: against the roofline of one times their number.
+        let fraction = r.gflops / (roofline * Double(processes ?? 1))
+        let coresFraction = r.gflops / (cores * Double(processes ?? 1))
+        if json {
+            let tripFields = trips.map { ", \"core_round_trip_ns_before\": \(fmt($0.0, 0)), \"core_round_trip_ns_after\": \(fmt($0.1, 0))" } ?? ""
+            print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"processes\": \(processes ?? 1), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"cores_roofline_gflops\": \(fmt(cores, 2)), \"cores_roofline_fraction\": \(fmt(coresFraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null"), \"allreduce_bytes_per_step\": \(r.allreduceBytesPerStep)\(tripFields)}")
+        } else {
+            let by = processes.map { " x \($0) processes" } ?? ""
+            let tripText = trips.map { "  core round trip \(fmt($0.0, 0)) → \(fmt($0.1, 0)) ns" } ?? ""
+            print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * coresFraction, 1))% of \(processes.map { "\($0) x " } ?? "")the \(threads)-core roofline \(fmt(cores, 1)) GFLOP/s (\(fmt(100 * fraction, 1))% of OpenBLAS's \(threads)-thread sgemm \(fmt(roofline, 1)))  threads \(threads) (\(threading.rawValue))\(by)  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step\(tripText)")
         }
     }
 

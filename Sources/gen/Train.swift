@@ -13,7 +13,7 @@ extension NonFinitePolicy: ExpressibleByArgument {}
 /// `gen train gan|vae`.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a GAN or a VAE; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
+        abstract: "Train a GAN, a VAE or the reference classifier; writes config.json, metrics.csv, samples/ and checkpoints/ into the run directory.")
 
     enum Model: String, ExpressibleByArgument, CaseIterable { case gan, vae, classifier }
     /// `--arch`: gan mlp|dcgan, vae mlp|conv.
