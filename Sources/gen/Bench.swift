@@ -59,6 +59,10 @@ struct Bench: ParsableCommand {
         guard batchSize <= train.count else {
             throw ValidationError("--batch-size \(batchSize) exceeds the \(train.count) training samples")
         }
+        // Where the host has put the cores, before the rooflines (OpenBLAS's threads spin for a
+        // while after its threaded call) and after each model: the host may move them, and the
+        // batch-split speed depends on it (measureCoreRoundTrip).
+        var trip = threads > 1 ? measureCoreRoundTrip() : nil
         // The roofline is OpenBLAS's own multi-threaded sgemm at this thread count.
         BLASThreads.set(.openBLAS(threads: threads))
         let roofline = measureSgemmGFLOPS(n: 1024, repetitions: 5)
@@ -70,14 +74,13 @@ struct Bench: ParsableCommand {
             throw ValidationError("--batch-size \(batchSize) is smaller than the \(g.size) processes")
         }
         for model in models {
-            // Where the host has put the cores, before and after (it may move them): the
-            // batch-split speed depends on it (measureCoreRoundTrip).
-            let tripBefore = threads > 1 ? measureCoreRoundTrip() : nil
+            let tripBefore = trip
             let r = threading == .batchSplit
                 ? try batchSplit(model, train: train)
                 : try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
                                         processGroup: group, countAllocations: Self.countAllocations)
-            let trips = tripBefore.map { ($0, measureCoreRoundTrip()) }
+            trip = threads > 1 ? measureCoreRoundTrip() : nil
+            let trips = tripBefore.flatMap { before in trip.map { (before, $0) } }
             report(model, r, roofline: roofline, cores: cores, trips: trips, processes: group?.size)
             fflush(nil)
         }
