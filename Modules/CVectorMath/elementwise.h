@@ -23,6 +23,17 @@ static inline __mmask16 ew_mask(ptrdiff_t i, ptrdiff_t n) {
 
 #define EW_C(v) _mm512_set1_ps(v)
 
+/// Horner's scheme, p = (...(c[0] z + c[1]) z + ...) + c[n - 1], a multiply then an add per step
+/// (FastMath.swift's `p = p * z + c`; its `p * z - c` steps are the same bits as `+ (-c)`).
+__attribute__((target("avx512f")))
+static inline __m512 ew_poly(__m512 z, const float *c, int n) {
+#pragma clang fp contract(off)
+    __m512 p = EW_C(c[0]);
+#pragma clang loop unroll(full)
+    for (int i = 1; i < n; i++) p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(c[i]));
+    return p;
+}
+
 /// Linalg's fastExp, 16 lanes: clamp, Cody-Waite reduction, Cephes' polynomial, 2^n from bits.
 __attribute__((target("avx512f")))
 static inline __m512 ew_exp(__m512 x) {
@@ -36,12 +47,9 @@ static inline __m512 ew_exp(__m512 x) {
     __m512i ni = _mm512_sub_epi32(_mm512_castps_si512(r), _mm512_castps_si512(magic));
     __m512 f = _mm512_add_ps(_mm512_sub_ps(v, _mm512_mul_ps(n, EW_C(0.693359375f))),
                              _mm512_mul_ps(n, EW_C(2.1219444e-4f)));
-    __m512 p = EW_C(1.98756915e-4f);
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), EW_C(1.39819995e-3f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), EW_C(8.3334519e-3f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), EW_C(4.16657959e-2f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), EW_C(1.66666655e-1f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, f), EW_C(5.00000012e-1f));
+    static const float poly[] = {1.98756915e-4f, 1.39819995e-3f, 8.3334519e-3f, 4.16657959e-2f,
+                                 1.66666655e-1f, 5.00000012e-1f};
+    __m512 p = ew_poly(f, poly, 6);
     __m512 y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, _mm512_mul_ps(f, f)), f), EW_C(1.0f));
     __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23));
     return _mm512_mask_blend_ps(under, _mm512_mul_ps(y, scale), _mm512_setzero_ps());
@@ -57,15 +65,10 @@ static inline __m512 ew_log1p(__m512 u) {
     __m512 m = _mm512_mask_blend_ps(big, a, _mm512_mul_ps(a, EW_C(0.5f)));
     __m512 k = _mm512_maskz_mov_ps(big, one);
     __m512 z = _mm512_sub_ps(m, one);
-    __m512 p = EW_C(7.0376836e-2f);
-    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(1.15146103e-1f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(1.16769987e-1f));
-    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(1.24201408e-1f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(1.42493228e-1f));
-    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(1.66680577e-1f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(2.00007148e-1f));
-    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(2.4999994e-1f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(3.33333312e-1f));
+    static const float poly[] = {7.0376836e-2f, -1.15146103e-1f, 1.16769987e-1f, -1.24201408e-1f,
+                                 1.42493228e-1f, -1.66680577e-1f, 2.00007148e-1f, -2.4999994e-1f,
+                                 3.33333312e-1f};
+    __m512 p = ew_poly(z, poly, 9);
     __m512 z2 = _mm512_mul_ps(z, z);
     __m512 inner = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(z2, z), p), _mm512_mul_ps(EW_C(0.5f), z2));
     __m512 logA = _mm512_add_ps(_mm512_add_ps(z, inner), _mm512_mul_ps(k, EW_C(0.69314718f)));
@@ -135,11 +138,9 @@ static inline __m512 ew_tanh(__m512 x) {
     __m512 e = ew_exp(_mm512_mul_ps(EW_C(-2.0f), ax));
     __m512 large = _mm512_div_ps(_mm512_sub_ps(one, e), _mm512_add_ps(one, e));
     __m512 z = _mm512_mul_ps(x, x);
-    __m512 p = EW_C(-5.70498872e-3f);
-    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(2.06390888e-2f));
-    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(5.37397155e-2f));
-    p = _mm512_add_ps(_mm512_mul_ps(p, z), EW_C(1.33314422e-1f));
-    p = _mm512_sub_ps(_mm512_mul_ps(p, z), EW_C(3.33332819e-1f));
+    static const float poly[] = {-5.70498872e-3f, 2.06390888e-2f, -5.37397155e-2f, 1.33314422e-1f,
+                                 -3.33332819e-1f};
+    __m512 p = ew_poly(z, poly, 5);
     __m512 small = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(p, z), x), x);
     __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
     __m512 negated = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(large), _mm512_set1_epi32((int)0x80000000u)));
