@@ -21,10 +21,6 @@ public enum PixelScaling: String, Sendable, CaseIterable {
     public var range: ClosedRange<Float> { self == .unit ? 0...1 : -1...1 }
 }
 
-/// CPUs with AVX-512 convert pixels with `ew_bytes_to_float` (CVectorMath): the same division
-/// and subtraction, 16 lanes instead of SSE's 4 (the division bounds the pass).
-let pixelsUseAVX512 = ew_available() != 0
-
 /// Fills `batch` with samples `indices` of a byte dataset, converted to Float with `scaling`.
 ///
 /// `bytes` holds samples of `sampleSize` bytes one after another (`LabeledImages.images`);
@@ -48,7 +44,8 @@ public func gatherBatch(from bytes: [UInt8], sampleSize: Int, indices: ArraySlic
                     precondition(i >= 0 && i < samples, "gatherBatch: index \(i) out of 0..<\(samples)")
                     let row = s + i &* sampleSize
                     let out = d + k &* sampleSize
-                    if pixelsUseAVX512 {
+                    // AVX-512: the same division and subtraction, 16 lanes wide (division-bound).
+                    if ElementwiseKernels.isAvailable {
                         ew_bytes_to_float(row, out, sampleSize, divisor, shift)
                     } else {
                         for j in 0..<sampleSize { out[j] = Float(row[j]) / divisor - shift }

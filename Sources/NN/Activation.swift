@@ -102,17 +102,14 @@ enum ActivationKernels {
     /// `y[i,j] = f(y[i,j] + bias[j])` over a `rows x cols` buffer (bias may be nil: no bias).
     static func biasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                              bias: UnsafePointer<Float>?, _ act: Activation) {
-        if usesAVX512, let kind = avx512Kind(act) {
+        // AVX-512 CPUs: the same loop 16 lanes wide (tanh's and sigmoid's exp bound the pass).
+        if ElementwiseKernels.isAvailable, let kind = avx512Kind(act) {
             let slope: Float
             if case .leakyReLU(let s) = act { slope = s } else { slope = 0 }
             return ew_bias_act(y, rows, cols, bias, kind, slope)
         }
         biasActivatePortable(y, rows: rows, cols: cols, bias: bias, act)
     }
-
-    /// CPUs with AVX-512 run `biasActivate` as `ew_bias_act` (CVectorMath): the same operations
-    /// in the same order, 16 lanes instead of SSE's 4 (tanh's and sigmoid's exp bound the pass).
-    static let usesAVX512 = ew_available() != 0
 
     /// `ew_bias_act`'s code for `act`; nil for softplus (left to the portable loop).
     static func avx512Kind(_ act: Activation) -> Int32? {

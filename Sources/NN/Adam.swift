@@ -60,12 +60,9 @@ struct AdamSlice {
     var m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
     var b1: Float, b2: Float, l2: Float, shrink: Float, stepSize: Float, invBc2Sqrt: Float, eps: Float
 
-    /// CPUs with AVX-512 run the update as `ew_adam` (CVectorMath): the same operations in the
-    /// same order, 16 lanes instead of SSE's 4; the loop is bound by its square root and
-    /// division (README, Performance), so the wider lanes pay.
-    static let usesAVX512 = ew_available() != 0
-
-    /// Elements `start..<end` with AVX-512 (`usesAVX512` must hold); the same bits as `update`.
+    /// Elements `start..<end` with AVX-512 (`ElementwiseKernels.isAvailable` must hold), the
+    /// same bits as `update`/`updateNoDecay`: the loop is bound by its square root and division,
+    /// so 16 lanes instead of SSE's 4 pay.
     func updateAVX512(_ start: Int, _ end: Int, decay: Bool) {
         ew_adam(x, g, m, v, start, end, b1, b2, l2, shrink, stepSize, invBc2Sqrt, eps, decay ? 1 : 0)
     }
@@ -107,11 +104,11 @@ struct AdamSlice {
 /// Elements `start..<end` of the update described by the `AdamSlice` at `context`.
 private let adamUpdate: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
-    if AdamSlice.usesAVX512 { s.updateAVX512(start, end, decay: true) } else { s.update(start, end) }
+    if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: true) } else { s.update(start, end) }
 }
 
 /// `adamUpdate` without weight decay (`l2 == 0`, `shrink == 1`).
 private let adamUpdateNoDecay: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
-    if AdamSlice.usesAVX512 { s.updateAVX512(start, end, decay: false) } else { s.updateNoDecay(start, end) }
+    if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: false) } else { s.updateNoDecay(start, end) }
 }

@@ -75,7 +75,8 @@ public enum Loss {
                         var start = 0
                         while start < n {
                             let count = Swift.min(256, n &- start)
-                            if bceUsesAVX512 {
+                            // AVX-512 CPUs: `bceLogitsBlock` 16 lanes wide (its exp and log1p bound the pass).
+                            if ElementwiseKernels.isAvailable {
                                 ew_bce_logits(x + start, t + start, g + start, l, count, fscale)
                             } else {
                                 bceLogitsBlock(x + start, t + start, g + start, l, count, fscale)
@@ -89,11 +90,6 @@ public enum Loss {
         }
         return Float(total * scale)
     }
-
-    /// CPUs with AVX-512 run the BCE block as `ew_bce_logits` (CVectorMath): the same operations
-    /// in the same order as `bceLogitsBlock`, 16 lanes instead of SSE's 4 (the exp and log1p
-    /// polynomials bound the pass).
-    static let bceUsesAVX512 = ew_available() != 0
 
     /// `count` elements of BCE with logits: `loss[i] = max(x, 0) - x t + log1p(e^-|x|)`,
     /// `grad[i] = scale (sigmoid(x) - t)`; any CPU.

@@ -28,7 +28,7 @@ final class VectorKernelParityTests: XCTestCase {
     }
 
     private func requireAVX512() throws {
-        guard AdamSlice.usesAVX512 else { throw XCTSkip("this CPU has no AVX-512F: only the portable loops run") }
+        guard ElementwiseKernels.isAvailable else { throw XCTSkip("this CPU has no AVX-512F: only the portable loops run") }
     }
 
     /// Adam with and without decay, over a range that starts off a 16-lane boundary and ends in a
