@@ -20,28 +20,35 @@ public func measureCoreRoundTrip(trips: Int = 20_000, repetitions: Int = 3) -> D
 }
 
 /// One run: the counter goes 1, 2, 3, … with odd values written here and even ones by the
-/// partner thread; timed from the partner's first answer.
+/// partner thread; timed from the partner's first answer. Stops early after 50 ms (when the
+/// cores are oversubscribed each handoff waits for a time slice) and averages the trips done.
 private func pingPong(trips: Int) -> Double {
     let counter = CounterBox()
     let done = DispatchSemaphore(value: 0)
+    let stop = -2
     Thread {
-        // -1 tells the caller the partner runs; trip i answers 2i + 1 with 2i + 2.
+        // -1 tells the caller the partner runs; it answers each odd value with the next one.
         counter.value.store(-1, ordering: .releasing)
-        for i in 0..<trips {
-            while counter.value.load(ordering: .acquiring) != 2 * i + 1 {}
-            counter.value.store(2 * i + 2, ordering: .releasing)
+        while true {
+            let v = counter.value.load(ordering: .acquiring)
+            if v == stop { break }
+            if v > 0 && v & 1 == 1 { counter.value.store(v + 1, ordering: .releasing) }
         }
         done.signal()
     }.start()
     while counter.value.load(ordering: .acquiring) != -1 {}
     let t0 = DispatchTime.now().uptimeNanoseconds
-    for i in 0..<trips {
-        counter.value.store(2 * i + 1, ordering: .releasing)
-        while counter.value.load(ordering: .acquiring) != 2 * i + 2 {}
+    var completed = 0
+    while completed < trips {
+        counter.value.store(2 * completed + 1, ordering: .releasing)
+        while counter.value.load(ordering: .acquiring) != 2 * completed + 2 {}
+        completed += 1
+        if completed & 15 == 0 && DispatchTime.now().uptimeNanoseconds - t0 > 50_000_000 { break }
     }
     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0)
+    counter.value.store(stop, ordering: .releasing)
     done.wait()
-    return elapsed / Double(trips)
+    return elapsed / Double(completed)
 }
 
 /// The shared counter, in a class so both threads see one atomic.
