@@ -11,10 +11,14 @@ import Synchronization
 /// between the two within minutes; two threads that share data every step (batch split) run
 /// at different speeds in the two cases (README, Performance, Our spread), which the figure
 /// lets a reader tell apart. The threads are not pinned: with as many busy threads as cores
-/// the scheduler gives them different cores, which is the case measured.
+/// the scheduler gives them different cores, which is the case measured. Nil when this process
+/// may run on only one CPU (its affinity mask).
 /// - Precondition: `trips >= 1`, `repetitions >= 1`.
-public func measureCoreRoundTrip(trips: Int = 20_000, repetitions: Int = 3) -> Double {
+public func measureCoreRoundTrip(trips: Int = 20_000, repetitions: Int = 3) -> Double? {
     precondition(trips >= 1 && repetitions >= 1, "measureCoreRoundTrip: \(trips) trips, \(repetitions) repetitions")
+    // Bound to one CPU (taskset, mpirun's default binding of a rank to a core), the two threads
+    // would take turns on it: each handoff a time slice, not a cache line's travel.
+    guard allowedCPUCount() >= 2 else { return nil }
     let times = (0..<repetitions).map { _ in pingPong(trips: trips) }.sorted()
     return times[times.count / 2]
 }
@@ -49,6 +53,16 @@ private func pingPong(trips: Int) -> Double {
     counter.value.store(stop, ordering: .releasing)
     done.wait()
     return elapsed / Double(completed)
+}
+
+/// The CPUs this process may run on: the bits of `Cpus_allowed` in /proc/self/status (its
+/// affinity mask), or 2 when that cannot be read.
+private func allowedCPUCount() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") })
+    else { return 2 }
+    let digits = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
+    return digits.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
 }
 
 /// The shared counter, in a class so both threads see one atomic.

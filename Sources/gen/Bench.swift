@@ -24,7 +24,7 @@ struct Bench: ParsableCommand {
             included). With 2 or more threads, the core round trip (two threads handing a cache \
             line back and forth) is measured before and after each model: on a virtual machine \
             it shows where the host has put the cores (e.g. ~65 ns on one die, ~330 ns apart), \
-            which moves two-thread speeds.
+            which moves two-thread speeds (not measured when the process is bound to one CPU).
             """)
 
     typealias Model = StepBenchmark.Model
