@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     var threads: Int?
     @Option(help: "gan/vae: how the threads share a step: split (every gemm's rows split over them) or batch-split (each thread a model replica training on its share of the batch with single-threaded gemm, gradients summed; the same run, faster for small models: README, Performance). Recorded in config.json: --resume keeps it unless given. Default: split.")
     var threading: TrainThreading?
-    @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D) or a .csv of rows in [0, 1]. Default: the shipped data/mnist, found from any directory (see README: $GEN_HOME, the current directory, the executable's location).")
+    @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D, any float or integer dtype) or a .csv of numeric rows (values in [0, 1] as they are, 0-255 images divided by 255, others min-max scaled per column; README). Default: the shipped data/mnist, found from any directory (see README: $GEN_HOME, the current directory, the executable's location).")
     var data: String?
     @Option(parsing: .unconditional, help: "Use only the first N training samples. Default: all.")
     var limit: Int?
