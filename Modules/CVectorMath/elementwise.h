@@ -5,8 +5,8 @@
 //
 // Every kernel computes the same operations in the same order as the portable Swift loop it
 // replaces (NN's Adam.swift and Loss.swift, Linalg's FastMath.swift), with no fused multiply-add
-// (`fp contract(off)`): the results are the same bits on every CPU, which the tests check
-// lane by lane. Callers check ew_available() first.
+// (`fp contract(off)`): every result that is not NaN is the same bits on every CPU, which the
+// tests check lane by lane (a NaN may carry another payload, e.g. from a NaN hyperparameter). Callers check ew_available() first.
 #ifndef CVECTORMATH_ELEMENTWISE_H
 #define CVECTORMATH_ELEMENTWISE_H
 
