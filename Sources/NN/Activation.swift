@@ -103,22 +103,21 @@ enum ActivationKernels {
     static func biasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                              bias: UnsafePointer<Float>?, _ act: Activation) {
         // AVX-512 CPUs: the same loop 16 lanes wide (tanh's and sigmoid's exp bound the pass).
-        if ElementwiseKernels.isAvailable, let kind = avx512Kind(act) {
-            let slope: Float
-            if case .leakyReLU(let s) = act { slope = s } else { slope = 0 }
+        if ElementwiseKernels.isAvailable, let (kind, slope) = avx512Kind(act) {
             return ew_bias_act(y, rows, cols, bias, kind, slope)
         }
         biasActivatePortable(y, rows: rows, cols: cols, bias: bias, act)
     }
 
-    /// `ew_bias_act`'s code for `act`; nil for softplus (left to the portable loop).
-    static func avx512Kind(_ act: Activation) -> Int32? {
+    /// `ew_bias_act`'s code for `act` and its slope argument (leaky ReLU's, else unused); nil
+    /// for softplus (left to the portable loop).
+    static func avx512Kind(_ act: Activation) -> (kind: Int32, slope: Float)? {
         switch act {
-        case .identity: return Int32(EW_IDENTITY)
-        case .relu: return Int32(EW_RELU)
-        case .leakyReLU: return Int32(EW_LEAKY_RELU)
-        case .sigmoid: return Int32(EW_SIGMOID)
-        case .tanh: return Int32(EW_TANH)
+        case .identity: return (Int32(EW_IDENTITY), 0)
+        case .relu: return (Int32(EW_RELU), 0)
+        case .leakyReLU(let s): return (Int32(EW_LEAKY_RELU), s)
+        case .sigmoid: return (Int32(EW_SIGMOID), 0)
+        case .tanh: return (Int32(EW_TANH), 0)
         case .softplus: return nil
         }
     }

@@ -112,8 +112,8 @@ final class VectorKernelParityTests: XCTestCase {
                     y.withUnsafeMutableBufferPointer { yp in bias.withUnsafeBufferPointer { bp in
                         let b = withBias ? bp.baseAddress : nil
                         if avx {
-                            let slope: Float = act == .leakyReLU(negativeSlope: 0.2) ? 0.2 : 0
-                            ew_bias_act(yp.baseAddress!, rows, cols, b, ActivationKernels.avx512Kind(act)!, slope)
+                            let (kind, slope) = ActivationKernels.avx512Kind(act)!
+                            ew_bias_act(yp.baseAddress!, rows, cols, b, kind, slope)
                         } else {
                             ActivationKernels.biasActivatePortable(yp.baseAddress!, rows: rows, cols: cols, bias: b, act)
                         }
