@@ -62,7 +62,7 @@ struct Bench: ParsableCommand {
         // Where the host has put the cores, before the rooflines (OpenBLAS's threads spin for a
         // while after its threaded call) and after each model: the host may move them, and the
         // batch-split speed depends on it (measureCoreRoundTrip).
-        var trip = threads > 1 ? measureCoreRoundTrip() : nil
+        var trip = coreRoundTrip()
         // The roofline is OpenBLAS's own multi-threaded sgemm at this thread count.
         BLASThreads.set(.openBLAS(threads: threads))
         let roofline = measureSgemmGFLOPS(n: 1024, repetitions: 5)
@@ -79,12 +79,15 @@ struct Bench: ParsableCommand {
                 ? try batchSplit(model, train: train)
                 : try StepBenchmark.run(model, train: train, batchSize: batchSize, warmup: warmup, steps: steps,
                                         processGroup: group, countAllocations: Self.countAllocations)
-            trip = threads > 1 ? measureCoreRoundTrip() : nil
+            trip = coreRoundTrip()
             let trips = tripBefore.flatMap { before in trip.map { (before, $0) } }
             report(model, r, roofline: roofline, cores: cores, trips: trips, processes: group?.size)
             fflush(nil)
         }
     }
+
+    /// The core round trip in ns, measured when this run has two threads or more to place.
+    private func coreRoundTrip() -> Double? { threads > 1 ? measureCoreRoundTrip() : nil }
 
     /// One result line (or JSON object). `roofline`: OpenBLAS's threaded sgemm, `cores`: the
     /// cores' streams, both per process; `trips`: the core round trip before and after, in ns.
