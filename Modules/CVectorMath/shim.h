@@ -13,6 +13,10 @@ static inline __attribute__((always_inline)) float cvm_sqrtf(float v) {
 #endif
 }
 
+// Sets *flag to 1 as an atomic store: the parts of a parallel pass (ParallelFor) may each find
+// what they look for at once, and Swift has no atomic store through a plain pointer.
+static inline void cvm_set_flag(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
+
 #include "panel_packing.h"
 #include "packed_gemm.h"
 #include "elementwise.h"

@@ -173,9 +173,10 @@ extension Matrix {
         }
     }
 
-    /// True when every element is finite (no NaN, no ±inf).
+    /// True when every element is finite (no NaN, no ±inf). A large matrix is checked in parts
+    /// over the row-split threads (`ParallelFor`).
     public func allFinite() -> Bool {
-        withUnsafeBufferPointer { Linalg.allFinite($0) }
+        withUnsafeBufferPointer { parallelAllFinite($0) }
     }
 }
 

@@ -248,10 +248,11 @@ public struct Matrix: @unchecked Sendable {
         cols = newCols
     }
 
-    /// Sets every element to `value` (no allocation when unshared).
+    /// Sets every element to `value` (no allocation when unshared); a large matrix is split over
+    /// the row-split threads (`ParallelFor`).
     public mutating func fill(_ value: Float) {
         withUnsafeMutableBufferPointer { p in
-            if let b = p.baseAddress { b.update(repeating: value, count: p.count) }
+            if let b = p.baseAddress { parallelFill(b, count: p.count, value) }
         }
     }
 

@@ -87,10 +87,13 @@ final class GEMMWorker: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0
-            // Spin for the short gaps between the gemms of one training step, then sleep.
+            // Spin through the gaps of a training step, then sleep. The caller's serial passes
+            // between products (loss, data, small layers) last up to a few hundred µs; a worker
+            // asleep by then costs a wake-up (a futex, often tens of µs on a VM) at the next
+            // product (measured: 20,000 spins left it asleep ~15 % of a large GAN step).
             while requested.load(ordering: .sequentiallyConsistent) == seen {
                 spins += 1
-                if spins < 20_000 { continue }
+                if spins < 400_000 { continue }
                 sleeping.store(true, ordering: .sequentiallyConsistent)
                 if requested.load(ordering: .sequentiallyConsistent) == seen { wake.wait() }
                 sleeping.store(false, ordering: .sequentiallyConsistent)
@@ -197,7 +200,9 @@ public enum ParallelFor {
     public static func run(count: Int, minimumPerThread: Int = 32_768,
                            context: UnsafeMutableRawPointer,
                            _ body: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void) {
-        if GEMMThreadingState.rowSplitActive.load(ordering: .relaxed),
+        // Fewer than two parts' worth: inline, before taking the executor's lock (small passes
+        // are the common case).
+        if count >= 2 * minimumPerThread, GEMMThreadingState.rowSplitActive.load(ordering: .relaxed),
            let e = GEMMThreadingState.executor.withLock({ $0 }) {
             e.parallelFor(count: count, minimumPerThread: minimumPerThread, context: context, body)
         } else {

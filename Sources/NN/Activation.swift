@@ -99,9 +99,9 @@ enum ActivationKernels {
         (x > 0 ? x : 0) + fastLog1p(fastExp(-Swift.abs(x)))
     }
 
-    /// `y[i,j] = f(y[i,j] + bias[j])` over a `rows x cols` buffer (bias may be nil: no bias).
-    static func biasActivate(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
-                             bias: UnsafePointer<Float>?, _ act: Activation) {
+    /// `biasActivate` on the calling thread alone.
+    static func biasActivateSerial(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                   bias: UnsafePointer<Float>?, _ act: Activation) {
         // AVX-512 CPUs: the same loop 16 lanes wide (tanh's and sigmoid's exp bound the pass).
         if ElementwiseKernels.isAvailable, let (kind, slope) = avx512Kind(act) {
             return ew_bias_act(y, rows, cols, bias, kind, slope)
@@ -179,9 +179,9 @@ enum ActivationKernels {
         biasActivate(y, rows: 1, cols: n, bias: nil, act)
     }
 
-    /// `dz[i] = dy[i] * f'(x)` with the derivative taken from the output `y[i]`.
-    static func backward(gradOutput dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
-                         into dz: UnsafeMutablePointer<Float>, count n: Int, _ act: Activation) {
+    /// `backward` on the calling thread alone.
+    static func backwardSerial(gradOutput dy: UnsafePointer<Float>, output y: UnsafePointer<Float>,
+                               into dz: UnsafeMutablePointer<Float>, count n: Int, _ act: Activation) {
         switch act {
         case .identity:
             if UnsafePointer(dz) != dy { dz.update(from: dy, count: n) }
