@@ -2,7 +2,8 @@ import CVectorMath
 import Foundation
 
 /// A weight `W` (`rows x cols`, row-major) copied into 32-column panels twice: as the `B` of
-/// `C = A W` (`gemm(_:packed:into:)`, a Dense layer's forward) and of `C = A Wᵀ`
+/// `C = A W` (`gemm(_:packed:into:)`, a Dense layer's forward) and, unless made without
+/// (`hasTransposed` false: a first layer computes no `dX`), of `C = A Wᵀ`
 /// (`gemm(_:packedTransposed:into:)`, its `dX`).
 ///
 /// Why: OpenBLAS packs `B` on every call, so a Dense weight is copied at every product by it,
@@ -18,8 +19,10 @@ public final class PackedPanels: @unchecked Sendable {
     public let rows: Int, cols: Int
     /// `ceil(cols / 32)` panels of `rows x 32`, 64-byte aligned (columns past `cols` zero).
     let panels: UnsafeMutablePointer<Float>
-    /// The same for `Wᵀ`: `ceil(rows / 32)` panels of `cols x 32`.
-    let transposedPanels: UnsafeMutablePointer<Float>
+    /// The same for `Wᵀ`: `ceil(rows / 32)` panels of `cols x 32`; nil without `hasTransposed`.
+    let transposedPanels: UnsafeMutablePointer<Float>?
+    /// Whether the panels of `Wᵀ` are kept (and packed) too.
+    public var hasTransposed: Bool { transposedPanels != nil }
 
     /// True when this CPU runs the packed kernels (AVX-512F and FMA).
     public static let isAvailable: Bool = pg_available() != 0
@@ -28,13 +31,15 @@ public final class PackedPanels: @unchecked Sendable {
     /// 1.09x at 2,048, 1.02x at 8,192, 0.99x at 10,000.
     public static let maximumRows = 2048
 
-    /// Zeroed panels for a `rows x cols` weight (allocates both forms, widths rounded up to 32).
-    public init(rows: Int, cols: Int) {
+    /// Zeroed panels for a `rows x cols` weight (allocates both forms, or only `W`'s without
+    /// `transposed`; widths rounded up to 32). Packing the form of `Wᵀ` was ~3 % of the VAE's
+    /// step, about half of it for its first layer's, which no product read.
+    public init(rows: Int, cols: Int, transposed: Bool = true) {
         precondition(rows > 0 && cols > 0, "PackedPanels: shape \(rows)x\(cols)")
         self.rows = rows
         self.cols = cols
         panels = Self.allocate(count: (cols + 31) / 32 * 32 * rows)
-        transposedPanels = Self.allocate(count: (rows + 31) / 32 * 32 * cols)
+        transposedPanels = transposed ? Self.allocate(count: (rows + 31) / 32 * 32 * cols) : nil
     }
 
     deinit {
@@ -54,7 +59,7 @@ public final class PackedPanels: @unchecked Sendable {
     }
 
     /// Copies elements `range` (row-major indices into `W`'s `rows * cols`) of `w` into both
-    /// forms. Disjoint ranges may be packed concurrently (they write disjoint elements); the
+    /// forms (the one without `hasTransposed`). Disjoint ranges may be packed concurrently (they write disjoint elements); the
     /// stores are made visible to other threads by the next barrier or lock release.
     /// - Precondition: `w` is `rows x cols`; `range` lies inside it.
     public func pack(_ w: Matrix, elements range: Range<Int>) {
@@ -65,6 +70,7 @@ public final class PackedPanels: @unchecked Sendable {
     private func packPartialRow(_ w: UnsafePointer<Float>, _ r: Int, columns: Range<Int>) {
         pg_pack_rect(w, Int32(rows), Int32(cols), Int32(r), Int32(r + 1), Int32(columns.lowerBound),
                      Int32(columns.upperBound), panels)
+        guard let transposedPanels else { return }
         for c in columns { pg_pack_transposed_element(w, Int32(cols), Int32(r), Int32(c), transposedPanels) }
     }
 
@@ -85,7 +91,9 @@ public final class PackedPanels: @unchecked Sendable {
         }
         if wholeFirst < wholeEnd {
             pg_pack_rect(w, Int32(rows), Int32(cols), Int32(wholeFirst), Int32(wholeEnd), 0, Int32(cols), panels)
-            pg_pack_rows_transposed(w, Int32(rows), Int32(cols), Int32(wholeFirst), Int32(wholeEnd), transposedPanels)
+            if let transposedPanels {
+                pg_pack_rows_transposed(w, Int32(rows), Int32(cols), Int32(wholeFirst), Int32(wholeEnd), transposedPanels)
+            }
         }
         pg_pack_done()
     }

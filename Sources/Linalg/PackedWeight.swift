@@ -15,6 +15,11 @@ public struct PackedWeight {
     private var current: PackedPanels?
     private var source = MatrixStamp(identity: -1, version: 0, offset: 0, rows: 0, cols: 0)
 
+    /// Whether products need the panels of `Wᵀ` (a layer's `dX`); without, this layer's own
+    /// panels skip that form. Shared panels are made with the replicas' setting at the first
+    /// shared update.
+    public var needsTransposed = true
+
     public init() {}
 
     /// Panels holding `w`'s current values: the last ones packed if `w` has not changed since,
@@ -24,17 +29,26 @@ public struct PackedWeight {
     public mutating func panels(for w: Matrix) -> PackedPanels {
         let stamp = w.stamp
         if let current, stamp == source { return current }
-        if own == nil || own!.rows != w.rows || own!.cols != w.cols {
-            own = PackedPanels(rows: w.rows, cols: w.cols)
-        }
-        own!.packAll(w)
-        current = own
+        let panels = ownPanels(for: w)
+        panels.packAll(w)
+        current = panels
         source = stamp
+        return panels
+    }
+
+    /// This layer's own panels for `w`'s shape and `needsTransposed`, not packed here
+    /// (allocated at the first call, reused after): for a writer of `w` to pack as it writes,
+    /// then record with `packed(by:for:)`.
+    public mutating func ownPanels(for w: Matrix) -> PackedPanels {
+        if own == nil || own!.rows != w.rows || own!.cols != w.cols || own!.hasTransposed != needsTransposed {
+            own = PackedPanels(rows: w.rows, cols: w.cols, transposed: needsTransposed)
+        }
         return own!
     }
 
-    /// Records that `panels`, filled by others (the ranks of a shared optimiser update), hold
-    /// `w`'s current values; products use them until `w` changes again.
+    /// Records that `panels`, filled by the writer of `w` (the ranks of a shared optimiser
+    /// update, or an optimiser packing its update into `ownPanels(for:)`), hold `w`'s current
+    /// values; products use them until `w` changes again.
     /// - Precondition: `panels` has `w`'s shape; `w` is not a view of a shared buffer.
     public mutating func packed(by panels: PackedPanels, for w: Matrix) {
         precondition(panels.rows == w.rows && panels.cols == w.cols,

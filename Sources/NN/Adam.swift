@@ -38,11 +38,25 @@ public final class Adam: Optimizer {
 
     public override func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
                                 gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>]) {
+        run(value: value, gradient: gradient, state: state, packingInto: nil)
+    }
+
+    /// The update, each part packed into `panels` right after it is written.
+    override func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
+                         gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>],
+                         packingInto panels: PackedPanels) -> Bool {
+        run(value: value, gradient: gradient, state: state, packingInto: panels)
+        return true
+    }
+
+    private func run(value: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                     state: [UnsafeMutablePointer<Float>], packingInto panels: PackedPanels?) {
         guard let x = value.baseAddress, let g = gradient.baseAddress else { return }
         var slice = AdamSlice(x: x, g: g, m: state[0], v: state[1], b1: beta1, b2: beta2,
                               l2: decoupledWeightDecay ? 0 : weightDecay,
                               shrink: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1,
-                              stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps)
+                              stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps,
+                              panels: panels.map { Unmanaged.passUnretained($0) })
         // Split over the gemm threads (row-split mode) when large: the update streams 4 arrays.
         // Without weight decay (the default) a loop without the decay's 3 operations per
         // element: the same bits for finite parameters (g + 0·x is g but for a -0 gradient,
@@ -59,6 +73,13 @@ struct AdamSlice {
     var x: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
     var m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
     var b1: Float, b2: Float, l2: Float, shrink: Float, stepSize: Float, invBc2Sqrt: Float, eps: Float
+    /// Where each updated part is packed (a Dense weight's panels; `x` is the whole weight).
+    var panels: Unmanaged<PackedPanels>? = nil
+
+    /// Packs elements `start..<end`, just written, into `panels` (when set).
+    func pack(_ start: Int, _ end: Int) {
+        panels?.takeUnretainedValue().pack(UnsafePointer(x), elements: start..<end)
+    }
 
     /// Elements `start..<end` with AVX-512 (`ElementwiseKernels.isAvailable` must hold), the
     /// same bits as `update`/`updateNoDecay`: the loop is bound by its square root and division,
@@ -105,10 +126,12 @@ struct AdamSlice {
 private let adamUpdate: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
     if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: true) } else { s.update(start, end) }
+    s.pack(start, end)
 }
 
 /// `adamUpdate` without weight decay (`l2 == 0`, `shrink == 1`).
 private let adamUpdateNoDecay: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
     if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: false) } else { s.updateNoDecay(start, end) }
+    s.pack(start, end)
 }

@@ -37,7 +37,14 @@ public final class Dense: Layer {
         didSet { weight.isFrozen = isFrozen; bias.isFrozen = isFrozen }
     }
     /// When false, backward skips `dX = dZ Wᵀ` and returns `Matrix.empty` (first layers).
-    public var computesInputGradient: Bool = true
+    public var computesInputGradient: Bool = true {
+        // A layer that has never computed dX (a first layer) needs no panels of Wᵀ. Sticky
+        // once dX has been computed: a GAN trainer turns D's off and on every step, and each
+        // change of the form would repack its own panels.
+        didSet { weight.packing?.needsTransposed = computesInputGradient || hasComputedInputGradient }
+    }
+    /// True once backward has computed a `dX`.
+    private var hasComputedInputGradient = false
 
     /// `batch x outputSize`, reused across calls (read by the double backward in
     /// DenseSecondOrder.swift for the activation's derivative).
@@ -145,8 +152,10 @@ public final class Dense: Layer {
             Matrix.columnSums(dZ, into: &bias.gradient, accumulate: true)
         }
         guard computesInputGradient else { return .empty }
+        hasComputedInputGradient = true
         inputGradient.resize(rows: gradOutput.rows, cols: inputSize)
-        if let panels = weight.packedPanels(forRows: dZ.rows) {
+        // Panels made without Wᵀ's form (shared ones, made while no dX was wanted): OpenBLAS.
+        if let panels = weight.packedPanels(forRows: dZ.rows), panels.hasTransposed {
             gemm(dZ, packedTransposed: panels, into: &inputGradient)
         } else {
             gemm(dZ, weight.value, into: &inputGradient, transposeB: true)

@@ -47,6 +47,13 @@ public final class Parameter {
     /// Sets the gradient to zero in place (no allocation).
     public func zeroGradient() { storedGradient.fill(0) }
 
+    /// This weight's own panels for an optimiser to pack its update into, or nil when it is not
+    /// packed (or is a view of a shared buffer). Allocates at the first call.
+    func panelsForUpdate() -> PackedPanels? {
+        guard packing != nil, !value.writesThrough else { return nil }
+        return packing!.ownPanels(for: value)
+    }
+
     /// `value` as panels for a product of `rows` rows by it, or nil when the product should go
     /// to OpenBLAS (not a packed weight, or more rows than the packed kernel serves).
     func packedPanels(forRows rows: Int) -> PackedPanels? {

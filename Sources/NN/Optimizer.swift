@@ -66,8 +66,20 @@ open class Optimizer {
         preconditionFailure("\(type(of: self)) must override update(parameter:value:gradient:state:)")
     }
 
+    /// `update(parameter:value:gradient:state:)`, which also packs the new values into `panels`
+    /// (a Dense weight's, for its products) when the optimiser can do it part by part, each
+    /// part right after it is written: packed at the next product instead, a large weight was
+    /// read back from memory (measured on the large GAN). Returns whether it packed. Default:
+    /// the update alone, false.
+    func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
+                gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>],
+                packingInto panels: PackedPanels) -> Bool {
+        update(parameter: index, value: value, gradient: gradient, state: state)
+        return false
+    }
+
     /// One update of every non-frozen parameter; no heap allocation (after the first step when
-    /// the update is shared, `shareUpdates(over:)`).
+    /// the update is shared, `shareUpdates(over:)`, or the first one that packs a weight).
     public final func step() {
         stepCount += 1
         prepareStep()
@@ -75,11 +87,19 @@ open class Optimizer {
         for k in parameters.indices {
             let p = parameters[k]
             if p.isFrozen { continue }
+            let panels = p.panelsForUpdate()
+            var packed = false
             p.gradient.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { x in
-                    update(parameter: k, value: x, gradient: g, state: slotPointers[k])
+                    if let panels {
+                        packed = update(parameter: k, value: x, gradient: g, state: slotPointers[k], packingInto: panels)
+                    } else {
+                        update(parameter: k, value: x, gradient: g, state: slotPointers[k])
+                    }
                 }
             }
+            // After the write: the panels hold the values the next product will see.
+            if packed, let panels { p.packing!.packed(by: panels, for: p.value) }
         }
     }
 

@@ -45,7 +45,9 @@ final class UpdateSharing {
         self.group = group
         self.rank = rank
         elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
-        let shapes = optimizer.parameters.map { p in p.packing == nil ? nil : (rows: p.value.rows, cols: p.value.cols) }
+        let shapes = optimizer.parameters.map { p in
+            p.packing.map { (rows: p.value.rows, cols: p.value.cols, transposed: $0.needsTransposed) }
+        }
         tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements,
                                           packed: shapes, rank: rank)
         mine = tables[rank]

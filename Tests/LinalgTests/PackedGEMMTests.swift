@@ -56,6 +56,19 @@ final class PackedGEMMTests: XCTestCase {
         XCTAssertEqual(d1, d2)
     }
 
+    /// Panels made without the form of Wᵀ (a first layer's) pack and multiply as the others do.
+    func testPanelsWithoutTheTransposedForm() {
+        let w = randomMatrix(37, 45, seed: 8), a = randomMatrix(9, 37, seed: 9)
+        let single = PackedPanels(rows: 37, cols: 45, transposed: false)
+        XCTAssertFalse(single.hasTransposed)
+        XCTAssertTrue(packed(w).hasTransposed)
+        for cut in [(0, 44), (44, 1000), (1000, 37 * 45)] { single.pack(w, elements: cut.0..<cut.1) }
+        var c1 = Matrix(rows: 9, cols: 45), c2 = c1
+        gemm(a, packed: packed(w), into: &c1)
+        gemm(a, packed: single, into: &c2)
+        XCTAssertEqual(c1, c2)
+    }
+
     /// Each row of C is the same sum whichever tile it falls in, so a product of one row equals
     /// that row of the whole product to the bit (what makes a split over threads harmless).
     func testRowsDoNotDependOnTheirTile() {

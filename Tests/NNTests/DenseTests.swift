@@ -72,6 +72,41 @@ final class DenseTests: XCTestCase {
         }
     }
 
+    /// A first layer (no dX) packs no panels of Wᵀ; once it has computed a dX it keeps them
+    /// (a GAN trainer turns D's dX off and on every step); panels made without them (shared
+    /// ones) send dX to OpenBLAS: the same bits as a layer that is not packed.
+    func testPanelsOfTheTransposeFollowTheInputGradient() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
+        var rng = Xoshiro256(seed: 33)
+        let layer = Dense(inputSize: 24, outputSize: 40, rng: &rng)
+        let plain = Dense(inputSize: 24, outputSize: 40, rng: &rng)
+        plain.weight.value = layer.weight.value
+        plain.bias.value = layer.bias.value
+        plain.weight.packing = nil
+        let x = randomMatrix(9, 24, seed: 34), r = randomMatrix(9, 40, seed: 35)
+        _ = plain.forward(x, training: true)
+        let reference = plain.backward(r)
+
+        layer.computesInputGradient = false
+        XCTAssertEqual(layer.weight.packing?.needsTransposed, false, "a first layer")
+        _ = layer.forward(x, training: true)
+        XCTAssertEqual(layer.backward(r).count, 0)
+        layer.computesInputGradient = true
+        XCTAssertEqual(layer.weight.packing?.needsTransposed, true)
+        _ = layer.forward(x, training: true)
+        assertClose(doubles(layer.backward(r)), doubles(reference), atol: 1e-5, rtol: 1e-5, "packed dX")
+        layer.computesInputGradient = false
+        XCTAssertEqual(layer.weight.packing?.needsTransposed, true, "kept once dX was computed")
+
+        // Panels without Wᵀ's form given by others: dX from OpenBLAS.
+        layer.computesInputGradient = true
+        let shared = PackedPanels(rows: 24, cols: 40, transposed: false)
+        shared.pack(layer.weight.value, elements: 0..<layer.weight.value.count)
+        layer.weight.packing!.packed(by: shared, for: layer.weight.value)
+        _ = layer.forward(x, training: true)
+        XCTAssertEqual(layer.backward(r), reference)
+    }
+
     func testGradientsAccumulateUntilZeroed() {
         var rng = Xoshiro256(seed: 1)
         let layer = Dense(inputSize: 3, outputSize: 2, activation: .tanh, rng: &rng)

@@ -149,3 +149,35 @@ final class AdamThreadingTests: XCTestCase {
         XCTAssertEqual(run(.openBLAS(threads: 1)), run(.rowSplit(threads: 2)))
     }
 }
+
+/// Adam packs a Dense weight's panels as it updates it, part by part (row split's parts start
+/// mid-row): the next product must read exactly the updated weight, as panels packed afresh do.
+final class AdamPackingTests: XCTestCase {
+    override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
+
+    func testPanelsPackedByTheUpdateHoldTheUpdatedWeight() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
+        for threads in [1, 3] {
+            BLASThreads.set(.rowSplit(threads: threads))
+            var rng = Xoshiro256(seed: 12)
+            // 300 x 333: three parts of 33,300 elements, each starting inside a row.
+            let layer = Dense(inputSize: 300, outputSize: 333, rng: &rng)
+            layer.bias.value.fill(0)
+            layer.bias.isFrozen = true   // stays 0: the forward is the product alone
+            let adam = Adam(parameters: layer.parameters, learningRate: 1e-2)
+            let x = randomMatrix(8, 300, seed: 13)
+            for step in 0..<2 {
+                _ = layer.forward(x, training: true)
+                _ = layer.backward(randomMatrix(8, 333, seed: 14 + UInt64(step)))
+                adam.step()
+                layer.zeroGradients()
+                XCTAssertFalse(layer.weight.packing!.usesOthersPanels)
+                let fresh = PackedPanels(rows: 300, cols: 333)
+                fresh.pack(layer.weight.value, elements: 0..<layer.weight.value.count)
+                var expected = Matrix(rows: 8, cols: 333)
+                gemm(x, packed: fresh, into: &expected)
+                XCTAssertEqual(layer.forward(x, training: false), expected, "threads \(threads), step \(step)")
+            }
+        }
+    }
+}
