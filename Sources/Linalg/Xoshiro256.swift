@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 /// Seeded xoshiro256** generator (Blackman & Vigna 2018, "Scrambled linear pseudorandom number
@@ -88,7 +89,9 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
         let u2 = Double(next() >> 11) * 0x1p-53
         let r = (-2 * Foundation.log(u1)).squareRoot()
         let theta = 2 * Double.pi * u2
-        return (Float(r * Foundation.cos(theta)), Float(r * Foundation.sin(theta)))
+        var s = 0.0, c = 0.0
+        cvm_sincos(theta, &s, &c)   // Foundation.sin and cos's bits, in one call
+        return (Float(r * c), Float(r * s))
     }
 
     /// Fills `buffer` with uniform samples in `[low, high)` (`low < high`). No allocation.
