@@ -21,6 +21,11 @@ static inline __attribute__((always_inline)) void cvm_sincos(double x, double *s
     __builtin_sincos(x, s, c);
 }
 
+// Asks for the cache lines of `bytes` bytes at `p` ahead of their use (a hint, no fault).
+static inline void cvm_prefetch(const void *p, long bytes) {
+    for (long o = 0; o < bytes; o += 64) __builtin_prefetch((const char *)p + o);
+}
+
 // Sets *flag to 1 as an atomic store: the parts of a parallel pass (ParallelFor) may each find
 // what they look for at once, and Swift has no atomic store through a plain pointer.
 static inline void cvm_set_flag(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }

@@ -44,6 +44,11 @@ public func gatherBatch(from bytes: [UInt8], sampleSize: Int, indices: ArraySlic
                     precondition(i >= 0 && i < samples, "gatherBatch: index \(i) out of 0..<\(samples)")
                     let row = s + i &* sampleSize
                     let out = d + k &* sampleSize
+                    // Samples are drawn at random from a dataset larger than the caches: ask for
+                    // a later sample's lines while this one converts.
+                    if k + 3 < idx.count, idx[k + 3] >= 0 && idx[k + 3] < samples {
+                        cvm_prefetch(s + idx[k + 3] &* sampleSize, sampleSize)
+                    }
                     // AVX-512: the same division and subtraction, 16 lanes wide (division-bound).
                     if ElementwiseKernels.isAvailable {
                         ew_bytes_to_float(row, out, sampleSize, divisor, shift)
