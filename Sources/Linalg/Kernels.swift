@@ -87,6 +87,8 @@ extension Matrix {
 
     /// Column sums as a `1 x cols` matrix into `out` (a Dense layer's bias gradient).
     /// With `accumulate`, adds to `out`'s current values instead (out must already be `1 x cols`).
+    /// Each column sums in row order; a large matrix's columns are split over the row-split
+    /// threads (the same bits).
     public static func columnSums(_ a: Matrix, into out: inout Matrix, accumulate: Bool = false) {
         if accumulate {
             precondition(out.count == a.cols,
@@ -100,10 +102,7 @@ extension Matrix {
                 guard let z = po.baseAddress else { return }
                 if !accumulate { z.update(repeating: 0, count: c) }
                 guard let x = pa.baseAddress else { return }
-                for i in 0..<r {
-                    let row = x + i &* c
-                    for j in 0..<c { z[j] += row[j] }
-                }
+                parallelColumnSums(x, rows: r, cols: c, into: z)
             }
         }
     }

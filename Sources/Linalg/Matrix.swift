@@ -298,7 +298,7 @@ extension Matrix: CustomStringConvertible {
 
 extension Matrix {
     /// Overwrites rows `start ..< start + src.rows` with `src`'s rows (no allocation when this
-    /// matrix is unshared).
+    /// matrix is unshared); a large copy is split over the row-split threads.
     /// - Precondition: `src.cols == cols` and the rows fit.
     public mutating func setRows(_ src: Matrix, at start: Int) {
         precondition(src.cols == cols && start >= 0 && start + src.rows <= rows,
@@ -306,7 +306,7 @@ extension Matrix {
         let n = src.count, offset = start &* cols
         src.withUnsafeBufferPointer { s in
             withUnsafeMutableBufferPointer { d in
-                if let sb = s.baseAddress, let db = d.baseAddress { (db + offset).update(from: sb, count: n) }
+                if let sb = s.baseAddress, let db = d.baseAddress { parallelCopy(from: sb, to: db + offset, count: n) }
             }
         }
     }

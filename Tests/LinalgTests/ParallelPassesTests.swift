@@ -49,4 +49,20 @@ final class ParallelPassesTests: XCTestCase {
         m[0, 40_000] = -.greatestFiniteMagnitude
         XCTAssertTrue(m.allFinite())
     }
+
+    func testSplitRowCopyAndColumnSumsMatchPlainLoops() {
+        let a = randomMatrix(203, 700, seed: 21)
+        var expected = [Float](repeating: 0.5, count: 700)
+        for i in 0..<203 { for j in 0..<700 { expected[j] += a[i, j] } }
+        for threads in [1, 3] {
+            BLASThreads.set(.rowSplit(threads: threads))
+            var stacked = Matrix(rows: 406, cols: 700, repeating: .nan)
+            stacked.setRows(a, at: 203)
+            stacked.setRows(a, at: 0)
+            XCTAssertEqual(stacked.elements, a.elements + a.elements, "threads \(threads)")
+            var sums = Matrix(rows: 1, cols: 700, repeating: 0.5)
+            Matrix.columnSums(a, into: &sums, accumulate: true)
+            XCTAssertEqual(sums.elements.map(\.bitPattern), expected.map(\.bitPattern), "threads \(threads)")
+        }
+    }
 }
