@@ -56,9 +56,12 @@ private struct CopyJob {
     var target: UnsafeMutablePointer<Float>
 }
 
-/// Copies `count` elements from `source` to `target` (not overlapping), split over the
-/// row-split threads when large.
+/// Copies `count` elements from `source` to `target`, split over the row-split threads when
+/// large and the two do not overlap (overlapping ranges are copied in one call, as memmove).
 func parallelCopy(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    if source < UnsafePointer(target) + count && UnsafePointer(target) < source + count {
+        return target.update(from: source, count: count)
+    }
     var job = CopyJob(source: source, target: target)
     withUnsafeMutablePointer(to: &job) { ctx in
         ParallelFor.run(count: count, context: ctx) { raw, start, end in

@@ -65,4 +65,16 @@ final class ParallelPassesTests: XCTestCase {
             XCTAssertEqual(sums.elements.map(\.bitPattern), expected.map(\.bitPattern), "threads \(threads)")
         }
     }
+
+    /// Rows copied within one shared buffer (overlapping views) come out as memmove's.
+    func testOverlappingRowCopyIsAMemmove() {
+        BLASThreads.set(.rowSplit(threads: 3))
+        let buffer = Matrix.sharedBuffer(count: 200_000)
+        var all = buffer
+        all.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = Float(i) } }
+        var target = buffer.view(offset: 0, rows: 1, cols: 150_000)
+        target.setRows(buffer.view(offset: 50_000, rows: 1, cols: 150_000), at: 0)
+        XCTAssertEqual(target.elements, (50_000..<200_000).map(Float.init))
+    }
 }
+
