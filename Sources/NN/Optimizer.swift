@@ -68,9 +68,9 @@ open class Optimizer {
 
     /// `update(parameter:value:gradient:state:)`, which also packs the new values into `panels`
     /// (a Dense weight's, for its products) when the optimiser can do it part by part, each
-    /// part right after it is written: packed at the next product instead, a large weight was
-    /// read back from memory (measured on the large GAN). Returns whether it packed. Default:
-    /// the update alone, false.
+    /// part right after it is written, while it is in cache (packed at the next product
+    /// instead, a weight is read back; VAE on 1 thread: 1.4 % faster). Returns whether it
+    /// packed. Default: the update alone, false.
     func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
                 gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>],
                 packingInto panels: PackedPanels) -> Bool {
