@@ -28,6 +28,23 @@ static inline void pg_pack_rect(const float *w, int K, int N, int r0, int r1, in
     }
 }
 
+/// Packs rows r0 ..< r1 (all N columns) of B (K x N, row-major with ldb) into the panels `p`
+/// with ordinary stores: B is a Dense layer's dZ for dW += Xᵀ dZ, read by the product right
+/// after, while the panels are in cache. Lanes past N are not written (the kernel's masked
+/// stores drop them).
+__attribute__((target("avx512f")))
+static inline void pg_pack_rows_cached(const float *b, int ldb, int K, int N, int r0, int r1, float *p) {
+    for (int r = r0; r < r1; r++) {
+        const float *row = b + (size_t)r * ldb;
+        for (int c = 0; c < N; c += 16) {
+            int n = N - c < 16 ? N - c : 16;
+            __mmask16 m = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+            _mm512_mask_storeu_ps(p + (size_t)(c >> 5) * K * 32 + (size_t)r * 32 + (c & 31), m,
+                                  _mm512_maskz_loadu_ps(m, row + c));
+        }
+    }
+}
+
 // dst[j * 32 + i] = src[i * lds + j] for i, j < 16: a 16 x 16 block of W into 16 rows of a
 // panel of Wᵀ (32 floats apart, 64-byte aligned). Unpack pairs, then 128-bit lane shuffles
 // (the usual 4-stage transpose); streaming stores as in pg_pack_rect.

@@ -11,6 +11,8 @@ final class PackedGEMMTests: XCTestCase {
         (1, 1, 1), (8, 3, 32), (9, 5, 33), (7, 17, 16), (17, 33, 31), (64, 40, 70), (3, 64, 1), (16, 2, 65),
     ]
 
+    override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
+
     override func setUpWithError() throws {
         try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F on this CPU: the packed kernels are not used")
     }
@@ -67,6 +69,29 @@ final class PackedGEMMTests: XCTestCase {
         gemm(a, packed: packed(w), into: &c1)
         gemm(a, packed: single, into: &c2)
         XCTAssertEqual(c1, c2)
+    }
+
+    /// `C += Xᵀ B` (a Dense layer's `dW`) against the Double product added to C's old values,
+    /// at shapes with partial tiles and panels, and the same bits whatever the thread split.
+    func testWeightGradientProductAccumulatesXTransposeB() {
+        var seed: UInt64 = 90
+        for (m, k, n) in shapes + [(203, 64, 70), (784, 64, 128)] {
+            seed += 3
+            let x = randomMatrix(k, m, seed: seed), b = randomMatrix(k, n, seed: seed + 1)
+            let c0 = randomMatrix(m, n, seed: seed + 2)
+            var expected = naiveProduct(x, b, transposeA: true, transposeB: false)
+            for i in 0..<m { for j in 0..<n { expected[i][j] += Double(c0[i, j]) } }
+            var results: [Matrix] = []
+            for threads in [1, 3] {
+                BLASThreads.set(.rowSplit(threads: threads))
+                var c = c0
+                gemmTransposedAAccumulating(x, b, into: &c, scratch: PanelScratch())
+                assertClose(c, expected, tol: 1e-5, "C + Xᵀ B m=\(m) k=\(k) n=\(n) threads \(threads)")
+                results.append(c)
+            }
+            BLASThreads.set(.openBLAS(threads: 1))
+            XCTAssertEqual(results[0], results[1], "split m=\(m) k=\(k) n=\(n)")
+        }
     }
 
     /// Each row of C is the same sum whichever tile it falls in, so a product of one row equals
