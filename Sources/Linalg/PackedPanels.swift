@@ -47,7 +47,8 @@ public final class PackedPanels: @unchecked Sendable {
         free(transposedPanels)
     }
 
-    private static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
+    /// `count` zeroed Floats, 64-byte aligned (freed with `free`).
+    static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
         var raw: UnsafeMutableRawPointer?
         let bytes = count * MemoryLayout<Float>.stride
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else {

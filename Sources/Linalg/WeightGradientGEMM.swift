@@ -17,14 +17,8 @@ public final class PanelScratch: @unchecked Sendable {
         let count = (cols + 31) / 32 * 32 * rows
         if let buffer, count <= capacity { return buffer }
         free(buffer)
-        var raw: UnsafeMutableRawPointer?
-        let bytes = Swift.max(count, 1) * MemoryLayout<Float>.stride
-        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            preconditionFailure("PanelScratch: cannot allocate \(bytes) bytes")
-        }
-        // Lanes past the last column are never stored by the product; zero keeps them tidy.
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-        let panels = raw.bindMemory(to: Float.self, capacity: count)
+        // Zeroed: lanes past the last column are never stored by the product.
+        let panels = PackedPanels.allocate(count: Swift.max(count, 1))
         buffer = panels
         capacity = count
         return panels
