@@ -109,12 +109,13 @@ static inline void pg_gemm_rows(int row0, int row1, int N, int K, const float *a
     pg_rows(row0, row1, N, K, a, (size_t)lda, 1, panels, c, ldc, 0);
 }
 
-/// C (M x N, ldc) += Xᵀ B (a Dense layer's dW += Xᵀ dZ), X being K x M (ldx, row-major: a
-/// batch's rows), B (K x N) packed as above. Rows row0 ..< row1 of C only.
+/// C (M x N, ldc) = Xᵀ B, or with `accumulate` C += Xᵀ B (a Dense layer's dW += Xᵀ dZ), X
+/// being K x M (ldx, row-major: a batch's rows), B (K x N) packed as above. Rows
+/// row0 ..< row1 of C only.
 __attribute__((target("avx512f,fma")))
-static inline void pg_gemm_rows_at_acc(int row0, int row1, int N, int K, const float *x, int ldx,
-                                       const float *panels, float *c, int ldc) {
-    pg_rows(row0, row1, N, K, x, 1, (size_t)ldx, panels, c, ldc, 1);
+static inline void pg_gemm_rows_at(int row0, int row1, int N, int K, const float *x, int ldx,
+                                   const float *panels, float *c, int ldc, int accumulate) {
+    pg_rows(row0, row1, N, K, x, 1, (size_t)ldx, panels, c, ldc, accumulate ? 1 : 0);
 }
 
 #endif

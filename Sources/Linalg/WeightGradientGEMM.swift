@@ -31,9 +31,11 @@ private struct WeightGradientJob {
     var c: UnsafeMutablePointer<Float>, ldc: Int
     var panels: UnsafePointer<Float>
     var k: Int, n: Int
+    var accumulate: Int32
 }
 
-/// `C += Xᵀ B` (BLAS's beta 1, alpha 1): a Dense layer's `dW += Xᵀ dZ`, by the AVX-512 kernel
+/// `C += Xᵀ B` (BLAS's beta 1, alpha 1), or with `accumulate` false `C = Xᵀ B` (beta 0: `C` is
+/// not read): a Dense layer's `dW += Xᵀ dZ`, by the AVX-512 kernel
 /// of `gemm(_:packed:into:)` with `Xᵀ` read in place and `B` packed into `scratch` first;
 /// `C`'s rows split over the row-split threads when large.
 ///
@@ -46,10 +48,11 @@ private struct WeightGradientJob {
 ///
 /// Shapes: `X` is `K x M`, `B` is `K x N`, `C` is `M x N`.
 /// - Precondition: `PackedPanels.isAvailable`; the shapes agree.
-public func gemmTransposedAAccumulating(_ x: Matrix, _ b: Matrix, into c: inout Matrix, scratch: PanelScratch) {
-    precondition(PackedPanels.isAvailable, "gemmTransposedAAccumulating: this CPU has no AVX-512F")
+public func gemmTransposedA(_ x: Matrix, _ b: Matrix, into c: inout Matrix, accumulate: Bool,
+                            scratch: PanelScratch) {
+    precondition(PackedPanels.isAvailable, "gemmTransposedA: this CPU has no AVX-512F")
     precondition(x.rows == b.rows && c.rows == x.cols && c.cols == b.cols,
-                 "gemmTransposedAAccumulating: X \(x.rows)x\(x.cols), B \(b.rows)x\(b.cols), C \(c.rows)x\(c.cols)")
+                 "gemmTransposedA: X \(x.rows)x\(x.cols), B \(b.rows)x\(b.cols), C \(c.rows)x\(c.cols)")
     let k = x.rows, m = x.cols, n = b.cols
     if m == 0 || n == 0 || k == 0 { return }
     let panels = scratch.panels(rows: k, cols: n)
@@ -60,14 +63,14 @@ public func gemmTransposedAAccumulating(_ x: Matrix, _ b: Matrix, into c: inout 
     x.withUnsafeBufferPointer { px in
         c.withUnsafeMutableBufferPointer { pc in
             var job = WeightGradientJob(x: px.baseAddress!, ldx: ldx, c: pc.baseAddress!, ldc: ldc,
-                                        panels: panels, k: k, n: n)
+                                        panels: panels, k: k, n: n, accumulate: accumulate ? 1 : 0)
             // As gemm(_:packed:into:): a part must be worth the hand-off (16 rows, ~1 MFLOP).
             let minimumRows = Swift.max(16, 500_000 / Swift.max(1, n * k))
             withUnsafeMutablePointer(to: &job) { ctx in
                 ParallelFor.run(count: m, minimumPerThread: minimumRows, context: ctx) { raw, start, end in
                     let j = raw.assumingMemoryBound(to: WeightGradientJob.self).pointee
-                    pg_gemm_rows_at_acc(Int32(start), Int32(end), Int32(j.n), Int32(j.k), j.x, Int32(j.ldx),
-                                        j.panels, j.c, Int32(j.ldc))
+                    pg_gemm_rows_at(Int32(start), Int32(end), Int32(j.n), Int32(j.k), j.x, Int32(j.ldx),
+                                    j.panels, j.c, Int32(j.ldc), j.accumulate)
                 }
             }
         }

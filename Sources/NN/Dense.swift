@@ -19,7 +19,7 @@ import Linalg
 /// of the weight — by the shared update of the replicas of batch-split training, or at the next
 /// product — where OpenBLAS would pack it at every product. Same values, different rounding
 /// order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most 64 rows
-/// and weights of at most `ownWeightGradientElements` (`gemmTransposedAAccumulating`), else
+/// and weights of at most `ownWeightGradientElements` (`gemmTransposedA`), else
 /// OpenBLAS.
 public final class Dense: Layer {
     /// Number of input features (`fanIn`).
@@ -63,7 +63,7 @@ public final class Dense: Layer {
     var hasSecondOrderCache = false
     /// `dZ`'s panels for `dW += Xᵀ dZ` by our kernel.
     private let weightGradientPanels = PanelScratch()
-    /// `dW` runs our kernel (`gemmTransposedAAccumulating`) for batches of at most 64 rows (a
+    /// `dW` runs our kernel (`gemmTransposedA`) for batches of at most 64 rows (a
     /// replica's share in batch split) and weights of at most this many elements: measured
     /// faster than OpenBLAS for the article GAN's and the VAE's weights, slower for the large
     /// GAN's 400K–800K-element ones.
@@ -157,10 +157,15 @@ public final class Dense: Layer {
             dZ = preActivationGradient
         }
         if !isFrozen {
-            if weight.packing != nil, dZ.rows <= 64, weight.value.count <= Dense.ownWeightGradientElements {
-                gemmTransposedAAccumulating(input, dZ, into: &weight.gradient, scratch: weightGradientPanels)
-            } else {
-                gemm(input, dZ, into: &weight.gradient, transposeA: true, beta: 1)
+            let own = weight.packing != nil && dZ.rows <= 64 && weight.value.count <= Dense.ownWeightGradientElements
+            // dW is written whole by one product: after zeroGradient it is assigned (beta 0),
+            // which saves the zeroing pass and reading the zeros.
+            weight.writingGradient { dW, accumulate in
+                if own {
+                    gemmTransposedA(input, dZ, into: &dW, accumulate: accumulate, scratch: weightGradientPanels)
+                } else {
+                    gemm(input, dZ, into: &dW, transposeA: true, beta: accumulate ? 1 : 0)
+                }
             }
             Matrix.columnSums(dZ, into: &bias.gradient, accumulate: true)
         }

@@ -24,12 +24,24 @@ public final class Parameter {
         self.storedGradient = Matrix(rows: value.rows, cols: value.cols)
     }
 
+    /// True after `zeroGradient()` until the gradient is next read or written: it reads as
+    /// zero, but its elements are set only then, so a layer whose backward writes the whole
+    /// gradient (Dense's `dW`) overwrites it instead of zeroing it and adding to the zeros.
+    private var gradientIsPendingZero = false
+
     /// The gradient of the loss with respect to `value`, same shape; accumulated by `backward`
     /// (as in PyTorch) until `zeroGradient()`.
     public var gradient: Matrix {
-        get { storedGradient }
-        _modify { yield &storedGradient }
+        get {
+            settleGradient()
+            return storedGradient
+        }
+        _modify {
+            settleGradient()
+            yield &storedGradient
+        }
         set {
+            gradientIsPendingZero = false
             // Keep a group's view: copy the elements in rather than replacing the matrix.
             if storedGradient.writesThrough { storedGradient.assign(newValue) } else { storedGradient = newValue }
         }
@@ -39,13 +51,32 @@ public final class Parameter {
     func bindGradient(to view: Matrix) {
         precondition(view.rows == value.rows && view.cols == value.cols && view.writesThrough,
                      "Parameter.bindGradient: view \(view.rows)x\(view.cols) for \(value.rows)x\(value.cols)")
+        settleGradient()
         var v = view
         v.assign(storedGradient)
         storedGradient = v
     }
 
-    /// Sets the gradient to zero in place (no allocation).
-    public func zeroGradient() { storedGradient.fill(0) }
+    /// Sets the gradient to zero (no allocation). The elements are written when the gradient is
+    /// next read or written, unless a layer overwrites them all first
+    /// (`writingGradient(_:)`), as PyTorch's `zero_grad(set_to_none=True)` lets the next
+    /// backward assign rather than add.
+    public func zeroGradient() { gradientIsPendingZero = true }
+
+    /// Writes the zeros `zeroGradient()` left pending.
+    func settleGradient() {
+        guard gradientIsPendingZero else { return }
+        gradientIsPendingZero = false
+        storedGradient.fill(0)
+    }
+
+    /// For a layer that writes every element of the gradient in one product: `body` gets the
+    /// gradient and whether to add to it (false: it is zero, overwrite it without reading it).
+    func writingGradient<R>(_ body: (inout Matrix, _ accumulate: Bool) -> R) -> R {
+        let accumulate = !gradientIsPendingZero
+        gradientIsPendingZero = false
+        return body(&storedGradient, accumulate)
+    }
 
     /// This weight's own panels for an optimiser to pack its update into, or nil when it is not
     /// packed (or is a view of a shared buffer). Allocates at the first call.

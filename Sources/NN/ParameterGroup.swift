@@ -15,7 +15,12 @@ public final class ParameterGroup {
     public let offsets: [Int]
     /// `1 x count`: every parameter's gradient, in `parameters` order, row-major each. Writes
     /// through: changing it changes the parameters' gradients.
-    public private(set) var gradients: Matrix
+    public var gradients: Matrix {
+        settleGradients()
+        return buffer
+    }
+    /// The storage `gradients` shows (zeros `zeroGradients()` left pending not yet written).
+    private var buffer: Matrix
     /// The rows of the global batch whose mean loss these gradients are of (set by a trainer
     /// before its gradient hooks run; nil: the whole batch). The allreduce hook scales by it.
     public var shard: RowShard?
@@ -31,9 +36,9 @@ public final class ParameterGroup {
             total += p.value.count
         }
         self.offsets = offsets
-        gradients = Matrix.sharedBuffer(count: total)
+        buffer = Matrix.sharedBuffer(count: total)
         for (p, o) in zip(parameters, offsets) {
-            p.bindGradient(to: gradients.view(offset: o, rows: p.value.rows, cols: p.value.cols))
+            p.bindGradient(to: buffer.view(offset: o, rows: p.value.rows, cols: p.value.cols))
         }
     }
 
@@ -50,10 +55,16 @@ public final class ParameterGroup {
     }
 
     /// Number of scalar parameters (the length of `gradients`).
-    public var count: Int { gradients.count }
+    public var count: Int { buffer.count }
 
-    /// Zeroes every gradient: one fill (no allocation).
-    public func zeroGradients() { gradients.fill(0) }
+    /// Zeroes every gradient (no allocation): each parameter's `zeroGradient()`, whose zeros
+    /// are written when next read, here or through the parameter, unless a layer's backward
+    /// overwrites the whole gradient first (Dense: `dW` assigned, not added to a zeroed buffer).
+    public func zeroGradients() { for p in parameters { p.zeroGradient() } }
+
+    /// Writes the zeros still pending from `zeroGradients()` (the parameters no backward has
+    /// written since), so the buffer holds every gradient.
+    private func settleGradients() { for p in parameters { p.settleGradient() } }
 
     /// The name of the first parameter whose gradient holds a NaN or inf, or nil when all are
     /// finite. One pass over `gradients`; allocates only to name a non-finite one.
@@ -75,9 +86,13 @@ public final class ParameterGroup {
     /// Calls `body` with every gradient as one mutable buffer (for a reduction across
     /// processes); writes go to the parameters' gradients. No allocation.
     public func withMutableGradients<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        try gradients.withUnsafeMutableBufferPointer(body)
+        settleGradients()
+        return try buffer.withUnsafeMutableBufferPointer(body)
     }
 
     /// Multiplies every gradient by `factor` in place.
-    public func scaleGradients(by factor: Float) { gradients.scale(by: factor) }
+    public func scaleGradients(by factor: Float) {
+        settleGradients()
+        buffer.scale(by: factor)
+    }
 }

@@ -85,9 +85,14 @@ final class PackedGEMMTests: XCTestCase {
             for threads in [1, 3] {
                 BLASThreads.set(.rowSplit(threads: threads))
                 var c = c0
-                gemmTransposedAAccumulating(x, b, into: &c, scratch: PanelScratch())
+                gemmTransposedA(x, b, into: &c, accumulate: true, scratch: PanelScratch())
                 assertClose(c, expected, tol: 1e-5, "C + Xᵀ B m=\(m) k=\(k) n=\(n) threads \(threads)")
                 results.append(c)
+                // Without accumulate C is not read (NaN there does not survive): C = Xᵀ B.
+                var assigned = Matrix(rows: m, cols: n, repeating: .nan)
+                gemmTransposedA(x, b, into: &assigned, accumulate: false, scratch: PanelScratch())
+                assertClose(assigned, naiveProduct(x, b, transposeA: true, transposeB: false), tol: 1e-5,
+                            "Xᵀ B m=\(m) k=\(k) n=\(n) threads \(threads)")
             }
             BLASThreads.set(.openBLAS(threads: 1))
             XCTAssertEqual(results[0], results[1], "split m=\(m) k=\(k) n=\(n)")

@@ -141,6 +141,37 @@ final class DenseTests: XCTestCase {
         XCTAssertTrue(layer.weight.gradient.elements.allSatisfy { $0 == 0 })
     }
 
+    /// After `zeroGradients()` dW is assigned by its product (no zeroing pass, the old values
+    /// not read): the same bits as adding to a buffer zeroed by hand, on our kernel (a batch of
+    /// 20) and on OpenBLAS (a batch of 90, over the kernel's limit), and a second backward adds.
+    func testDWAssignedAfterZeroingEqualsAddingToZeros() {
+        for batch in [20, 90] {
+            var rng = Xoshiro256(seed: 11)
+            let layer = Dense(inputSize: 40, outputSize: 48, activation: .relu, rng: &rng)
+            let group = ParameterGroup(layer)
+            let x = randomMatrix(batch, 40, seed: 12), r = randomMatrix(batch, 48, seed: 13)
+            layer.weight.gradient = Matrix(rows: 40, cols: 48, repeating: .nan)
+            group.zeroGradients()
+            _ = layer.forward(x, training: true); _ = layer.backward(r)
+            let first = layer.weight.gradient
+            XCTAssertTrue(first.allFinite(), "batch \(batch): NaN from before zeroing survived")
+            group.zeroGradients()
+            _ = layer.forward(x, training: true); _ = layer.backward(r)
+            XCTAssertEqual(group.gradients.elements.prefix(40 * 48).map(\.bitPattern),
+                           first.elements.map(\.bitPattern), "batch \(batch): assigned")
+            // Xᵀ dZ with ReLU's dZ = r where the output is positive, in Double.
+            let y = layer.forward(x, training: true)
+            var expected = [Double](repeating: 0, count: 40 * 48)
+            for i in 0..<batch { for j in 0..<48 where y[i, j] > 0 {
+                for k in 0..<40 { expected[k * 48 + j] += Double(x[i, k]) * Double(r[i, j]) }
+            } }
+            assertClose(doubles(first), expected, atol: 1e-4, rtol: 1e-4, "batch \(batch): Xᵀ dZ")
+            _ = layer.backward(r)
+            assertClose(doubles(layer.weight.gradient), expected.map { 2 * $0 },
+                        atol: 2e-4, rtol: 1e-4, "batch \(batch): second backward adds")
+        }
+    }
+
     func testFrozenLayerKeepsWeightsBitIdenticalAndStillComputesInputGradient() {
         var rng = Xoshiro256(seed: 5)
         let frozen = Dense(inputSize: 3, outputSize: 4, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng)

@@ -29,6 +29,34 @@ final class ParameterGroupTests: XCTestCase {
         XCTAssertEqual(b.gradient.elements, [0])
     }
 
+    /// `zeroGradients()` leaves the zeros pending: whatever reads the gradients next — the
+    /// buffer, a parameter, a pointer to the buffer — must see zeros, and a write through a
+    /// parameter must add to zeros, not to the old values.
+    func testPendingZerosReadAsZerosEverywhere() {
+        let (group, a, b) = twoParameters()
+        group.zeroGradients()
+        XCTAssertEqual(group.gradients.elements, [0, 0, 0])
+        a.gradient = Matrix([[5, 6]])
+        b.gradient = Matrix([[7]])
+        group.zeroGradients()
+        let seen = group.withMutableGradients { Array($0) }
+        XCTAssertEqual(seen, [0, 0, 0], "a raw pointer to the buffer")
+        a.gradient = Matrix([[5, 6]])
+        b.gradient = Matrix([[7]])
+        group.zeroGradients()
+        b.gradient.withUnsafeMutableBufferPointer { $0[0] += 1 }
+        XCTAssertEqual(b.gradient.elements, [1], "an in-place add after zeroing adds to 0")
+        XCTAssertEqual(group.gradients.elements, [0, 0, 1])
+        a.gradient = Matrix([[5, 6]])
+        group.zeroGradients()
+        XCTAssertNil(group.firstNonFiniteGradient())
+        XCTAssertEqual(group.gradientNorm(), 0)
+        a.gradient = Matrix([[3, 4]])
+        group.zeroGradients()
+        group.scaleGradients(by: 2)
+        XCTAssertEqual(a.gradient.elements, [0, 0])
+    }
+
     func testBuildingAGroupKeepsTheCurrentGradients() {
         let p = Parameter(name: "w", value: Matrix(rows: 2, cols: 2))
         p.gradient = Matrix([[1, 2], [3, 4]])
