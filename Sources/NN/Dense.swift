@@ -18,9 +18,9 @@ import Linalg
 /// our kernels over `weight` packed into panels (`PackedWeight`): packed once after each change
 /// of the weight — by the shared update of the replicas of batch-split training, or at the next
 /// product — where OpenBLAS would pack it at every product. Same values, different rounding
-/// order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most 64 rows
-/// and weights of at most `ownWeightGradientElements` (`gemmTransposedA`), else
-/// OpenBLAS.
+/// order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most
+/// `ownWeightGradientRows` (64) rows and weights of at most `ownWeightGradientElements`
+/// (`gemmTransposedA`), else OpenBLAS.
 public final class Dense: Layer {
     /// Number of input features (`fanIn`).
     public let inputSize: Int
@@ -63,11 +63,17 @@ public final class Dense: Layer {
     var hasSecondOrderCache = false
     /// `dZ`'s panels for `dW += Xᵀ dZ` by our kernel.
     private let weightGradientPanels = PanelScratch()
-    /// `dW` runs our kernel (`gemmTransposedA`) for batches of at most 64 rows (a
-    /// replica's share in batch split) and weights of at most this many elements: measured
-    /// faster than OpenBLAS for the article GAN's and the VAE's weights, slower for the large
-    /// GAN's 400K–800K-element ones.
+    /// `dW` runs our kernel (`gemmTransposedA`) for batches of at most `ownWeightGradientRows`
+    /// rows (a replica's share in batch split) and weights of at most this many elements:
+    /// measured faster than OpenBLAS for the article GAN's and the VAE's weights, slower for the
+    /// large GAN's 400K–800K-element ones.
     static let ownWeightGradientElements = 327_680
+    /// The batch limit of our `dW` kernel. Larger batches (the GAN's stacked 128 real and fake
+    /// rows of D) ran faster on one thread (1.03–1.04x) but in batch split fell into a mode
+    /// 13 % slower in about half the runs (probably both replicas' kernels reading `X` once
+    /// per 32 outputs at once: the mode went away when the kernel read `X` once, per 8-row
+    /// tile, which then gained nothing measurable: paired 1.03, medians 1.00).
+    static let ownWeightGradientRows = 64
     /// The caller's input, kept between a training forward and backward only.
     private var input = Matrix.empty
     private var hasCache = false
@@ -157,7 +163,8 @@ public final class Dense: Layer {
             dZ = preActivationGradient
         }
         if !isFrozen {
-            let own = weight.packing != nil && dZ.rows <= 64 && weight.value.count <= Dense.ownWeightGradientElements
+            let own = weight.packing != nil && dZ.rows <= Dense.ownWeightGradientRows
+                && weight.value.count <= Dense.ownWeightGradientElements
             // dW is written whole by one product: after zeroGradient it is assigned (beta 0),
             // which saves the zeroing pass and reading the zeros.
             weight.writingGradient { dW, accumulate in

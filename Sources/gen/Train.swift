@@ -28,9 +28,9 @@ struct Train: ParsableCommand {
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Learning rate. Default: gan Adam 1e-3 (dcgan 5e-4, WGAN-GP Adam 1e-4), vae Adam 1e-3, classifier Adam 1e-3 with cosine annealing.")
     var lr: Float?
-    @Option(parsing: .unconditional, help: "Adam beta1. Default: gan 0.5 (DCGAN), vae 0.9.")
+    @Option(parsing: .unconditional, help: "Adam beta1. Default: gan 0.5 (DCGAN; --loss wasserstein 0, as WGAN-GP), vae 0.9.")
     var beta1: Float?
-    @Option(parsing: .unconditional, help: "Adam beta2. Default 0.999.")
+    @Option(parsing: .unconditional, help: "Adam beta2. Default: 0.999 (gan --loss wasserstein 0.9, as WGAN-GP).")
     var beta2: Float?
     @Option(parsing: .unconditional, help: "Latent size. Default: gan 100, vae 20 (conditional vae 8, conditional conv vae 10).")
     var latentDim: Int?
@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
     var arch: Arch?
     @Option(help: "GAN learning-rate schedule: constant or cosine (annealed to 0 over the run's epochs). Default: constant.")
     var lrSchedule: GANLearningRateSchedule?
-    @Option(parsing: .unconditional, help: "GAN: decay of the moving average of the generator's weights that samples and evaluation use; 0 turns it off. Default: off (dcgan 0.999).")
+    @Option(parsing: .unconditional, help: "GAN: decay of the moving average of the generator's weights that samples and evaluation use; 0 turns it off. Default: off (dcgan and non-image data 0.999).")
     var emaDecay: Float?
     @Option(help: "GAN loss: minimax, non-saturating (default) or wasserstein.")
     var loss: GANLoss?
