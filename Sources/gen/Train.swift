@@ -28,9 +28,9 @@ struct Train: ParsableCommand {
     var batchSize: Int?
     @Option(parsing: .unconditional, help: "Learning rate. Default: gan Adam 1e-3 (dcgan 5e-4, WGAN-GP Adam 1e-4), vae Adam 1e-3, classifier Adam 1e-3 with cosine annealing.")
     var lr: Float?
-    @Option(parsing: .unconditional, help: "Adam beta1. Default: gan 0.5 (DCGAN; --loss wasserstein 0, as WGAN-GP), vae 0.9.")
+    @Option(parsing: .unconditional, help: "Adam beta1. Default: gan 0.5 (DCGAN; 0 with the wasserstein loss, as WGAN-GP), vae 0.9.")
     var beta1: Float?
-    @Option(parsing: .unconditional, help: "Adam beta2. Default: 0.999 (gan --loss wasserstein 0.9, as WGAN-GP).")
+    @Option(parsing: .unconditional, help: "Adam beta2. Default: 0.999 (gan with the wasserstein loss: 0.9, as WGAN-GP).")
     var beta2: Float?
     @Option(parsing: .unconditional, help: "Latent size. Default: gan 100, vae 20 (conditional vae 8, conditional conv vae 10).")
     var latentDim: Int?

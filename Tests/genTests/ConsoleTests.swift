@@ -21,7 +21,9 @@ final class ConsoleTests: XCTestCase {
             .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         let expected = [("--batch-size", "Default: 128 (dcgan 64)."), ("--seed", "Default: 1."), ("--log-every", "Default: 100."),
                         ("--sample-every", "Default: 1."), ("--keep-checkpoints", "Default: 3."),
-                        ("--epochs", "Default: gan 30 (dcgan 14), vae 10, classifier 15."), ("--lr-schedule", "Default: constant."), ("--ema-decay", "Default: off (dcgan 0.999)."), ("--on-nonfinite", "default: stop"),
+                        ("--epochs", "Default: gan 30 (dcgan 14), vae 10, classifier 15."), ("--lr-schedule", "Default: constant."), ("--ema-decay", "Default: off (dcgan and non-image data 0.999)."),
+                        ("--beta1", "Default: gan 0.5 (DCGAN; 0 with the wasserstein loss, as WGAN-GP), vae 0.9."),
+                        ("--beta2", "Default: 0.999 (gan with the wasserstein loss: 0.9, as WGAN-GP)."), ("--on-nonfinite", "default: stop"),
                         ("--limit", "Default: all."), ("--eval-every", "Default: off.")]
         for (flag, text) in expected {
             let start = try XCTUnwrap(help.range(of: flag + " <"), "\(flag) in help")
