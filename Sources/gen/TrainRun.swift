@@ -71,9 +71,19 @@ struct TrainRun {
 
     /// Flags of this invocation a resume should repeat: config.json keeps the run's settings
     /// (threads and threading included) as the run started, so a `--threading` given here (a
-    /// resume that changed it, or a run from before config.json recorded it) is repeated.
+    /// resume that changed it, or a run from before config.json recorded it) is repeated, and
+    /// so are the settings a resume may change (`--epochs`, `--threads`, `--sample-every`,
+    /// `--log-every`, `--keep-checkpoints`) when this invocation is itself a resume: without
+    /// them, the hint after an interrupted `--resume R --epochs 40` would end the run at the
+    /// epochs it started with.
     private var resumeOptions: [String] {
-        command.threading.map { ["--threading", $0.rawValue] } ?? []
+        var options = command.threading.map { ["--threading", $0.rawValue] } ?? []
+        guard command.resume != nil else { return options }
+        let changed: [(String, Int?)] = [("--epochs", command.epochs), ("--threads", command.threads),
+                                         ("--sample-every", command.sampleEvery), ("--log-every", command.logEvery),
+                                         ("--keep-checkpoints", command.keepCheckpoints)]
+        for case let (flag, value?) in changed { options += [flag, String(value)] }
+        return options
     }
 
     /// "1 thread", "2 threads".

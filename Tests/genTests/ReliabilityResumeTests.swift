@@ -54,6 +54,28 @@ final class ReliabilityResumeTests: XCTestCase {
         XCTAssertNotEqual(try Reliability.tensorBits(mid), b, file: file, line: line)
     }
 
+    /// A resume that raised `--epochs`, interrupted, prints a hint that repeats `--epochs`
+    /// (config.json keeps the epochs the run started with): run as printed, the run goes on to
+    /// the raised epochs instead of stopping with nothing to do.
+    func testHintAfterAnInterruptedResumeKeepsItsEpochs() throws {
+        let data = tmp.appendingPathComponent("d.csv")
+        try Reliability.writeCSV(rows: 256, cols: 64, to: data)
+        let run = tmp.appendingPathComponent("raised")
+        var r = try Reliability.gen(Reliability.tinyRun("vae", data: data, out: run, epochs: 1, batch: 32))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        r = try Reliability.gen(["train", "--resume", run.path, "--epochs", "3"], env: ["GEN_TEST_SIGNAL_AT_STEP": "12:INT"])
+        XCTAssertEqual(r.status, 130, r.stdout + r.stderr)
+        let hint = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("resume with: ") }, r.stdout)
+        XCTAssertTrue(hint.hasSuffix("--resume \(run.path) --epochs 3"), String(hint))
+        let last = run.appendingPathComponent("checkpoints/step-00000024")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: last.path), "stopped early")
+
+        let args = Array(hint.dropFirst("resume with: ".count).split(separator: " ").dropFirst().map(String.init))
+        r = try Reliability.gen(args)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertNil(Reliability.loadCheckpoint(last), r.stdout)
+    }
+
     func testGANInterruptedBySIGINTResumesBitIdentical() throws {
         try checkResume(model: "gan", signal: "INT", step: 12, expectedStatus: 130)
     }
