@@ -39,8 +39,10 @@ public struct RunConfig: Codable, Sendable {
     /// over the threads).
     /// Recorded so that a resume continues alike; `TrainingLoop` does not read it.
     public var threading: String?
-    /// The values `threading` may take.
-    public static let threadingModes = ["split", "batch-split"]
+    /// The values `threading` may take (`gen train --threading` parses these too).
+    public enum Threading: String, CaseIterable, Sendable {
+        case split, batchSplit = "batch-split"
+    }
     /// A `.npy` of class labels beside `data` (`LabelSource.file`); nil: none (MNIST has its own).
     public var labels: String?
     /// The 1-based CSV column holding the class labels (`LabelSource.column`); nil: none.
@@ -141,8 +143,8 @@ public struct RunConfig: Codable, Sendable {
         }
         if threads > RunConfig.maxThreads { return "threads \(threads) exceeds \(RunConfig.maxThreads)" }
         if let c = clipNorm, !(c > 0 && c.isFinite) { return "clipNorm must be a positive number, got \(c)" }
-        if let t = threading, !Self.threadingModes.contains(t) {
-            return "threading must be one of \(Self.threadingModes.joined(separator: ", ")), got \"\(t)\""
+        if let t = threading, Threading(rawValue: t) == nil {
+            return "threading must be one of \(Threading.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(t)\""
         }
         let widths: [Int]
         switch (model, gan, vae, classifier) {
