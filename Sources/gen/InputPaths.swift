@@ -18,7 +18,19 @@ enum InputPaths {
         guard let dir = MNIST.defaultDirectory() else {
             throw CLIError(ExitStatus.noInput, "no --data given and \(MNIST.defaultRelativePath) not found in \(ShippedFiles.searchedPlaces()); pass --data DIR or set \(ShippedFiles.homeVariable) to the package directory")
         }
-        return dir
+        return warnIfHomeSkipped(dir, MNIST.defaultRelativePath)
+    }
+
+    /// `found`, after a warning when $GEN_HOME is set but `found` lies outside it: a $GEN_HOME
+    /// without the file (a typo, a half-copied package) would otherwise be skipped silently for
+    /// the next place searched.
+    private static func warnIfHomeSkipped(_ found: URL, _ relativePath: String) -> URL {
+        guard let home = ProcessInfo.processInfo.environment[ShippedFiles.homeVariable], !home.isEmpty else { return found }
+        let root = URL(fileURLWithPath: home).standardizedFileURL.path
+        if !found.standardizedFileURL.path.hasPrefix(root.hasSuffix("/") ? root : root + "/") {
+            printWarning("$\(ShippedFiles.homeVariable)=\(home) has no \(relativePath); using \(found.path)")
+        }
+        return found
     }
 
     /// `--classifier` as given (it must exist), else the shipped reference classifier.
@@ -37,7 +49,7 @@ enum InputPaths {
         guard let url = MNISTClassifier.defaultURL() else {
             throw CLIError(ExitStatus.noInput, "no --classifier given and \(MNISTClassifier.defaultPath) not found in \(ShippedFiles.searchedPlaces()); \(hint)")
         }
-        return url
+        return warnIfHomeSkipped(url, MNISTClassifier.defaultPath)
     }
 
     /// Refuses a directory argument that does not exist (exit 66) or is a file (exit 65).

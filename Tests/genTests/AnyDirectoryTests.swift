@@ -54,6 +54,21 @@ final class AnyDirectoryTests: XCTestCase {
                                   cwd: tmp, env: ["GEN_HOME": home.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("6 training samples from \(dir.path);"), r.stdout)
+        XCTAssertFalse(r.stderr.contains("has no data/mnist"), r.stderr)
+    }
+
+    /// A $GEN_HOME without the file is not skipped silently: the run uses the next place
+    /// searched and says so on standard error.
+    func testGenHomeWithoutTheDataWarns() throws {
+        let home = tmp.appendingPathComponent("empty home")
+        try fm.createDirectory(at: home, withIntermediateDirectories: true)
+        let r = try GenRunner.run(["train", "vae", "--epochs", "1", "--limit", "256", "--hidden", "4", "--latent-dim", "2",
+                                   "--threads", "1", "--out", tmp.appendingPathComponent("run").path],
+                                  cwd: tmp, env: ["GEN_HOME": home.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let shipped = CLITests.root.appendingPathComponent("data/mnist").standardizedFileURL.path
+        XCTAssertTrue(r.stderr.contains("gen: warning: $GEN_HOME=\(home.path) has no data/mnist; using \(shipped)"), r.stderr)
+        XCTAssertTrue(r.stdout.contains("training samples from \(shipped);"), r.stdout)
     }
 
     /// The hint printed after SIGINT, run by a shell in another directory, resumes the run
