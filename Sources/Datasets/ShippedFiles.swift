@@ -50,15 +50,26 @@ public enum ShippedFiles {
     /// The first existing `relativePath` under `searchRoots()` that is a directory (when
     /// `directory` is true) or a regular file; nil when none is.
     public static func locate(_ relativePath: String, directory: Bool) -> URL? {
-        let fm = FileManager.default
         for root in searchRoots() {
             let url = root.directory.appendingPathComponent(relativePath, isDirectory: directory)
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue == directory {
-                return url.standardizedFileURL
-            }
+            if exists(url, directory: directory) { return url.standardizedFileURL }
         }
         return nil
+    }
+
+    /// `$GEN_HOME` as set, when it is set but holds no `relativePath` (a directory when
+    /// `directory` is true, else a regular file): `locate` then went on to the next place, which
+    /// a caller may want to say.
+    public static func homeLacking(_ relativePath: String, directory: Bool) -> String? {
+        guard let home = ProcessInfo.processInfo.environment[homeVariable], !home.isEmpty else { return nil }
+        let url = URL(fileURLWithPath: home).appendingPathComponent(relativePath, isDirectory: directory)
+        return exists(url, directory: directory) ? nil : home
+    }
+
+    /// Whether `url` exists and is a directory (`directory`) or not.
+    private static func exists(_ url: URL, directory: Bool) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue == directory
     }
 
     /// Where a failed `locate` looked, as one phrase: "$GEN_HOME (unset), the current directory

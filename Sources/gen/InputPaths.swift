@@ -18,16 +18,14 @@ enum InputPaths {
         guard let dir = MNIST.defaultDirectory() else {
             throw CLIError(ExitStatus.noInput, "no --data given and \(MNIST.defaultRelativePath) not found in \(ShippedFiles.searchedPlaces()); pass --data DIR or set \(ShippedFiles.homeVariable) to the package directory")
         }
-        return warnIfHomeSkipped(dir, MNIST.defaultRelativePath)
+        return warnIfHomeSkipped(dir, MNIST.defaultRelativePath, directory: true)
     }
 
-    /// `found`, after a warning when $GEN_HOME is set but `found` lies outside it: a $GEN_HOME
+    /// `found`, after a warning when $GEN_HOME is set but holds no `relativePath`: a $GEN_HOME
     /// without the file (a typo, a half-copied package) would otherwise be skipped silently for
     /// the next place searched.
-    private static func warnIfHomeSkipped(_ found: URL, _ relativePath: String) -> URL {
-        guard let home = ProcessInfo.processInfo.environment[ShippedFiles.homeVariable], !home.isEmpty else { return found }
-        let root = URL(fileURLWithPath: home).standardizedFileURL.path
-        if !found.standardizedFileURL.path.hasPrefix(root.hasSuffix("/") ? root : root + "/") {
+    private static func warnIfHomeSkipped(_ found: URL, _ relativePath: String, directory: Bool) -> URL {
+        if let home = ShippedFiles.homeLacking(relativePath, directory: directory) {
             printWarning("$\(ShippedFiles.homeVariable)=\(home) has no \(relativePath); using \(found.path)")
         }
         return found
@@ -49,7 +47,7 @@ enum InputPaths {
         guard let url = MNISTClassifier.defaultURL() else {
             throw CLIError(ExitStatus.noInput, "no --classifier given and \(MNISTClassifier.defaultPath) not found in \(ShippedFiles.searchedPlaces()); \(hint)")
         }
-        return warnIfHomeSkipped(url, MNISTClassifier.defaultPath)
+        return warnIfHomeSkipped(url, MNISTClassifier.defaultPath, directory: false)
     }
 
     /// Refuses a directory argument that does not exist (exit 66) or is a file (exit 65).
