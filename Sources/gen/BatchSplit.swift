@@ -6,8 +6,6 @@ import Training
 /// `gen train --threading`: split (each gemm's rows over the threads, the default) or
 /// batch-split (data parallelism inside the process, `ThreadProcessGroup`): the values
 /// config.json records.
-typealias TrainThreading = RunConfig.Threading
-
 extension RunConfig.Threading: ExpressibleByArgument {}
 
 /// The replicas of a batch-split run other than rank 0 (which the main thread trains with the

@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads, at most 256 (gan/vae: gemm rows and Adam split over persistent worker threads, OpenBLAS single-threaded; classifier: OpenBLAS's own threads). Default: all processors (under mpirun: the processors divided by the processes on the host).")
     var threads: Int?
     @Option(help: "gan/vae: how the threads share a step: split (every gemm's rows split over them) or batch-split (each thread a model replica training on its share of the batch with single-threaded gemm, gradients summed; the same run, faster for small models: README, Performance). Recorded in config.json: --resume keeps it unless given. Default: split.")
-    var threading: TrainThreading?
+    var threading: RunConfig.Threading?
     @Option(help: "Training data: a directory of MNIST IDX files (.gz or raw), a .npy (N x D, any float or integer dtype) or a .csv of numeric rows (values in [0, 1] as they are, 0-255 images divided by 255, others min-max scaled per column; README). Default: the shipped data/mnist, found from any directory (see README: $GEN_HOME, the current directory, the executable's location).")
     var data: String?
     @Option(parsing: .unconditional, help: "Use only the first N training samples. Default: all.")
@@ -191,7 +191,7 @@ struct Train: ParsableCommand {
                             keepCheckpoints: keepCheckpoints ?? (m == .classifier ? 1 : TrainDefaults.keepCheckpoints),
                             clipNorm: clipNorm)
         (cfg.labels, cfg.labelColumn, cfg.classes) = (labels.map(Train.absolute), labelColumn, classes)
-        cfg.threading = threading == .batchSplit ? TrainThreading.batchSplit.rawValue : nil
+        cfg.threading = threading == .batchSplit ? RunConfig.Threading.batchSplit.rawValue : nil
         if m != .gan && (gradientPenalty != nil || weightClip != nil) {
             throw ValidationError("--gradient-penalty and --weight-clip apply to gan --loss wasserstein only")
         }

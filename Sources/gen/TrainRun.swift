@@ -99,7 +99,7 @@ struct TrainRun {
         // A config.json that cannot be read fails in makeLoop, with its message.
         let recorded = command.resume.flatMap { try? RunConfig.read(runDirectory: URL(fileURLWithPath: $0)) }
         let threading = command.threading
-            ?? (Launch.isMPI ? nil : recorded?.threading.flatMap(TrainThreading.init(rawValue:)))
+            ?? (Launch.isMPI ? nil : recorded?.threading.flatMap(RunConfig.Threading.init(rawValue:)))
         guard threading == .batchSplit else { return nil }
         if Launch.isMPI {
             throw CLIError(ExitStatus.usage, "--threading batch-split does not combine with mpirun: start more processes instead")
