@@ -36,6 +36,30 @@ public struct PackedWeight {
         return panels
     }
 
+    /// Panels holding `w`'s current values with `Wᵀ`'s form too, for a layer's `dX`: the current
+    /// ones when they have that form; else this layer's own, repacked with it (once: it sets
+    /// `needsTransposed`, so later packs keep the form); nil when the current panels are
+    /// others' without it (the product then goes to OpenBLAS, at every step alike).
+    ///
+    /// Why repack rather than fall back to OpenBLAS: which kernel runs a product must follow
+    /// from shapes, not from history. Panels packed before the layer's first `dX` (a GAN's
+    /// first D update, at a run's or a resume's first step) lack the form; falling back there
+    /// sent one step's `dX` to OpenBLAS, and its `Prescott` and `Haswell` kernels round
+    /// differently from ours, so a resumed run left the uninterrupted one's bits (seen on an
+    /// Intel model 207, where OpenBLAS 0.3.21 falls back to `Prescott`).
+    /// - Precondition: `w` is not a view of a shared buffer (`writesThrough`).
+    public mutating func transposedPanels(for w: Matrix) -> PackedPanels? {
+        let panels = self.panels(for: w)
+        if panels.hasTransposed { return panels }
+        if usesOthersPanels { return nil }
+        needsTransposed = true
+        let repacked = ownPanels(for: w)
+        repacked.packAll(w)
+        current = repacked
+        source = w.stamp
+        return repacked
+    }
+
     /// This layer's own panels for `w`'s shape and `needsTransposed`, not packed here
     /// (allocated at the first call, reused after): for a writer of `w` to pack as it writes,
     /// then record with `packed(by:for:)`.

@@ -179,8 +179,8 @@ public final class Dense: Layer {
         guard computesInputGradient else { return .empty }
         hasComputedInputGradient = true
         inputGradient.resize(rows: gradOutput.rows, cols: inputSize)
-        // Panels made without Wᵀ's form (shared ones, made while no dX was wanted): OpenBLAS.
-        if let panels = weight.packedPanels(forRows: dZ.rows), panels.hasTransposed {
+        // Shared panels made without Wᵀ's form (while no dX was wanted): OpenBLAS.
+        if let panels = weight.packedTransposedPanels(forRows: dZ.rows) {
             gemm(dZ, packedTransposed: panels, into: &inputGradient)
         } else {
             gemm(dZ, weight.value, into: &inputGradient, transposeB: true)

@@ -92,6 +92,14 @@ public final class Parameter {
         guard packing != nil, rows <= PackedPanels.maximumRows, !value.writesThrough else { return nil }
         return packing!.panels(for: value)
     }
+
+    /// `value` as panels with `Wᵀ`'s form, for a `dX` product of `rows` rows, or nil when
+    /// that product should go to OpenBLAS (as `packedPanels(forRows:)`, or others' panels
+    /// without the form; see `PackedWeight.transposedPanels(for:)`).
+    func packedTransposedPanels(forRows rows: Int) -> PackedPanels? {
+        guard packing != nil, rows <= PackedPanels.maximumRows, !value.writesThrough else { return nil }
+        return packing!.transposedPanels(for: value)
+    }
 }
 
 /// One tensor of a layer's state dict, as PyTorch's `state_dict()` lists it.

@@ -73,8 +73,10 @@ final class DenseTests: XCTestCase {
     }
 
     /// A first layer (no dX) packs no panels of Wᵀ; once it has computed a dX it keeps them
-    /// (a GAN trainer turns D's dX off and on every step); panels made without them (shared
-    /// ones) send dX to OpenBLAS: the same bits as a layer that is not packed.
+    /// (a GAN trainer turns D's dX off and on every step). Its own panels packed without them
+    /// are repacked with them at the first dX, so that dX runs our kernel as every later one
+    /// does (a resumed run's first step takes the same kernels as the run it resumes); shared
+    /// panels without them send dX to OpenBLAS: the same bits as a layer that is not packed.
     func testPanelsOfTheTransposeFollowTheInputGradient() throws {
         try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
         var rng = Xoshiro256(seed: 33)
@@ -94,7 +96,10 @@ final class DenseTests: XCTestCase {
         layer.computesInputGradient = true
         XCTAssertEqual(layer.weight.packing?.needsTransposed, true)
         _ = layer.forward(x, training: true)
+        XCTAssertFalse(layer.weight.packing!.panels(for: layer.weight.value).hasTransposed, "packed without Wᵀ")
         assertClose(doubles(layer.backward(r)), doubles(reference), atol: 1e-5, rtol: 1e-5, "packed dX")
+        XCTAssertTrue(layer.weight.packing!.panels(for: layer.weight.value).hasTransposed, "dX repacked with Wᵀ")
+        XCTAssertFalse(layer.weight.packing!.usesOthersPanels)
         layer.computesInputGradient = false
         XCTAssertEqual(layer.weight.packing?.needsTransposed, true, "kept once dX was computed")
 
