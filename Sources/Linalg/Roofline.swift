@@ -22,16 +22,27 @@ public func measureSgemmGFLOPS(n: Int = 1024, repetitions: Int = 5) -> Double {
     return best
 }
 
+/// Which sgemm a roofline stream runs.
+public enum RooflineKernel: String, Sendable {
+    /// OpenBLAS's single-threaded `cblas_sgemm` (its kernels follow `OPENBLAS_CORETYPE`).
+    case openBLAS = "openblas"
+    /// Our AVX-512 kernel over `B` packed once (`gemm(_:packed:into:)`), where available.
+    case packed
+}
+
 /// The cores' sgemm roofline as what `streams` cores do at once: `streams` threads, each
-/// multiplying its own `n x n` matrices with single-threaded OpenBLAS, started together; the
+/// multiplying its own `n x n` matrices single-threaded with `kernel`, started together; the
 /// sum of their GFLOP/s (the best of `repetitions` rounds of 4 products each). Unlike
 /// OpenBLAS's threaded call on one product (`measureSgemmGFLOPS` under `.openBLAS(threads:)`),
 /// this pays no synchronisation inside a product: it is the limit a step whose threads work on
 /// separate products could approach. Sets `BLASThreads` to single-threaded OpenBLAS (callers
 /// restore their mode).
-/// - Precondition: `streams >= 1`, `n >= 1`, `repetitions >= 1`.
-public func measureParallelSgemmGFLOPS(streams: Int, n: Int = 1024, repetitions: Int = 5) -> Double {
+/// - Precondition: `streams >= 1`, `n >= 1`, `repetitions >= 1`; `.packed` only where
+///   `PackedPanels.isAvailable`.
+public func measureParallelSgemmGFLOPS(streams: Int, n: Int = 1024, repetitions: Int = 5,
+                                       kernel: RooflineKernel = .openBLAS) -> Double {
     precondition(streams >= 1, "measureParallelSgemmGFLOPS: \(streams) streams")
+    precondition(kernel == .openBLAS || PackedPanels.isAvailable, "measureParallelSgemmGFLOPS: no AVX-512F")
     BLASThreads.set(.openBLAS(threads: 1))
     var best = 0.0
     // Each round: all streams start together and each times its own 4 products.
@@ -46,10 +57,11 @@ public func measureParallelSgemmGFLOPS(streams: Int, n: Int = 1024, repetitions:
                 let a = Matrix.uniform(rows: n, cols: n, using: &rng)
                 let b = Matrix.uniform(rows: n, cols: n, using: &rng)
                 var c = Matrix(rows: n, cols: n)
-                gemm(a, b, into: &c)
+                let product = rooflineProduct(kernel, b)
+                product(a, &c)
                 start.wait()
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<4 { gemm(a, b, into: &c) }
+                for _ in 0..<4 { product(a, &c) }
                 let secs = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
                 slots.withLock { $0[s] = 4 * 2 * Double(n) * Double(n) * Double(n) / secs / 1e9 }
                 done.leave()
@@ -61,4 +73,16 @@ public func measureParallelSgemmGFLOPS(streams: Int, n: Int = 1024, repetitions:
         best = max(best, slots.withLock { $0.reduce(0, +) })
     }
     return best
+}
+
+/// `C = A B` by `kernel` (`B` packed here, once, for `.packed`).
+private func rooflineProduct(_ kernel: RooflineKernel, _ b: Matrix) -> (Matrix, inout Matrix) -> Void {
+    switch kernel {
+    case .openBLAS:
+        return { a, c in gemm(a, b, into: &c) }
+    case .packed:
+        let panels = PackedPanels(rows: b.rows, cols: b.cols, transposed: false)
+        panels.packAll(b)
+        return { a, c in gemm(a, packed: panels, into: &c) }
+    }
 }

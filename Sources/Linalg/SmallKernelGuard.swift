@@ -20,10 +20,7 @@ import COpenBLAS
 enum SmallKernelGuard {
     /// True when OpenBLAS runs AVX-512 kernels (its core name, which follows
     /// `OPENBLAS_CORETYPE`).
-    static let isActive: Bool = {
-        guard let name = openblas_get_corename() else { return false }
-        return ["skylakex", "cooperlake", "sapphirerapids"].contains(String(cString: name).lowercased())
-    }()
+    static var isActive: Bool { OpenBLASCore.isAVX512 }
 
     /// Whether `call` would reach the allocating kernel on such a core.
     @inline(__always)

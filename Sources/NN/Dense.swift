@@ -20,7 +20,8 @@ import Linalg
 /// product — where OpenBLAS would pack it at every product. Same values, different rounding
 /// order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most
 /// `ownWeightGradientRows` (64) rows and weights of at most `ownWeightGradientElements`
-/// (`gemmTransposedA`), else OpenBLAS.
+/// (`gemmTransposedA`), else OpenBLAS; at any size when OpenBLAS runs narrower kernels than
+/// ours (`OpenBLASCore.isNarrowerThanOurs`, e.g. its SSE3 fallback on CPUs it does not know).
 public final class Dense: Layer {
     /// Number of input features (`fanIn`).
     public let inputSize: Int
@@ -74,6 +75,14 @@ public final class Dense: Layer {
     /// per 32 outputs at once: the mode went away when the kernel read `X` once, per 8-row
     /// tile, which then gained nothing measurable: paired 1.03, medians 1.00).
     static let ownWeightGradientRows = 64
+
+    /// Whether `dW` of `rows` rows runs our kernel: within the limits above when OpenBLAS runs
+    /// AVX-512 kernels, always when it runs narrower ones (`OpenBLASCore.isNarrowerThanOurs`).
+    func ownsWeightGradient(rows: Int) -> Bool {
+        guard weight.packing != nil else { return false }
+        return OpenBLASCore.isNarrowerThanOurs
+            || (rows <= Dense.ownWeightGradientRows && weight.value.count <= Dense.ownWeightGradientElements)
+    }
     /// The caller's input, kept between a training forward and backward only.
     private var input = Matrix.empty
     private var hasCache = false
@@ -163,8 +172,7 @@ public final class Dense: Layer {
             dZ = preActivationGradient
         }
         if !isFrozen {
-            let own = weight.packing != nil && dZ.rows <= Dense.ownWeightGradientRows
-                && weight.value.count <= Dense.ownWeightGradientElements
+            let own = ownsWeightGradient(rows: dZ.rows)
             // dW is written whole by one product: after zeroGradient it is assigned (beta 0),
             // which saves the zeroing pass and reading the zeros.
             weight.writingGradient { dW, accumulate in

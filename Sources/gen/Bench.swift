@@ -18,8 +18,10 @@ struct Bench: ParsableCommand {
             runs in a step (forward and backward, skipping the products it does not need: no \
             dW for the frozen discriminator, no dX for first layers); element-wise work is not \
             counted. The N-core roofline is N single-threaded sgemm streams on 1024x1024x1024, \
-            one per thread, running at once (what the cores do together); OpenBLAS's own \
-            N-thread sgemm on one such product is shown beside it. Heap allocations per step \
+            one per thread, running at once (what the cores do together), by the faster of \
+            OpenBLAS's kernels and ours (AVX-512 CPUs); OpenBLAS's own N-thread sgemm on one \
+            such product is shown beside it, with the kernels OpenBLAS picked (e.g. Cooperlake, \
+            or Prescott, its SSE3 fallback on CPUs it does not know). Heap allocations per step \
             are counted with malloc-interposer over 50 extra steps (all threads, OpenBLAS's \
             included). With 2 or more threads, the core round trip (two threads handing a cache \
             line back and forth) is measured before and after each model: on a virtual machine \
@@ -63,11 +65,7 @@ struct Bench: ParsableCommand {
         // while after its threaded call) and after each model: the host may move them, and the
         // batch-split speed depends on it (measureCoreRoundTrip).
         var trip = coreRoundTrip()
-        // The roofline is OpenBLAS's own multi-threaded sgemm at this thread count.
-        BLASThreads.set(.openBLAS(threads: threads))
-        let roofline = measureSgemmGFLOPS(n: 1024, repetitions: 5)
-        // What the cores do at once: one single-threaded sgemm stream per thread, together.
-        let cores = measureParallelSgemmGFLOPS(streams: threads, n: 1024, repetitions: 5)
+        let rooflines = BenchRooflines.measure(threads: threads)
         BLASThreads.set(threading.mode(threads))
         let group = try Launch.start()
         if let g = group, batchSize < g.size {
@@ -81,7 +79,7 @@ struct Bench: ParsableCommand {
                                         processGroup: group, countAllocations: Self.countAllocations)
             trip = coreRoundTrip()
             let trips = tripBefore.flatMap { before in trip.map { (before, $0) } }
-            report(model, r, roofline: roofline, cores: cores, trips: trips, processes: group?.size)
+            report(model, r, rooflines: rooflines, trips: trips, processes: group?.size)
             fflush(nil)
         }
     }
@@ -89,20 +87,21 @@ struct Bench: ParsableCommand {
     /// The core round trip in ns, measured when this run has two threads or more to place.
     private func coreRoundTrip() -> Double? { threads > 1 ? measureCoreRoundTrip() : nil }
 
-    /// One result line (or JSON object). `roofline`: OpenBLAS's threaded sgemm, `cores`: the
-    /// cores' streams, both per process; `trips`: the core round trip before and after, in ns.
-    private func report(_ model: Model, _ r: StepBenchmark.Result, roofline: Double, cores: Double,
+    /// One result line (or JSON object). `rooflines`: per process; `trips`: the core round
+    /// trip before and after, in ns.
+    private func report(_ model: Model, _ r: StepBenchmark.Result, rooflines: BenchRooflines,
                         trips: (Double, Double)?, processes: Int?) {
+        let roofline = rooflines.openBLASThreaded, cores = rooflines.cores
         // Several processes: against the roofline of one times their number.
         let fraction = r.gflops / (roofline * Double(processes ?? 1))
         let coresFraction = r.gflops / (cores * Double(processes ?? 1))
         if json {
             let tripFields = trips.map { ", \"core_round_trip_ns_before\": \(fmt($0.0, 0)), \"core_round_trip_ns_after\": \(fmt($0.1, 0))" } ?? ""
-            print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"processes\": \(processes ?? 1), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"cores_roofline_gflops\": \(fmt(cores, 2)), \"cores_roofline_fraction\": \(fmt(coresFraction, 3)), \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null"), \"allreduce_bytes_per_step\": \(r.allreduceBytesPerStep)\(tripFields)}")
+            print("{\"model\": \"\(model.rawValue)\", \"framework\": \"swift-generative\", \"samples_per_sec\": \(fmt(r.samplesPerSec, 1)), \"threads\": \(threads), \"processes\": \(processes ?? 1), \"threading\": \"\(threading.rawValue)\", \"batch_size\": \(batchSize), \"steps\": \(steps), \"gflops\": \(fmt(r.gflops, 2)), \"roofline_gflops\": \(fmt(roofline, 2)), \"roofline_fraction\": \(fmt(fraction, 3)), \"cores_roofline_gflops\": \(fmt(cores, 2)), \"cores_roofline_fraction\": \(fmt(coresFraction, 3)), \"cores_roofline_kernel\": \"\(rooflines.coresKernel.rawValue)\", \"openblas_core\": \"\(OpenBLASCore.name)\", \"mflop_per_step\": \(fmt(r.flopsPerStep / 1e6, 2)), \"allocations_per_step\": \(r.allocationsPerStep.map { fmt($0, 2) } ?? "null"), \"allreduce_bytes_per_step\": \(r.allreduceBytesPerStep)\(tripFields)}")
         } else {
             let by = processes.map { " x \($0) processes" } ?? ""
             let tripText = trips.map { "  core round trip \(fmt($0.0, 0)) → \(fmt($0.1, 0)) ns" } ?? ""
-            print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * coresFraction, 1))% of \(processes.map { "\($0) x " } ?? "")the \(threads)-core roofline \(fmt(cores, 1)) GFLOP/s (\(fmt(100 * fraction, 1))% of OpenBLAS's \(threads)-thread sgemm \(fmt(roofline, 1)))  threads \(threads) (\(threading.rawValue))\(by)  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step\(tripText)")
+            print("\(model.rawValue.padding(toLength: max(10, model.rawValue.count), withPad: " ", startingAt: 0)) \(String(format: "%9.0f", r.samplesPerSec)) samples/s  \(fmt(r.gflops, 1)) GFLOP/s  \(fmt(100 * coresFraction, 1))% of \(processes.map { "\($0) x " } ?? "")the \(threads)-core roofline \(fmt(cores, 1)) GFLOP/s (\(rooflines.coresKernelName); \(fmt(100 * fraction, 1))% of OpenBLAS's \(threads)-thread sgemm \(fmt(roofline, 1)), \(OpenBLASCore.name) kernels)  threads \(threads) (\(threading.rawValue))\(by)  batch \(batchSize)  \(steps) steps  \(r.allocationsPerStep.map { fmt($0, 2) } ?? "?") allocations/step\(tripText)")
         }
     }
 
