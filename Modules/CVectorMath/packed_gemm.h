@@ -118,4 +118,16 @@ static inline void pg_gemm_rows_at(int row0, int row1, int N, int K, const float
     pg_rows(row0, row1, N, K, x, 1, (size_t)ldx, panels, c, ldc, accumulate ? 1 : 0);
 }
 
+/// Rows row0 ..< row1 of C (N columns, ldc) = op(A) B, or C + op(A) B with `accumulate`:
+/// op(A)'s element (r, k) is a[r * lda + k] (transA 0) or a[k * lda + r] (transA 1, A stored
+/// K x M), B packed as above. For a general sgemm routed to our kernel (Linalg's
+/// OwnKernelGEMM).
+__attribute__((target("avx512f,fma")))
+static inline void pg_gemm_rows_general(int row0, int row1, int N, int K, const float *a, int lda, int transA,
+                                        const float *panels, float *c, int ldc, int accumulate) {
+    if (transA)
+        pg_rows(row0, row1, N, K, a, 1, (size_t)lda, panels, c, ldc, accumulate ? 1 : 0);
+    else
+        pg_rows(row0, row1, N, K, a, (size_t)lda, 1, panels, c, ldc, accumulate ? 1 : 0);
+}
 #endif

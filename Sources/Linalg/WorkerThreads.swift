@@ -42,6 +42,7 @@ struct GEMMCall {
     func run() {
         if m == 0 { return }
         if SmallKernelGuard.isActive && SmallKernelGuard.applies(to: self) { return SmallKernelGuard.runSplit(self) }
+        if OwnKernelGEMM.applies(to: self) { return OwnKernelGEMM.run(self) }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda),

@@ -140,4 +140,16 @@ final class RooflineTests: XCTestCase {
         let g = measureSgemmGFLOPS(n: 32, repetitions: 2)
         XCTAssertTrue(g > 0 && g.isFinite, "\(g)")
     }
+
+    /// The cores' streams, by OpenBLAS and (where it runs) by our packed kernel.
+    func testStreamsMeasureAPositiveRateWithEitherKernel() {
+        let old = BLASThreads.threading
+        defer { BLASThreads.set(old) }
+        var kernels: [RooflineKernel] = [.openBLAS]
+        if PackedPanels.isAvailable { kernels.append(.packed) }
+        for kernel in kernels {
+            let g = measureParallelSgemmGFLOPS(streams: 2, n: 64, repetitions: 1, kernel: kernel)
+            XCTAssertTrue(g > 0 && g.isFinite, "\(kernel): \(g)")
+        }
+    }
 }

@@ -112,6 +112,28 @@ final class DenseTests: XCTestCase {
         XCTAssertEqual(layer.backward(r), reference)
     }
 
+    /// Beyond the size limits (128 rows, a 784 x 512 weight), dW runs our kernel exactly when
+    /// OpenBLAS runs narrower kernels than ours (its `Prescott` fallback, `Haswell`), else
+    /// OpenBLAS; either way it agrees with an unpacked twin's (OpenBLAS) to rounding.
+    func testLargeWeightGradientFollowsOpenBLASKernels() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
+        var rng = Xoshiro256(seed: 38)
+        let layer = Dense(inputSize: 784, outputSize: 512, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng)
+        let plain = Dense(inputSize: 784, outputSize: 512, activation: .leakyReLU(negativeSlope: 0.2), rng: &rng)
+        plain.weight.value = layer.weight.value
+        plain.bias.value = layer.bias.value
+        plain.weight.packing = nil
+        XCTAssertEqual(layer.ownsWeightGradient(rows: 128), OpenBLASCore.isNarrowerThanOurs, OpenBLASCore.name)
+        XCTAssertFalse(plain.ownsWeightGradient(rows: 128))
+        let x = randomMatrix(128, 784, seed: 39), r = randomMatrix(128, 512, seed: 40)
+        for l in [layer, plain] {
+            _ = l.forward(x, training: true)
+            _ = l.backward(r)
+        }
+        assertClose(doubles(layer.weight.gradient), doubles(plain.weight.gradient), atol: 1e-4, rtol: 1e-4, "dW")
+        XCTAssertFalse(layer.weight.gradient.elements.allSatisfy { $0 == 0 })
+    }
+
     /// A packed layer at a batch of at most 64 rows takes dW from our kernel: the gradients of
     /// two accumulated backward passes agree with an unpacked twin's (OpenBLAS) to rounding.
     func testSmallBatchWeightGradientMatchesOpenBLAS() throws {
