@@ -88,17 +88,20 @@ public final class Parameter {
     /// `value` as panels for a product of `rows` rows by it, or nil when the product should go
     /// to OpenBLAS (not a packed weight, or more rows than the packed kernel serves).
     func packedPanels(forRows rows: Int) -> PackedPanels? {
-        // A view of a shared buffer may be written by several threads at once: not packable.
-        guard packing != nil, rows <= PackedPanels.maximumRows, !value.writesThrough else { return nil }
-        return packing!.panels(for: value)
+        packs(rows: rows) ? packing!.panels(for: value) : nil
     }
 
     /// `value` as panels with `Wᵀ`'s form, for a `dX` product of `rows` rows, or nil when
     /// that product should go to OpenBLAS (as `packedPanels(forRows:)`, or others' panels
     /// without the form; see `PackedWeight.transposedPanels(for:)`).
     func packedTransposedPanels(forRows rows: Int) -> PackedPanels? {
-        guard packing != nil, rows <= PackedPanels.maximumRows, !value.writesThrough else { return nil }
-        return packing!.transposedPanels(for: value)
+        packs(rows: rows) ? packing!.transposedPanels(for: value) : nil
+    }
+
+    /// Whether a product of `rows` rows by `value` runs over packed panels.
+    private func packs(rows: Int) -> Bool {
+        // A view of a shared buffer may be written by several threads at once: not packable.
+        packing != nil && rows <= PackedPanels.maximumRows && !value.writesThrough
     }
 }
 
