@@ -1,9 +1,11 @@
+import COpenBLAS
 import Foundation
 import Synchronization
 
-/// The machine's sgemm roofline under the current `BLASThreads` setting: GFLOP/s of `gemm` on
+/// OpenBLAS's own sgemm under the current `BLASThreads` setting: GFLOP/s of `cblas_sgemm` on
 /// `n x n` by `n x n` uniform matrices (`2 n³` flops per product), the best of `repetitions`
-/// timings of 4 products each, after one untimed warm-up product.
+/// timings of 4 products each, after one untimed warm-up product. Calls OpenBLAS directly, not
+/// `gemm`, which runs our kernel instead where OpenBLAS's are narrower (`OwnKernelGEMM`).
 /// - Precondition: `n >= 1`, `repetitions >= 1`.
 public func measureSgemmGFLOPS(n: Int = 1024, repetitions: Int = 5) -> Double {
     precondition(n >= 1 && repetitions >= 1, "measureSgemmGFLOPS: n \(n), repetitions \(repetitions)")
@@ -11,11 +13,11 @@ public func measureSgemmGFLOPS(n: Int = 1024, repetitions: Int = 5) -> Double {
     let a = Matrix.uniform(rows: n, cols: n, using: &rng)
     let b = Matrix.uniform(rows: n, cols: n, using: &rng)
     var c = Matrix(rows: n, cols: n)
-    gemm(a, b, into: &c)
+    openBLASProduct(a, b, into: &c)
     var best = 0.0
     for _ in 0..<repetitions {
         let start = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<4 { gemm(a, b, into: &c) }
+        for _ in 0..<4 { openBLASProduct(a, b, into: &c) }
         let secs = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         best = max(best, 4 * 2 * Double(n) * Double(n) * Double(n) / secs / 1e9)
     }
@@ -24,7 +26,8 @@ public func measureSgemmGFLOPS(n: Int = 1024, repetitions: Int = 5) -> Double {
 
 /// Which sgemm a roofline stream runs.
 public enum RooflineKernel: String, Sendable {
-    /// OpenBLAS's single-threaded `cblas_sgemm` (its kernels follow `OPENBLAS_CORETYPE`).
+    /// OpenBLAS's single-threaded `cblas_sgemm` (its kernels follow `OPENBLAS_CORETYPE`),
+    /// called directly (never `OwnKernelGEMM`).
     case openBLAS = "openblas"
     /// Our AVX-512 kernel over `B` packed once (`gemm(_:packed:into:)`), where available.
     case packed
@@ -79,10 +82,25 @@ public func measureParallelSgemmGFLOPS(streams: Int, n: Int = 1024, repetitions:
 private func rooflineProduct(_ kernel: RooflineKernel, _ b: Matrix) -> (Matrix, inout Matrix) -> Void {
     switch kernel {
     case .openBLAS:
-        return { a, c in gemm(a, b, into: &c) }
+        return { a, c in openBLASProduct(a, b, into: &c) }
     case .packed:
         let panels = PackedPanels(rows: b.rows, cols: b.cols, transposed: false)
         panels.packAll(b)
         return { a, c in gemm(a, packed: panels, into: &c) }
+    }
+}
+
+/// `C = A B` by `cblas_sgemm` itself, whatever `gemm` would pick: a roofline labelled OpenBLAS
+/// must time OpenBLAS's kernels (on a CPU where `gemm` runs `OwnKernelGEMM`, timing `gemm` had
+/// reported our kernel's speed under OpenBLAS's name).
+private func openBLASProduct(_ a: Matrix, _ b: Matrix, into c: inout Matrix) {
+    let (m, k, n) = (a.rows, a.cols, b.cols)
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
+                            1, pa.baseAddress, blasint(k), pb.baseAddress, blasint(n), 0, pc.baseAddress, blasint(n))
+            }
+        }
     }
 }
