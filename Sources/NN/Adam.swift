@@ -12,6 +12,8 @@ import Linalg
 /// ```
 /// `t` is the optimiser's `stepCount` after increment (shared by all parameters; a parameter
 /// that was frozen for some steps still uses the global `t`). State: `adam.m.i`, `adam.v.i`.
+/// Runs with denormals flushed to zero, as TensorFlow's CPU threads do (`Optimizer.step()`):
+/// a moment that decays below `Float.leastNormalMagnitude` becomes 0.
 public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     /// True: AdamW's decoupled decay; false: L2 added to the gradient (torch's `Adam`).
@@ -125,13 +127,18 @@ struct AdamSlice {
 /// Elements `start..<end` of the update described by the `AdamSlice` at `context`.
 private let adamUpdate: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
-    if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: true) } else { s.update(start, end) }
+    // On a worker thread too (row split): see `Optimizer.step()`.
+    withDenormalsFlushed {
+        if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: true) } else { s.update(start, end) }
+    }
     s.pack(start, end)
 }
 
 /// `adamUpdate` without weight decay (`l2 == 0`, `shrink == 1`).
 private let adamUpdateNoDecay: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
-    if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: false) } else { s.updateNoDecay(start, end) }
+    withDenormalsFlushed {
+        if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: false) } else { s.updateNoDecay(start, end) }
+    }
     s.pack(start, end)
 }

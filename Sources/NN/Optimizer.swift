@@ -80,9 +80,19 @@ open class Optimizer {
 
     /// One update of every non-frozen parameter; no heap allocation (after the first step when
     /// the update is shared, `shareUpdates(over:)`, or the first one that packs a weight).
+    ///
+    /// The update runs with denormals flushed to zero (`withDenormalsFlushed`, on every thread
+    /// that takes part): a moment or value below `Float.leastNormalMagnitude` becomes 0, as in
+    /// TensorFlow's CPU threads; on Intel CPUs a denormal costs a microcode assist per
+    /// operation, and moments of rarely-used weights decay into that range.
     public final func step() {
         stepCount += 1
         prepareStep()
+        withDenormalsFlushed { updateAll() }
+    }
+
+    /// `step()`'s updates, after the step count and per-step scalars.
+    private func updateAll() {
         if let sharing { return sharing.step(self) }
         for k in parameters.indices {
             let p = parameters[k]
