@@ -187,3 +187,21 @@ final class OptimizerSharingTests: XCTestCase {
         XCTAssertNil(opt.sharing)
     }
 }
+
+/// `UpdateSharing.costSplit`'s parts, worked by hand.
+final class UpdateCostSplitTests: XCTestCase {
+    func testPartsSplitTheCostNotTheCount() {
+        // Costs 10·2 + 10·3 = 50; half is 25: all of the first (20) and ceil(5 / 3) = 2 more.
+        XCTAssertEqual(UpdateSharing.costSplit(counts: [10, 10], costs: [2, 3], size: 2), [0..<12, 12..<20])
+        // Equal costs: equal counts, as RowShard splits them.
+        XCTAssertEqual(UpdateSharing.costSplit(counts: [7, 5], costs: [2, 2], size: 3), [0..<4, 4..<8, 8..<12])
+        // The VAE's shape (784x400 first layer without Wᵀ's form, the rest with it): total
+        // 313,600·2 + 339,224·3 = 1,644,872; half 822,436 = 627,200 + 195,236, and
+        // ceil(195,236 / 3) = 65,079 elements past the first layer.
+        let vae = UpdateSharing.costSplit(counts: [313_600, 339_224], costs: [2, 3], size: 2)
+        XCTAssertEqual(vae, [0..<378_679, 378_679..<652_824])
+        XCTAssertEqual(UpdateSharing.costSplit(counts: [3], costs: [2], size: 1), [0..<3])
+        // More ranks than elements: empty parts, still contiguous and in order.
+        XCTAssertEqual(UpdateSharing.costSplit(counts: [1], costs: [3], size: 3), [0..<1, 1..<1, 1..<1])
+    }
+}
