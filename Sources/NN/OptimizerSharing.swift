@@ -39,15 +39,14 @@ final class UpdateSharing {
     /// The replicas' tables, in rank order (this one's at `rank`).
     private let tables: [ReplicaTable]
     private let mine: ReplicaTable
-    /// Scalar parameters of the optimiser, all tensors concatenated (what the ranks split).
-    private let elements: Int
     /// Each rank's elements of the concatenation (`costSplit`), in rank order.
     private let owned: [Range<Int>]
 
     init(optimizer: Optimizer, group: ThreadProcessGroup, rank: Int) {
         self.group = group
         self.rank = rank
-        elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
+        // Scalar parameters of the optimiser, all tensors concatenated (what the ranks split).
+        let elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
         let shapes = optimizer.parameters.map { p in
             p.packing.map { (rows: p.value.rows, cols: p.value.cols, transposed: $0.needsTransposed) }
         }
@@ -83,10 +82,11 @@ final class UpdateSharing {
     /// rank 0 waited at the barrier (3 % of the step's samples in `__schedule`).
     static func costSplit(counts: [Int], costs: [Int], size: Int) -> [Range<Int>] {
         let total = zip(counts, costs).reduce(0) { $0 + $1.0 * $1.1 }
+        let elements = counts.reduce(0, +)
         var bounds = [0]
         for r in 1..<Swift.max(1, size) {
             let target = r * total / size
-            var cost = 0, offset = 0, bound = counts.reduce(0, +)
+            var cost = 0, offset = 0, bound = elements
             for (count, unit) in zip(counts, costs) {
                 if cost + count * unit >= target {
                     bound = offset + Swift.min(count, (target - cost + unit - 1) / Swift.max(1, unit))
@@ -97,7 +97,7 @@ final class UpdateSharing {
             }
             bounds.append(Swift.max(bounds.last!, bound))
         }
-        bounds.append(counts.reduce(0, +))
+        bounds.append(elements)
         return (0..<Swift.max(1, size)).map { bounds[$0]..<bounds[$0 + 1] }
     }
 
