@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 import Synchronization
 
@@ -98,8 +97,8 @@ private func openBLASProduct(_ a: Matrix, _ b: Matrix, into c: inout Matrix) {
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
-                            1, pa.baseAddress, blasint(k), pb.baseAddress, blasint(n), 0, pc.baseAddress, blasint(n))
+                GEMMCall(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, beta: 0,
+                         a: pa.baseAddress!, lda: k, b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n).runOpenBLAS()
             }
         }
     }

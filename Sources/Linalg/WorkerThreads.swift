@@ -43,6 +43,11 @@ struct GEMMCall {
         if m == 0 { return }
         if SmallKernelGuard.isActive && SmallKernelGuard.applies(to: self) { return SmallKernelGuard.runSplit(self) }
         if OwnKernelGEMM.applies(to: self) { return OwnKernelGEMM.run(self) }
+        runOpenBLAS()
+    }
+
+    /// The call on OpenBLAS itself, whatever `run()` would pick (the roofline's OpenBLAS figures).
+    func runOpenBLAS() {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda),
