@@ -68,6 +68,35 @@ static inline void pg_tile8(const float *a, size_t rs, size_t ks, const float *b
     pg_store_row(c + 7 * (size_t)ldc, c70, c71, m0, m1, acc);
 }
 
+// A 12 x 32 tile, as pg_tile8 with 24 accumulators (27 of the 32 zmm registers with B's two
+// vectors and the broadcast). Each step k loads B's 2 vectors once for 24 FMAs, not 16.
+// Measured at the MLPs' shapes (64 rows a thread) on an Intel model 207, against 8-row tiles:
+// 0.90-0.97x the time for dW = Xᵀ dZ, 0.96-1.00x for A W (scripts/gemm-kernel-prototypes/tile_rows.c).
+// Written out by hand: a loop over an array of accumulators is not unrolled into registers
+// when the module is compiled inside a Swift build (it spilled every accumulator).
+#define PG_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
+    s##i##0 = _mm512_fmadd_ps(x, b0, s##i##0); s##i##1 = _mm512_fmadd_ps(x, b1, s##i##1);
+#define PG_STORE(i) pg_store_row(c + (i) * (size_t)ldc, s##i##0, s##i##1, m0, m1, acc);
+__attribute__((target("avx512f,fma"), always_inline))
+static inline void pg_tile12(const float *a, size_t rs, size_t ks, const float *b, int K, float *c,
+                             int ldc, __mmask16 m0, __mmask16 m1, int acc) {
+    __m512 s00 = _mm512_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
+    __m512 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
+    __m512 s60 = s00, s61 = s00, s70 = s00, s71 = s00, s80 = s00, s81 = s00;
+    __m512 s90 = s00, s91 = s00, s100 = s00, s101 = s00, s110 = s00, s111 = s00;
+    for (int k = 0; k < K; k++) {
+        const float *bk = b + (size_t)k * 32;
+        size_t o = (size_t)k * ks;
+        __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x;
+        PG_STEP(0) PG_STEP(1) PG_STEP(2) PG_STEP(3) PG_STEP(4) PG_STEP(5)
+        PG_STEP(6) PG_STEP(7) PG_STEP(8) PG_STEP(9) PG_STEP(10) PG_STEP(11)
+    }
+    PG_STORE(0) PG_STORE(1) PG_STORE(2) PG_STORE(3) PG_STORE(4) PG_STORE(5)
+    PG_STORE(6) PG_STORE(7) PG_STORE(8) PG_STORE(9) PG_STORE(10) PG_STORE(11)
+}
+#undef PG_STEP
+#undef PG_STORE
+
 // One row of C over one panel: the same sums in the same order as a row of pg_tile8.
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void pg_tile1(const float *a, size_t ks, const float *b, int K, float *c,
@@ -93,6 +122,9 @@ static inline void pg_rows(int row0, int row1, int N, int K, const float *a, siz
         __mmask16 m1 = w >= 32 ? 0xFFFF : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
         const float *b = panels + (size_t)p * K * 32;
         int i = row0;
+        // 12-row tiles, but 16 remaining rows go as two of 8 (64 rows: 12, 12, 12, 12, 8, 8).
+        for (; row1 - i >= 20 || row1 - i == 12; i += 12)
+            pg_tile12(a + (size_t)i * rs, rs, ks, b, K, c + (size_t)i * ldc + p * 32, ldc, m0, m1, acc);
         for (; i + 8 <= row1; i += 8)
             pg_tile8(a + (size_t)i * rs, rs, ks, b, K, c + (size_t)i * ldc + p * 32, ldc, m0, m1, acc);
         for (; i < row1; i++)

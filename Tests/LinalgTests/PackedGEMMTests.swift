@@ -2,13 +2,14 @@ import XCTest
 import Linalg
 
 /// The packed-weight kernels (`gemm(_:packed:into:)`, `gemm(_:packedTransposed:into:)`)
-/// against the naive Double product, at shapes that hit every edge of their tiles (rows not a
-/// multiple of 8, a last panel of 1 to 31 columns), and what packing promises: a copy, so the
+/// against the naive Double product, at shapes that hit every edge of their tiles (12-row tiles,
+/// then 8-row ones, then single rows: 12, 20, 29 and 76 rows; a last panel of 1 to 31 columns), and what packing promises: a copy, so the
 /// bits do not depend on how the panels were filled or how the rows are split.
 final class PackedGEMMTests: XCTestCase {
     /// (m, k, n) of `C = A W`, W `k x n`.
     private let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (8, 3, 32), (9, 5, 33), (7, 17, 16), (17, 33, 31), (64, 40, 70), (3, 64, 1), (16, 2, 65),
+        (12, 7, 40), (20, 11, 32), (29, 19, 33), (76, 9, 70),
     ]
 
     override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
@@ -102,12 +103,13 @@ final class PackedGEMMTests: XCTestCase {
     /// Each row of C is the same sum whichever tile it falls in, so a product of one row equals
     /// that row of the whole product to the bit (what makes a split over threads harmless).
     func testRowsDoNotDependOnTheirTile() {
-        let a = randomMatrix(19, 50, seed: 8), w = randomMatrix(50, 40, seed: 9), dz = randomMatrix(19, 40, seed: 10)
+        // 29 rows: tiles of 12, 8 and 8 rows, then a single row.
+        let a = randomMatrix(29, 50, seed: 8), w = randomMatrix(50, 40, seed: 9), dz = randomMatrix(29, 40, seed: 10)
         let panels = packed(w)
-        var all = Matrix(rows: 19, cols: 40), allT = Matrix(rows: 19, cols: 50)
+        var all = Matrix(rows: 29, cols: 40), allT = Matrix(rows: 29, cols: 50)
         gemm(a, packed: panels, into: &all)
         gemm(dz, packedTransposed: panels, into: &allT)
-        for i in [0, 7, 8, 16, 18] {
+        for i in [0, 7, 11, 12, 19, 20, 27, 28] {
             var one = Matrix(rows: 1, cols: 40), oneT = Matrix(rows: 1, cols: 50)
             gemm(a.rows(i..<i + 1), packed: panels, into: &one)
             gemm(dz.rows(i..<i + 1), packedTransposed: panels, into: &oneT)
