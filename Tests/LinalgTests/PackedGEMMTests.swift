@@ -3,8 +3,9 @@ import Linalg
 
 /// The packed-weight kernels (`gemm(_:packed:into:)`, `gemm(_:packedTransposed:into:)`)
 /// against the naive Double product, at shapes that hit every edge of their tiles (12-row tiles,
-/// then 8-row ones, then single rows: 12, 20, 29 and 76 rows; a last panel of 1 to 31 columns), and what packing promises: a copy, so the
-/// bits do not depend on how the panels were filled or how the rows are split.
+/// then 8-row ones, then single rows: 12, 20, 29 and 76 rows; a last panel of 1 to 31 columns),
+/// and what packing promises: a copy, so the bits do not depend on how the panels were filled
+/// or how the rows are split.
 final class PackedGEMMTests: XCTestCase {
     /// (m, k, n) of `C = A W`, W `k x n`.
     private let shapes: [(Int, Int, Int)] = [
