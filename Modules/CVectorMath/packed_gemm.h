@@ -70,8 +70,9 @@ static inline void pg_tile8(const float *a, size_t rs, size_t ks, const float *b
 
 // A 12 x 32 tile, as pg_tile8 with 24 accumulators (27 of the 32 zmm registers with B's two
 // vectors and the broadcast). Each step k loads B's 2 vectors once for 24 FMAs, not 16.
-// Measured at the MLPs' shapes (64 rows a thread) on an Intel model 207, against 8-row tiles:
-// 0.90-0.97x the time for dW = Xᵀ dZ, 0.96-1.00x for A W (scripts/gemm-kernel-prototypes/tile_rows.c).
+// Measured at the MLPs' shapes (A W at 64 rows a thread, dW with K = 64) on an Intel model 207:
+// against 8-row tiles, 0.90-0.97x the time for dW = Xᵀ dZ, 0.96-1.00x for A W
+// (scripts/gemm-kernel-prototypes/tile_rows.c).
 // Written out by hand: a loop over an array of accumulators is not unrolled into registers
 // when the module is compiled inside a Swift build (it spilled every accumulator).
 #define PG_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
