@@ -1,4 +1,4 @@
-// C = A B for a weight B kept packed in 32-column panels (Linalg's PackedPanels), AVX-512.
+// C = A B for a weight B kept packed in 64-column panels (Linalg's PackedPanels), AVX-512.
 //
 // Why our own kernel: OpenBLAS packs B on every call, so a Dense weight is copied at every
 // product by it (forward and dX, in every replica): about an eighth of the large MLP GAN's step
@@ -6,12 +6,22 @@
 // for the forward and as B = Wᵀ for dX = dZ Wᵀ), and every product reads the panels as they are.
 // Measured against cblas_sgemm at the MLPs' shapes in scripts/gemm-kernel-prototypes.
 //
-// Layout of a packed K x N matrix B: panel p (0 <= p < ceil(N / 32)) holds columns
-// 32p ..< 32p + 32 of every row k, k-major: element (k, j) at p * K * 32 + k * 32 + (j - 32p).
+// Layout of a packed K x N matrix B: panel p (0 <= p < ceil(N / 64)) holds columns
+// 64p ..< 64p + 64 of every row k, k-major: element (k, j) at p * K * 64 + k * 64 + (j - 64p).
 // Columns past N are zeroed when the buffer is made and never written; whatever they hold only
 // reaches lanes the kernel's masked stores drop.
+//
+// Why 64 columns: a 6 x 64 tile loads B's 4 vectors and 6 broadcasts of A for 24 FMAs, where a
+// 12 x 32 tile (the panels' width before 2026-12-05) loads 2 and 12: 10 loads, not 14, per 24
+// FMAs. Measured at the MLPs' shapes on an Intel model 207 (scripts/gemm-kernel-prototypes/
+// panel_width.c, 5 runs on a noisy shared host): 0.94-1.00x the time for A W, 0.88-0.94x for dW;
+// in `gen bench` (8 alternating rounds) paired 1.04 (article GAN), 1.05 (VAE), 1.10 (large GAN)
+// the samples/s. The bits are the same: each element's sum still runs over k in order.
 #ifndef CVECTORMATH_PACKED_GEMM_H
 #define CVECTORMATH_PACKED_GEMM_H
+
+/// Columns per panel.
+#define PG_WIDTH 64
 
 #include <immintrin.h>
 #include <stddef.h>
@@ -33,12 +43,14 @@ static inline void pg_store_row(float *c, __m512 v0, __m512 v1, __mmask16 m0, __
     _mm512_mask_storeu_ps(c + 16, m1, v1);
 }
 
-// An 8 x 32 tile of C: rows 0..7 of A times one panel, masks m0/m1 for a narrow last panel.
+// An 8 x 32 tile of C: rows 0..7 of A times the first 32 columns of one panel (a last panel of
+// at most 32 columns), masks m0/m1 for its width; the panel's rows are `bs` floats apart
+// (PG_WIDTH; 32 in the prototype that measures the 32-column panels of before).
 // A's element (r, k) is a[r * rs + k * ks]: rs = lda, ks = 1 for A itself; rs = 1, ks = ldx for
 // A = Xᵀ of a row-major X (the 8 values of a step k are then adjacent). Every caller passes
 // constant strides and `acc`, so each use compiles to its own loop.
 __attribute__((target("avx512f,fma"), always_inline))
-static inline void pg_tile8(const float *a, size_t rs, size_t ks, const float *b, int K, float *c,
+static inline void pg_tile8(const float *a, size_t rs, size_t ks, const float *b, size_t bs, int K, float *c,
                             int ldc, __mmask16 m0, __mmask16 m1, int acc) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -46,7 +58,7 @@ static inline void pg_tile8(const float *a, size_t rs, size_t ks, const float *b
     const float *a0 = a, *a1 = a + rs, *a2 = a + 2 * rs, *a3 = a + 3 * rs;
     const float *a4 = a + 4 * rs, *a5 = a + 5 * rs, *a6 = a + 6 * rs, *a7 = a + 7 * rs;
     for (int k = 0; k < K; k++) {
-        const float *bk = b + (size_t)k * 32;
+        const float *bk = b + (size_t)k * bs;
         size_t o = (size_t)k * ks;
         __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x;
         x = _mm512_set1_ps(a0[o]); c00 = _mm512_fmadd_ps(x, b0, c00); c01 = _mm512_fmadd_ps(x, b1, c01);
@@ -72,21 +84,21 @@ static inline void pg_tile8(const float *a, size_t rs, size_t ks, const float *b
 // vectors and the broadcast). Each step k loads B's 2 vectors once for 24 FMAs, not 16.
 // Measured at the MLPs' shapes (A W at 64 rows a thread, dW with K = 64) on an Intel model 207:
 // against 8-row tiles, 0.90-0.97x the time for dW = Xᵀ dZ, 0.96-1.00x for A W
-// (scripts/gemm-kernel-prototypes/tile_rows.c).
+// (scripts/gemm-kernel-prototypes/tile_rows.c, in git history before 2026-12-05 evening).
 // Written out by hand: a loop over an array of accumulators is not unrolled into registers
 // when the module is compiled inside a Swift build (it spilled every accumulator).
 #define PG_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
     s##i##0 = _mm512_fmadd_ps(x, b0, s##i##0); s##i##1 = _mm512_fmadd_ps(x, b1, s##i##1);
 #define PG_STORE(i) pg_store_row(c + (i) * (size_t)ldc, s##i##0, s##i##1, m0, m1, acc);
 __attribute__((target("avx512f,fma"), always_inline))
-static inline void pg_tile12(const float *a, size_t rs, size_t ks, const float *b, int K, float *c,
+static inline void pg_tile12(const float *a, size_t rs, size_t ks, const float *b, size_t bs, int K, float *c,
                              int ldc, __mmask16 m0, __mmask16 m1, int acc) {
     __m512 s00 = _mm512_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
     __m512 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
     __m512 s60 = s00, s61 = s00, s70 = s00, s71 = s00, s80 = s00, s81 = s00;
     __m512 s90 = s00, s91 = s00, s100 = s00, s101 = s00, s110 = s00, s111 = s00;
     for (int k = 0; k < K; k++) {
-        const float *bk = b + (size_t)k * 32;
+        const float *bk = b + (size_t)k * bs;
         size_t o = (size_t)k * ks;
         __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x;
         PG_STEP(0) PG_STEP(1) PG_STEP(2) PG_STEP(3) PG_STEP(4) PG_STEP(5)
@@ -100,36 +112,85 @@ static inline void pg_tile12(const float *a, size_t rs, size_t ks, const float *
 
 // One row of C over one panel: the same sums in the same order as a row of pg_tile8.
 __attribute__((target("avx512f,fma"), always_inline))
-static inline void pg_tile1(const float *a, size_t ks, const float *b, int K, float *c,
+static inline void pg_tile1(const float *a, size_t ks, const float *b, size_t bs, int K, float *c,
                             __mmask16 m0, __mmask16 m1, int acc) {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0;
     for (int k = 0; k < K; k++) {
         __m512 x = _mm512_set1_ps(a[(size_t)k * ks]);
-        s0 = _mm512_fmadd_ps(x, _mm512_load_ps(b + (size_t)k * 32), s0);
-        s1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + (size_t)k * 32 + 16), s1);
+        s0 = _mm512_fmadd_ps(x, _mm512_load_ps(b + (size_t)k * bs), s0);
+        s1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + (size_t)k * bs + 16), s1);
     }
     pg_store_row(c, s0, s1, m0, m1, acc);
 }
 
+// 64-column tiles: R rows of C over a whole panel, 4 accumulators a row (masks m0..m3 for a
+// last panel of 33..63 columns). Written out by hand, as pg_tile12.
+#define PG_W_DECL(i) __m512 w##i##0 = _mm512_setzero_ps(), w##i##1 = w##i##0, w##i##2 = w##i##0, w##i##3 = w##i##0;
+#define PG_W_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
+    w##i##0 = _mm512_fmadd_ps(x, b0, w##i##0); w##i##1 = _mm512_fmadd_ps(x, b1, w##i##1); \
+    w##i##2 = _mm512_fmadd_ps(x, b2, w##i##2); w##i##3 = _mm512_fmadd_ps(x, b3, w##i##3);
+#define PG_W_LOAD const float *bk = b + (size_t)k * PG_WIDTH; size_t o = (size_t)k * ks; \
+    __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x; \
+    __m512 b2 = _mm512_load_ps(bk + 32), b3 = _mm512_load_ps(bk + 48);
+#define PG_W_STORE(i) pg_store_row(c + (i) * (size_t)ldc, w##i##0, w##i##1, m[0], m[1], acc); \
+    pg_store_row(c + (i) * (size_t)ldc + 32, w##i##2, w##i##3, m[2], m[3], acc);
+#define PG_W_TILE(name, DECL, STEP, STORE) \
+__attribute__((target("avx512f,fma"), always_inline)) \
+static inline void name(const float *a, size_t rs, size_t ks, const float *b, int K, float *c, int ldc, \
+                        const __mmask16 *m, int acc) { \
+    DECL \
+    for (int k = 0; k < K; k++) { PG_W_LOAD STEP } \
+    STORE \
+}
+// 6 x 64: 24 accumulators, B's 4 vectors, the broadcast (29 of the 32 zmm registers).
+PG_W_TILE(pg_wtile6, PG_W_DECL(0) PG_W_DECL(1) PG_W_DECL(2) PG_W_DECL(3) PG_W_DECL(4) PG_W_DECL(5),
+          PG_W_STEP(0) PG_W_STEP(1) PG_W_STEP(2) PG_W_STEP(3) PG_W_STEP(4) PG_W_STEP(5),
+          PG_W_STORE(0) PG_W_STORE(1) PG_W_STORE(2) PG_W_STORE(3) PG_W_STORE(4) PG_W_STORE(5))
+PG_W_TILE(pg_wtile4, PG_W_DECL(0) PG_W_DECL(1) PG_W_DECL(2) PG_W_DECL(3),
+          PG_W_STEP(0) PG_W_STEP(1) PG_W_STEP(2) PG_W_STEP(3),
+          PG_W_STORE(0) PG_W_STORE(1) PG_W_STORE(2) PG_W_STORE(3))
+PG_W_TILE(pg_wtile2, PG_W_DECL(0) PG_W_DECL(1), PG_W_STEP(0) PG_W_STEP(1), PG_W_STORE(0) PG_W_STORE(1))
+PG_W_TILE(pg_wtile1, PG_W_DECL(0), PG_W_STEP(0), PG_W_STORE(0))
+#undef PG_W_TILE
+#undef PG_W_STORE
+#undef PG_W_LOAD
+#undef PG_W_STEP
+#undef PG_W_DECL
+
+// Lanes lo ..< lo + 16 of a panel `w` columns wide that hold columns of B.
+static inline __mmask16 pg_mask(int w, int lo) {
+    int n = w - lo;
+    return n >= 16 ? (__mmask16)0xFFFF : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1);
+}
+
 // Rows row0 ..< row1 of C (N columns, ldc) = A B, or C + A B with `acc`; A's element (r, k) at
 // a[r * rs + k * ks], B packed as above in 64-byte aligned `panels`. Each element's sum runs
-// over k in order, so any split of the rows gives the same bits.
+// over k in order, whichever tile holds it, so any split of the rows gives the same bits.
 __attribute__((target("avx512f,fma"), always_inline))
 static inline void pg_rows(int row0, int row1, int N, int K, const float *a, size_t rs, size_t ks,
                            const float *panels, float *c, int ldc, int acc) {
-    for (int p = 0; p < (N + 31) / 32; p++) {
-        int w = N - p * 32 < 32 ? N - p * 32 : 32;
-        __mmask16 m0 = w >= 16 ? 0xFFFF : (__mmask16)((1u << w) - 1);
-        __mmask16 m1 = w >= 32 ? 0xFFFF : w <= 16 ? 0 : (__mmask16)((1u << (w - 16)) - 1);
-        const float *b = panels + (size_t)p * K * 32;
+    for (int p = 0; p < (N + PG_WIDTH - 1) / PG_WIDTH; p++) {
+        int w = N - p * PG_WIDTH < PG_WIDTH ? N - p * PG_WIDTH : PG_WIDTH;
+        const __mmask16 m[4] = {pg_mask(w, 0), pg_mask(w, 16), pg_mask(w, 32), pg_mask(w, 48)};
+        const float *b = panels + (size_t)p * K * PG_WIDTH;
+        float *cp = c + (size_t)p * PG_WIDTH;
         int i = row0;
-        // 12-row tiles, but 16 remaining rows go as two of 8 (64 rows: 12, 12, 12, 12, 8, 8).
-        for (; row1 - i >= 20 || row1 - i == 12; i += 12)
-            pg_tile12(a + (size_t)i * rs, rs, ks, b, K, c + (size_t)i * ldc + p * 32, ldc, m0, m1, acc);
-        for (; i + 8 <= row1; i += 8)
-            pg_tile8(a + (size_t)i * rs, rs, ks, b, K, c + (size_t)i * ldc + p * 32, ldc, m0, m1, acc);
-        for (; i < row1; i++)
-            pg_tile1(a + (size_t)i * rs, ks, b, K, c + (size_t)i * ldc + p * 32, m0, m1, acc);
+        if (w <= 32) {
+            // A last panel of at most 32 columns: 12-row tiles, but 16 remaining rows go as two
+            // of 8 (64 rows: 12, 12, 12, 12, 8, 8).
+            for (; row1 - i >= 20 || row1 - i == 12; i += 12)
+                pg_tile12(a + (size_t)i * rs, rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc);
+            for (; i + 8 <= row1; i += 8)
+                pg_tile8(a + (size_t)i * rs, rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc);
+            for (; i < row1; i++)
+                pg_tile1(a + (size_t)i * rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, m[0], m[1], acc);
+            continue;
+        }
+        // 64 rows: ten 6-row tiles and one of 4.
+        for (; i + 6 <= row1; i += 6) pg_wtile6(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc);
+        if (i + 4 <= row1) { pg_wtile4(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc); i += 4; }
+        if (i + 2 <= row1) { pg_wtile2(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc); i += 2; }
+        if (i < row1) pg_wtile1(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc);
     }
 }
 

@@ -1,10 +1,11 @@
-// Copies a weight W (K x N, row-major) into the 32-column panels of packed_gemm.h, as B = W and
+// Copies a weight W (K x N, row-major) into the 64-column panels of packed_gemm.h (PG_WIDTH), as B = W and
 // as B = Wᵀ: by any rectangle of W (ranks of a shared optimiser update each pack their part).
 #ifndef CVECTORMATH_PANEL_PACKING_H
 #define CVECTORMATH_PANEL_PACKING_H
 
 #include <immintrin.h>
 #include <stddef.h>
+#include "packed_gemm.h"
 
 /// Packs rows r0 ..< r1, columns c0 ..< c1 of W (K x N, row-major) into `p`, the panels of
 /// B = W. Packing is a copy: a product over the panels sees exactly W's values. Aligned
@@ -16,7 +17,7 @@ static inline void pg_pack_rect(const float *w, int K, int N, int r0, int r1, in
     for (int r = r0; r < r1; r++) {
         const float *row = w + (size_t)r * N;
         for (int c = c0; c < c1;) {
-            float *dst = p + (size_t)(c >> 5) * K * 32 + (size_t)r * 32 + (c & 31);
+            float *dst = p + (size_t)(c / PG_WIDTH) * K * PG_WIDTH + (size_t)r * PG_WIDTH + c % PG_WIDTH;
             if ((c & 15) == 0 && c + 16 <= c1) {
                 _mm512_stream_ps(dst, _mm512_loadu_ps(row + c));
                 c += 16;
@@ -39,14 +40,14 @@ static inline void pg_pack_rows_cached(const float *b, int ldb, int K, int N, in
         for (int c = 0; c < N; c += 16) {
             int n = N - c < 16 ? N - c : 16;
             __mmask16 m = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-            _mm512_mask_storeu_ps(p + (size_t)(c >> 5) * K * 32 + (size_t)r * 32 + (c & 31), m,
+            _mm512_mask_storeu_ps(p + (size_t)(c / PG_WIDTH) * K * PG_WIDTH + (size_t)r * PG_WIDTH + c % PG_WIDTH, m,
                                   _mm512_maskz_loadu_ps(m, row + c));
         }
     }
 }
 
-// dst[j * 32 + i] = src[i * lds + j] for i, j < 16: a 16 x 16 block of W into 16 rows of a
-// panel of Wᵀ (32 floats apart, 64-byte aligned). Unpack pairs, then 128-bit lane shuffles
+// dst[j * PG_WIDTH + i] = src[i * lds + j] for i, j < 16: a 16 x 16 block of W into 16 rows of
+// a panel of Wᵀ (PG_WIDTH floats apart, 64-byte aligned). Unpack pairs, then 128-bit lane shuffles
 // (the usual 4-stage transpose); streaming stores as in pg_pack_rect.
 __attribute__((target("avx512f")))
 static inline void pg_transpose16(const float *src, int lds, float *dst) {
@@ -71,31 +72,31 @@ static inline void pg_transpose16(const float *src, int lds, float *dst) {
         r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
         r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xDD);
     }
-    for (int j = 0; j < 16; j++) _mm512_stream_ps(dst + (size_t)j * 32, r[j]);
+    for (int j = 0; j < 16; j++) _mm512_stream_ps(dst + (size_t)j * PG_WIDTH, r[j]);
 }
 
 /// Packs rows r0 ..< r1 (whole rows) of W (K x N) into `pt`, the panels of B = Wᵀ (N x K):
-/// W's row r is Wᵀ's column r, lane r % 32 of panel r / 32. Groups of 16 aligned rows go
+/// W's row r is Wᵀ's column r, lane r % PG_WIDTH of panel r / PG_WIDTH. Groups of 16 aligned rows go
 /// through pg_transpose16; the rest element by element.
 __attribute__((target("avx512f")))
 static inline void pg_pack_rows_transposed(const float *w, int K, int N, int r0, int r1, float *pt) {
     for (int lo = r0; lo < r1;) {
         int hi = ((lo >> 4) + 1) << 4;
         if (hi > r1) hi = r1;
-        float *dst = pt + (size_t)(lo >> 5) * N * 32 + (lo & 31);
+        float *dst = pt + (size_t)(lo / PG_WIDTH) * N * PG_WIDTH + lo % PG_WIDTH;
         const float *src = w + (size_t)lo * N;
         int c = 0;
         if (hi - lo == 16 && (lo & 15) == 0)
-            for (; c + 16 <= N; c += 16) pg_transpose16(src + c, N, dst + (size_t)c * 32);
+            for (; c + 16 <= N; c += 16) pg_transpose16(src + c, N, dst + (size_t)c * PG_WIDTH);
         for (; c < N; c++)
-            for (int r = 0; r < hi - lo; r++) dst[(size_t)c * 32 + r] = src[(size_t)r * N + c];
+            for (int r = 0; r < hi - lo; r++) dst[(size_t)c * PG_WIDTH + r] = src[(size_t)r * N + c];
         lo = hi;
     }
 }
 
 /// One element of W (row r, column c) into `pt` (for partial rows).
 static inline void pg_pack_transposed_element(const float *w, int N, int r, int c, float *pt) {
-    pt[(size_t)(r >> 5) * N * 32 + (size_t)c * 32 + (r & 31)] = w[(size_t)r * N + c];
+    pt[(size_t)(r / PG_WIDTH) * N * PG_WIDTH + (size_t)c * PG_WIDTH + r % PG_WIDTH] = w[(size_t)r * N + c];
 }
 
 /// Orders the streaming stores of `pg_pack_rect` before what follows (a barrier, a release).

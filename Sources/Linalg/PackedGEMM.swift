@@ -1,8 +1,9 @@
 import CVectorMath
 
 /// `C = A W` with `W` given as `PackedPanels`; `C`'s old contents are ignored (beta 0). Runs
-/// our AVX-512 kernel (12 x 32 and 8 x 32 tiles over the panels), its rows split over the
-/// threads of row-split gemm threading when the product is large enough.
+/// our AVX-512 kernel (6 x 64 tiles over the panels; 12 x 32 over a last panel of at most 32
+/// columns), its rows split over the threads of row-split gemm threading when the product is
+/// large enough.
 ///
 /// Shapes: `A` is `M x K`, `W` is `K x N` (`rows x cols`), `C` is `M x N`.
 /// - Precondition: `PackedPanels.isAvailable`; the shapes agree.

@@ -1,7 +1,7 @@
 import CVectorMath
 import Foundation
 
-/// A weight `W` (`rows x cols`, row-major) copied into 32-column panels twice: as the `B` of
+/// A weight `W` (`rows x cols`, row-major) copied into 64-column panels twice: as the `B` of
 /// `C = A W` (`gemm(_:packed:into:)`, a Dense layer's forward) and, unless made without
 /// (`hasTransposed` false: a first layer computes no `dX`), of `C = A Wᵀ`
 /// (`gemm(_:packedTransposed:into:)`, its `dX`).
@@ -17,9 +17,11 @@ import Foundation
 public final class PackedPanels: @unchecked Sendable {
     /// `W`'s shape: `rows` (`K`, a Dense layer's `inputSize`) by `cols` (`N`, its `outputSize`).
     public let rows: Int, cols: Int
-    /// `ceil(cols / 32)` panels of `rows x 32`, 64-byte aligned (columns past `cols` zero).
+    /// Columns per panel (`PG_WIDTH` of the kernel, `Modules/CVectorMath/packed_gemm.h`).
+    static let width = Int(PG_WIDTH)
+    /// `ceil(cols / width)` panels of `rows x width`, 64-byte aligned (columns past `cols` zero).
     let panels: UnsafeMutablePointer<Float>
-    /// The same for `Wᵀ`: `ceil(rows / 32)` panels of `cols x 32`; nil without `hasTransposed`.
+    /// The same for `Wᵀ`: `ceil(rows / width)` panels of `cols x width`; nil without `hasTransposed`.
     let transposedPanels: UnsafeMutablePointer<Float>?
     /// Whether the panels of `Wᵀ` are kept (and packed) too.
     public var hasTransposed: Bool { transposedPanels != nil }
@@ -32,20 +34,23 @@ public final class PackedPanels: @unchecked Sendable {
     public static let maximumRows = 2048
 
     /// Zeroed panels for a `rows x cols` weight (allocates both forms, or only `W`'s without
-    /// `transposed`; widths rounded up to 32). Packing the form of `Wᵀ` was ~3 % of the VAE's
+    /// `transposed`; widths rounded up to `width`). Packing the form of `Wᵀ` was ~3 % of the VAE's
     /// step, about half of it for its first layer's, which no product read.
     public init(rows: Int, cols: Int, transposed: Bool = true) {
         precondition(rows > 0 && cols > 0, "PackedPanels: shape \(rows)x\(cols)")
         self.rows = rows
         self.cols = cols
-        panels = Self.allocate(count: (cols + 31) / 32 * 32 * rows)
-        transposedPanels = transposed ? Self.allocate(count: (rows + 31) / 32 * 32 * cols) : nil
+        panels = Self.allocate(count: Self.roundedUp(cols) * rows)
+        transposedPanels = transposed ? Self.allocate(count: Self.roundedUp(rows) * cols) : nil
     }
 
     deinit {
         free(panels)
         free(transposedPanels)
     }
+
+    /// `columns` rounded up to whole panels.
+    static func roundedUp(_ columns: Int) -> Int { (columns + width - 1) / width * width }
 
     /// `count` zeroed Floats, 64-byte aligned (freed with `free`).
     static func allocate(count: Int) -> UnsafeMutablePointer<Float> {

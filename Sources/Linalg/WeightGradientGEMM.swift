@@ -1,7 +1,7 @@
 import CVectorMath
 import Foundation
 
-/// Panels of 32 columns for a `B` packed at each product (a Dense layer's `dZ` for
+/// Panels (`PackedPanels.width` columns) for a `B` packed at each product (a Dense layer's `dZ` for
 /// `dW += Xᵀ dZ`), kept between products: grows when a product needs more, so a steady
 /// training step allocates nothing.
 public final class PanelScratch: @unchecked Sendable {
@@ -14,7 +14,7 @@ public final class PanelScratch: @unchecked Sendable {
 
     /// 64-byte aligned room for the panels of a `rows x cols` matrix.
     func panels(rows: Int, cols: Int) -> UnsafeMutablePointer<Float> {
-        let count = (cols + 31) / 32 * 32 * rows
+        let count = PackedPanels.roundedUp(cols) * rows
         if let buffer, count <= capacity { return buffer }
         free(buffer)
         // Zeroed: lanes past the last column are never stored by the product.

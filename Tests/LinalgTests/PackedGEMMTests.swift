@@ -2,15 +2,18 @@ import XCTest
 import Linalg
 
 /// The packed-weight kernels (`gemm(_:packed:into:)`, `gemm(_:packedTransposed:into:)`)
-/// against the naive Double product, at shapes that hit every edge of their tiles (12-row tiles,
-/// then 8-row ones, then single rows: 12, 20, 29 and 76 rows; a last panel of 1 to 31 columns),
+/// against the naive Double product, at shapes that hit every edge of their tiles (64-column
+/// panels: 6-row tiles, then 4, 2 and 1 rows — 3, 8, 29, 32, 35 rows; a last panel of at most 32
+/// columns: 12-row tiles, then 8, then single rows — 12, 20, 29, 76 rows; last panels of 1 to 63
+/// columns),
 /// and what packing promises: a copy, so the bits do not depend on how the panels were filled
 /// or how the rows are split.
 final class PackedGEMMTests: XCTestCase {
     /// (m, k, n) of `C = A W`, W `k x n`.
     private let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (8, 3, 32), (9, 5, 33), (7, 17, 16), (17, 33, 31), (64, 40, 70), (3, 64, 1), (16, 2, 65),
-        (12, 7, 40), (20, 11, 32), (29, 19, 33), (76, 9, 70),
+        (12, 7, 40), (20, 11, 32), (29, 19, 33), (76, 9, 70), (32, 6, 64), (35, 13, 127), (8, 70, 97), (3, 5, 40),
+        (13, 4, 200),
     ]
 
     override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
@@ -104,14 +107,15 @@ final class PackedGEMMTests: XCTestCase {
     /// Each row of C is the same sum whichever tile it falls in, so a product of one row equals
     /// that row of the whole product to the bit (what makes a split over threads harmless).
     func testRowsDoNotDependOnTheirTile() {
-        // 29 rows: tiles of 12, 8 and 8 rows, then a single row.
-        let a = randomMatrix(29, 50, seed: 8), w = randomMatrix(50, 40, seed: 9), dz = randomMatrix(29, 40, seed: 10)
+        // 29 rows. A W's first panel (64 columns) and Wᵀ's (50): tiles of 6, 6, 6, 6, 4 rows,
+        // then a single row; A W's last panel (16 columns): tiles of 12, 8, 8, then a single row.
+        let a = randomMatrix(29, 50, seed: 8), w = randomMatrix(50, 80, seed: 9), dz = randomMatrix(29, 80, seed: 10)
         let panels = packed(w)
-        var all = Matrix(rows: 29, cols: 40), allT = Matrix(rows: 29, cols: 50)
+        var all = Matrix(rows: 29, cols: 80), allT = Matrix(rows: 29, cols: 50)
         gemm(a, packed: panels, into: &all)
         gemm(dz, packedTransposed: panels, into: &allT)
-        for i in [0, 7, 11, 12, 19, 20, 27, 28] {
-            var one = Matrix(rows: 1, cols: 40), oneT = Matrix(rows: 1, cols: 50)
+        for i in [0, 5, 6, 7, 11, 12, 19, 20, 23, 24, 27, 28] {
+            var one = Matrix(rows: 1, cols: 80), oneT = Matrix(rows: 1, cols: 50)
             gemm(a.rows(i..<i + 1), packed: panels, into: &one)
             gemm(dz.rows(i..<i + 1), packedTransposed: panels, into: &oneT)
             XCTAssertEqual(one, all.rows(i..<i + 1), "row \(i)")
