@@ -8,8 +8,9 @@
 //
 // Layout of a packed K x N matrix B: panel p (0 <= p < ceil(N / 64)) holds columns
 // 64p ..< 64p + 64 of every row k, k-major: element (k, j) at p * K * 64 + k * 64 + (j - 64p).
-// Columns past N are zeroed when the buffer is made and never written; whatever they hold only
-// reaches lanes the kernel's masked stores drop.
+// Columns past N are zeroed when a buffer is made and never packed into (a scratch buffer reused
+// for a narrower B may hold older values there); whatever they hold only reaches lanes the
+// kernel's masked stores drop.
 //
 // Why 64 columns: a 6 x 64 tile loads B's 4 vectors and 6 broadcasts of A for 24 FMAs, where a
 // 12 x 32 tile (the panels' width before 2026-12-05) loads 2 and 12: 10 loads, not 14, per 24
@@ -126,7 +127,8 @@ static inline void pg_tile1(const float *a, size_t ks, const float *b, size_t bs
 // 64-column tiles: R rows of C over a whole panel, 4 accumulators a row (masks m[0..3] for a
 // last panel of 33..63 columns). Written out by hand, as pg_tile12. The first `pfn` steps each
 // prefetch one cache line into L2, from `pf` on (a share of the next panel, pg_rows).
-#define PG_W_DECL(i) __m512 w##i##0 = _mm512_setzero_ps(), w##i##1 = w##i##0, w##i##2 = w##i##0, w##i##3 = w##i##0;
+#define PG_W_DECL(i) \
+    __m512 w##i##0 = _mm512_setzero_ps(), w##i##1 = w##i##0, w##i##2 = w##i##0, w##i##3 = w##i##0;
 #define PG_W_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
     w##i##0 = _mm512_fmadd_ps(x, b0, w##i##0); w##i##1 = _mm512_fmadd_ps(x, b1, w##i##1); \
     w##i##2 = _mm512_fmadd_ps(x, b2, w##i##2); w##i##3 = _mm512_fmadd_ps(x, b3, w##i##3);
@@ -161,6 +163,23 @@ PG_W_TILE(pg_wtile1, PG_W_DECL(0), PG_W_STEP(0), PG_W_STORE(0))
 #undef PG_W_STEP
 #undef PG_W_DECL
 
+// Row tiles pg_rows runs over `rows` rows of a 64-column panel: 6s, then one each of 4, 2, 1.
+static inline int pg_wide_tiles(int rows) {
+    int r = rows % 6;
+    return rows / 6 + (r >= 4) + (r % 4 >= 2) + (r % 2);
+}
+
+// The first of the next panel's `lines` that tile t of `tiles` prefetches (a share each, in
+// order; `lines` itself, one past the end, for a tile left without), and how many.
+static inline int pg_prefetch_first(int t, int tiles, int lines) {
+    int first = t * ((lines + tiles - 1) / tiles);
+    return first < lines ? first : lines;
+}
+static inline int pg_prefetch_count(int t, int tiles, int lines) {
+    int share = (lines + tiles - 1) / tiles, rest = lines - pg_prefetch_first(t, tiles, lines);
+    return rest < share ? rest : share;
+}
+
 // Lanes lo ..< lo + 16 of a panel `w` columns wide that hold columns of B.
 static inline __mmask16 pg_mask(int w, int lo) {
     int n = w - lo;
@@ -182,10 +201,10 @@ static inline void pg_rows(int row0, int row1, int N, int K, const float *a, siz
         if (w <= 32) {
             // A last panel of at most 32 columns: 12-row tiles, but 16 remaining rows go as two
             // of 8 (64 rows: 12, 12, 12, 12, 8, 8).
-            for (; row1 - i >= 20 || row1 - i == 12; i += 12)
-                pg_tile12(a + (size_t)i * rs, rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc);
-            for (; i + 8 <= row1; i += 8)
-                pg_tile8(a + (size_t)i * rs, rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc);
+#define PG_NARROW(f) f(a + (size_t)i * rs, rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc)
+            for (; row1 - i >= 20 || row1 - i == 12; i += 12) PG_NARROW(pg_tile12);
+            for (; i + 8 <= row1; i += 8) PG_NARROW(pg_tile8);
+#undef PG_NARROW
             for (; i < row1; i++)
                 pg_tile1(a + (size_t)i * rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, m[0], m[1], acc);
             continue;
@@ -197,17 +216,18 @@ static inline void pg_rows(int row0, int row1, int N, int K, const float *a, siz
         // an Intel model 207 (8 MB swept between products): 0.91-0.96x the time; dW (K = 64:
         // a panel of 16 KB) 0.98-1.01x. In `gen bench` (8 alternating rounds): paired 1.27
         // (article GAN), 1.11 (VAE), 1.10 (large GAN) the samples/s.
-        int tiles = (row1 - i + 5) / 6;
-        int lines = p + 1 < (N + PG_WIDTH - 1) / PG_WIDTH && tiles >= 4 ? K * PG_WIDTH * 4 / 64 : 0;
-        int share = lines ? (lines + tiles - 1) / tiles : 0, t = 0;
+        int tiles = pg_wide_tiles(row1 - row0), t = 0;
+        // A panel row is 4 cache lines.
+        int lines = p + 1 < (N + PG_WIDTH - 1) / PG_WIDTH && tiles >= 4 ? 4 * K : 0;
         const char *next = (const char *)(b + (size_t)K * PG_WIDTH);
-#define PG_NEXT next + (size_t)t * share * 64, (t + 1) * share <= lines ? share : (lines > t * share ? lines - t * share : 0)
+#define PG_NEXT next + (size_t)pg_prefetch_first(t, tiles, lines) * 64, pg_prefetch_count(t, tiles, lines)
+#define PG_TILE(f) f(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc, PG_NEXT)
         // 64 rows: ten 6-row tiles and one of 4.
-        for (; i + 6 <= row1; i += 6, t++)
-            pg_wtile6(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc, PG_NEXT);
-        if (i + 4 <= row1) { pg_wtile4(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc, PG_NEXT); i += 4; t++; }
-        if (i + 2 <= row1) { pg_wtile2(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc, PG_NEXT); i += 2; t++; }
-        if (i < row1) pg_wtile1(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc, PG_NEXT);
+        for (; i + 6 <= row1; i += 6, t++) PG_TILE(pg_wtile6);
+        if (i + 4 <= row1) { PG_TILE(pg_wtile4); i += 4; t++; }
+        if (i + 2 <= row1) { PG_TILE(pg_wtile2); i += 2; t++; }
+        if (i < row1) PG_TILE(pg_wtile1);
+#undef PG_TILE
 #undef PG_NEXT
     }
 }

@@ -40,8 +40,8 @@ static inline void pg_pack_rows_cached(const float *b, int ldb, int K, int N, in
         for (int c = 0; c < N; c += 16) {
             int n = N - c < 16 ? N - c : 16;
             __mmask16 m = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-            _mm512_mask_storeu_ps(p + (size_t)(c / PG_WIDTH) * K * PG_WIDTH + (size_t)r * PG_WIDTH + c % PG_WIDTH, m,
-                                  _mm512_maskz_loadu_ps(m, row + c));
+            float *dst = p + (size_t)(c / PG_WIDTH) * K * PG_WIDTH + (size_t)r * PG_WIDTH + c % PG_WIDTH;
+            _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, row + c));
         }
     }
 }

@@ -45,9 +45,9 @@ private func runKernel(_ a: Matrix, _ panels: UnsafePointer<Float>, n: Int, into
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
             var job = KernelJob(n: n, k: k, a: pa.baseAddress!, panels: panels, c: pc.baseAddress!)
-            // ParallelFor's parts are multiples of 16 rows: whole tiles of 12 and 8 rows, no
-            // single rows (16 go as 8 + 8). As the row-split gemm does, a part must be worth
-            // the hand-off: 16 rows and about 1 MFLOP.
+            // ParallelFor's parts are multiples of 16 rows: whole tiles, no single rows (16 go
+            // as 6 + 6 + 4 over a 64-column panel, 8 + 8 over a last one of at most 32). As the
+            // row-split gemm does, a part must be worth the hand-off: 16 rows and about 1 MFLOP.
             let minimumRows = Swift.max(16, 500_000 / Swift.max(1, n * k))
             withUnsafeMutablePointer(to: &job) { ctx in
                 ParallelFor.run(count: m, minimumPerThread: minimumRows, context: ctx) { raw, start, end in

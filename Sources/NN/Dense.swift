@@ -102,7 +102,8 @@ public final class Dense: Layer {
         let (w, b) = initializer.make(fanIn: inputSize, fanOut: outputSize, rng: &rng)
         weight = Parameter(name: "weight", value: w)
         // A panel is 64 columns wide (a last one of at most 32 runs 32-column tiles): a layer of
-        // a few outputs (a discriminator's logit) would multiply mostly padding, and OpenBLAS serves such thin products well.
+        // a few outputs (a discriminator's logit) would multiply mostly padding, and OpenBLAS
+        // serves such thin products well.
         if PackedPanels.isAvailable && inputSize >= 16 && outputSize >= 16 { weight.packing = PackedWeight() }
         bias = Parameter(name: "bias", value: b)
         isFrozen = false
