@@ -1,5 +1,6 @@
-// Copies a weight W (K x N, row-major) into the 64-column panels of packed_gemm.h (PG_WIDTH), as B = W and
-// as B = Wᵀ: by any rectangle of W (ranks of a shared optimiser update each pack their part).
+// Copies a weight W (K x N, row-major) into the 64-column panels of packed_gemm.h (PG_WIDTH), as
+// B = W and as B = Wᵀ: by any rectangle of W (ranks of a shared optimiser update each pack their
+// part).
 #ifndef CVECTORMATH_PANEL_PACKING_H
 #define CVECTORMATH_PANEL_PACKING_H
 
@@ -38,8 +39,7 @@ static inline void pg_pack_rows_cached(const float *b, int ldb, int K, int N, in
     for (int r = r0; r < r1; r++) {
         const float *row = b + (size_t)r * ldb;
         for (int c = 0; c < N; c += 16) {
-            int n = N - c < 16 ? N - c : 16;
-            __mmask16 m = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+            __mmask16 m = pg_mask(N, c);
             float *dst = p + (size_t)(c / PG_WIDTH) * K * PG_WIDTH + (size_t)r * PG_WIDTH + c % PG_WIDTH;
             _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, row + c));
         }
@@ -47,8 +47,8 @@ static inline void pg_pack_rows_cached(const float *b, int ldb, int K, int N, in
 }
 
 // dst[j * PG_WIDTH + i] = src[i * lds + j] for i, j < 16: a 16 x 16 block of W into 16 rows of
-// a panel of Wᵀ (PG_WIDTH floats apart, 64-byte aligned). Unpack pairs, then 128-bit lane shuffles
-// (the usual 4-stage transpose); streaming stores as in pg_pack_rect.
+// a panel of Wᵀ (PG_WIDTH floats apart, 64-byte aligned). Unpack pairs, then 128-bit lane
+// shuffles (the usual 4-stage transpose); streaming stores as in pg_pack_rect.
 __attribute__((target("avx512f")))
 static inline void pg_transpose16(const float *src, int lds, float *dst) {
     __m512 r[16], t[16];
@@ -76,8 +76,8 @@ static inline void pg_transpose16(const float *src, int lds, float *dst) {
 }
 
 /// Packs rows r0 ..< r1 (whole rows) of W (K x N) into `pt`, the panels of B = Wᵀ (N x K):
-/// W's row r is Wᵀ's column r, lane r % PG_WIDTH of panel r / PG_WIDTH. Groups of 16 aligned rows go
-/// through pg_transpose16; the rest element by element.
+/// W's row r is Wᵀ's column r, lane r % PG_WIDTH of panel r / PG_WIDTH. Groups of 16 aligned
+/// rows go through pg_transpose16; the rest element by element.
 __attribute__((target("avx512f")))
 static inline void pg_pack_rows_transposed(const float *w, int K, int N, int r0, int r1, float *pt) {
     for (int lo = r0; lo < r1;) {

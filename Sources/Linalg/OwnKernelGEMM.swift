@@ -10,8 +10,8 @@ import Foundation
 /// than with `OPENBLAS_CORETYPE=Cooperlake` forced. Dense layers already run ours over weights
 /// packed once per change; this serves every other product (convolutions, unpacked layers).
 /// Only `alpha` 1 and `beta` 0 or 1 (what the layers pass), at least 16 columns (narrower
-/// products would waste most of the kernel's 32 to 64 lanes), and a `Bᵀ` stored without padding;
-/// other calls stay on OpenBLAS.
+/// products would waste most of the kernel's 32 to 64 lanes), and a `Bᵀ` stored without
+/// padding; other calls stay on OpenBLAS.
 enum OwnKernelGEMM {
     /// Columns of `op(B)` packed per block: `K x 512` panels (3 MB at K = 1,600) stay in L2/L3.
     static let columnsPerBlock = 512

@@ -21,7 +21,8 @@ public final class PackedPanels: @unchecked Sendable {
     static let width = Int(PG_WIDTH)
     /// `ceil(cols / width)` panels of `rows x width`, 64-byte aligned (columns past `cols` zero).
     let panels: UnsafeMutablePointer<Float>
-    /// The same for `Wᵀ`: `ceil(rows / width)` panels of `cols x width`; nil without `hasTransposed`.
+    /// The same for `Wᵀ`: `ceil(rows / width)` panels of `cols x width`; nil without
+    /// `hasTransposed`.
     let transposedPanels: UnsafeMutablePointer<Float>?
     /// Whether the panels of `Wᵀ` are kept (and packed) too.
     public var hasTransposed: Bool { transposedPanels != nil }
@@ -34,8 +35,8 @@ public final class PackedPanels: @unchecked Sendable {
     public static let maximumRows = 2048
 
     /// Zeroed panels for a `rows x cols` weight (allocates both forms, or only `W`'s without
-    /// `transposed`; widths rounded up to `width`). Packing the form of `Wᵀ` was ~3 % of the VAE's
-    /// step, about half of it for its first layer's, which no product read.
+    /// `transposed`; widths rounded up to `width`). Packing the form of `Wᵀ` was ~3 % of the
+    /// VAE's step, about half of it for its first layer's, which no product read.
     public init(rows: Int, cols: Int, transposed: Bool = true) {
         precondition(rows > 0 && cols > 0, "PackedPanels: shape \(rows)x\(cols)")
         self.rows = rows
