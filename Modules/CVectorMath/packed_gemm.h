@@ -44,88 +44,56 @@ static inline void pg_store_row(float *c, __m512 v0, __m512 v1, __mmask16 m0, __
     _mm512_mask_storeu_ps(c + 16, m1, v1);
 }
 
-// An 8 x 32 tile of C: rows 0..7 of A times the first 32 columns of one panel (a last panel of
-// at most 32 columns), masks m0/m1 for its width; the panel's rows are `bs` floats apart
-// (PG_WIDTH; 32 in the prototype that measures the 32-column panels of before).
+// 32-column tiles: R rows of C (R = 12, 8, 1) times the first 32 columns of one panel (a last
+// panel of at most 32 columns), masks m0/m1 for its width; the panel's rows are `bs` floats
+// apart (PG_WIDTH; 32 in the prototype that measures the 32-column panels of before).
 // A's element (r, k) is a[r * rs + k * ks]: rs = lda, ks = 1 for A itself; rs = 1, ks = ldx for
-// A = Xᵀ of a row-major X (the 8 values of a step k are then adjacent). Every caller passes
-// constant strides and `acc`, so each use compiles to its own loop.
-__attribute__((target("avx512f,fma"), always_inline))
-static inline void pg_tile8(const float *a, size_t rs, size_t ks, const float *b, size_t bs, int K, float *c,
-                            int ldc, __mmask16 m0, __mmask16 m1, int acc) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    __m512 c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-    const float *a0 = a, *a1 = a + rs, *a2 = a + 2 * rs, *a3 = a + 3 * rs;
-    const float *a4 = a + 4 * rs, *a5 = a + 5 * rs, *a6 = a + 6 * rs, *a7 = a + 7 * rs;
-    for (int k = 0; k < K; k++) {
-        const float *bk = b + (size_t)k * bs;
-        size_t o = (size_t)k * ks;
-        __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x;
-        x = _mm512_set1_ps(a0[o]); c00 = _mm512_fmadd_ps(x, b0, c00); c01 = _mm512_fmadd_ps(x, b1, c01);
-        x = _mm512_set1_ps(a1[o]); c10 = _mm512_fmadd_ps(x, b0, c10); c11 = _mm512_fmadd_ps(x, b1, c11);
-        x = _mm512_set1_ps(a2[o]); c20 = _mm512_fmadd_ps(x, b0, c20); c21 = _mm512_fmadd_ps(x, b1, c21);
-        x = _mm512_set1_ps(a3[o]); c30 = _mm512_fmadd_ps(x, b0, c30); c31 = _mm512_fmadd_ps(x, b1, c31);
-        x = _mm512_set1_ps(a4[o]); c40 = _mm512_fmadd_ps(x, b0, c40); c41 = _mm512_fmadd_ps(x, b1, c41);
-        x = _mm512_set1_ps(a5[o]); c50 = _mm512_fmadd_ps(x, b0, c50); c51 = _mm512_fmadd_ps(x, b1, c51);
-        x = _mm512_set1_ps(a6[o]); c60 = _mm512_fmadd_ps(x, b0, c60); c61 = _mm512_fmadd_ps(x, b1, c61);
-        x = _mm512_set1_ps(a7[o]); c70 = _mm512_fmadd_ps(x, b0, c70); c71 = _mm512_fmadd_ps(x, b1, c71);
-    }
-    pg_store_row(c, c00, c01, m0, m1, acc);
-    pg_store_row(c + (size_t)ldc, c10, c11, m0, m1, acc);
-    pg_store_row(c + 2 * (size_t)ldc, c20, c21, m0, m1, acc);
-    pg_store_row(c + 3 * (size_t)ldc, c30, c31, m0, m1, acc);
-    pg_store_row(c + 4 * (size_t)ldc, c40, c41, m0, m1, acc);
-    pg_store_row(c + 5 * (size_t)ldc, c50, c51, m0, m1, acc);
-    pg_store_row(c + 6 * (size_t)ldc, c60, c61, m0, m1, acc);
-    pg_store_row(c + 7 * (size_t)ldc, c70, c71, m0, m1, acc);
-}
-
-// A 12 x 32 tile, as pg_tile8 with 24 accumulators (27 of the 32 zmm registers with B's two
-// vectors and the broadcast). Each step k loads B's 2 vectors once for 24 FMAs, not 16.
-// Measured at the MLPs' shapes (A W at 64 rows a thread, dW with K = 64) on an Intel model 207:
-// against 8-row tiles, 0.90-0.97x the time for dW = Xᵀ dZ, 0.96-1.00x for A W
-// (scripts/gemm-kernel-prototypes/tile_rows.c, in git history before 2026-12-05 evening).
-// Written out by hand: a loop over an array of accumulators is not unrolled into registers
-// when the module is compiled inside a Swift build (it spilled every accumulator).
+// A = Xᵀ of a row-major X (the values of a step k are then adjacent). Every caller passes
+// constant strides and `acc`, so each use compiles to its own loop. Each element's sum is one
+// FMA chain over k in order, in every tile, so a row's bits do not depend on its tile.
+// 12 x 32 uses 24 accumulators (27 of the 32 zmm registers with B's two vectors and the
+// broadcast): each step loads B's 2 vectors once for 24 FMAs, not 16. Measured at the MLPs'
+// shapes (A W at 64 rows a thread, dW with K = 64) on an Intel model 207: against 8-row tiles,
+// 0.90-0.97x the time for dW = Xᵀ dZ, 0.96-1.00x for A W (scripts/gemm-kernel-prototypes/
+// tile_rows.c, in git history before 2026-12-05 evening).
+// Written out by hand (macros): a loop over an array of accumulators is not unrolled into
+// registers when the module is compiled inside a Swift build (it spilled every accumulator).
+#define PG_DECL(i) __m512 s##i##0 = _mm512_setzero_ps(), s##i##1 = s##i##0;
 #define PG_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
     s##i##0 = _mm512_fmadd_ps(x, b0, s##i##0); s##i##1 = _mm512_fmadd_ps(x, b1, s##i##1);
 #define PG_STORE(i) pg_store_row(c + (i) * (size_t)ldc, s##i##0, s##i##1, m0, m1, acc);
-__attribute__((target("avx512f,fma"), always_inline))
-static inline void pg_tile12(const float *a, size_t rs, size_t ks, const float *b, size_t bs, int K, float *c,
-                             int ldc, __mmask16 m0, __mmask16 m1, int acc) {
-    __m512 s00 = _mm512_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00;
-    __m512 s30 = s00, s31 = s00, s40 = s00, s41 = s00, s50 = s00, s51 = s00;
-    __m512 s60 = s00, s61 = s00, s70 = s00, s71 = s00, s80 = s00, s81 = s00;
-    __m512 s90 = s00, s91 = s00, s100 = s00, s101 = s00, s110 = s00, s111 = s00;
-    for (int k = 0; k < K; k++) {
-        const float *bk = b + (size_t)k * bs;
-        size_t o = (size_t)k * ks;
-        __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x;
+#define PG_TILE(name, DECL, STEP, STORE) \
+__attribute__((target("avx512f,fma"), always_inline)) \
+static inline void name(const float *a, size_t rs, size_t ks, const float *b, size_t bs, int K, \
+                        float *c, int ldc, __mmask16 m0, __mmask16 m1, int acc) { \
+    DECL \
+    for (int k = 0; k < K; k++) { \
+        const float *bk = b + (size_t)k * bs; \
+        size_t o = (size_t)k * ks; \
+        __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x; \
+        STEP \
+    } \
+    STORE \
+}
+PG_TILE(pg_tile12,
+        PG_DECL(0) PG_DECL(1) PG_DECL(2) PG_DECL(3) PG_DECL(4) PG_DECL(5)
+        PG_DECL(6) PG_DECL(7) PG_DECL(8) PG_DECL(9) PG_DECL(10) PG_DECL(11),
         PG_STEP(0) PG_STEP(1) PG_STEP(2) PG_STEP(3) PG_STEP(4) PG_STEP(5)
-        PG_STEP(6) PG_STEP(7) PG_STEP(8) PG_STEP(9) PG_STEP(10) PG_STEP(11)
-    }
-    PG_STORE(0) PG_STORE(1) PG_STORE(2) PG_STORE(3) PG_STORE(4) PG_STORE(5)
-    PG_STORE(6) PG_STORE(7) PG_STORE(8) PG_STORE(9) PG_STORE(10) PG_STORE(11)
-}
-#undef PG_STEP
+        PG_STEP(6) PG_STEP(7) PG_STEP(8) PG_STEP(9) PG_STEP(10) PG_STEP(11),
+        PG_STORE(0) PG_STORE(1) PG_STORE(2) PG_STORE(3) PG_STORE(4) PG_STORE(5)
+        PG_STORE(6) PG_STORE(7) PG_STORE(8) PG_STORE(9) PG_STORE(10) PG_STORE(11))
+PG_TILE(pg_tile8,
+        PG_DECL(0) PG_DECL(1) PG_DECL(2) PG_DECL(3) PG_DECL(4) PG_DECL(5) PG_DECL(6) PG_DECL(7),
+        PG_STEP(0) PG_STEP(1) PG_STEP(2) PG_STEP(3) PG_STEP(4) PG_STEP(5) PG_STEP(6) PG_STEP(7),
+        PG_STORE(0) PG_STORE(1) PG_STORE(2) PG_STORE(3) PG_STORE(4) PG_STORE(5) PG_STORE(6) PG_STORE(7))
+PG_TILE(pg_tile1, PG_DECL(0), PG_STEP(0), PG_STORE(0))
+#undef PG_TILE
 #undef PG_STORE
-
-// One row of C over one panel: the same sums in the same order as a row of pg_tile8.
-__attribute__((target("avx512f,fma"), always_inline))
-static inline void pg_tile1(const float *a, size_t ks, const float *b, size_t bs, int K, float *c,
-                            __mmask16 m0, __mmask16 m1, int acc) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
-    for (int k = 0; k < K; k++) {
-        __m512 x = _mm512_set1_ps(a[(size_t)k * ks]);
-        s0 = _mm512_fmadd_ps(x, _mm512_load_ps(b + (size_t)k * bs), s0);
-        s1 = _mm512_fmadd_ps(x, _mm512_load_ps(b + (size_t)k * bs + 16), s1);
-    }
-    pg_store_row(c, s0, s1, m0, m1, acc);
-}
+#undef PG_STEP
+#undef PG_DECL
 
 // 64-column tiles: R rows of C over a whole panel, 4 accumulators a row (masks m[0..3] for a
-// last panel of 33..63 columns). Written out by hand, as pg_tile12. The first `pfn` steps each
+// last panel of 33..63 columns). Written out by hand, as the 32-column tiles. The first `pfn` steps each
 // prefetch one cache line into L2, from `pf` on (a share of the next panel, pg_rows).
 #define PG_W_DECL(i) \
     __m512 w##i##0 = _mm512_setzero_ps(), w##i##1 = w##i##0, w##i##2 = w##i##0, w##i##3 = w##i##0;
@@ -204,9 +172,8 @@ static inline void pg_rows(int row0, int row1, int N, int K, const float *a, siz
 #define PG_NARROW(f) f(a + (size_t)i * rs, rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc)
             for (; row1 - i >= 20 || row1 - i == 12; i += 12) PG_NARROW(pg_tile12);
             for (; i + 8 <= row1; i += 8) PG_NARROW(pg_tile8);
+            for (; i < row1; i++) PG_NARROW(pg_tile1);
 #undef PG_NARROW
-            for (; i < row1; i++)
-                pg_tile1(a + (size_t)i * rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, m[0], m[1], acc);
             continue;
         }
         // While this panel's tiles run (from L2 after the first), they prefetch the next panel

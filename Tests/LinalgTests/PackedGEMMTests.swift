@@ -5,9 +5,8 @@ import Linalg
 /// against the naive Double product, at shapes that hit every edge of their tiles (64-column
 /// panels: 6-row tiles, then 4, 2 and 1 rows — 3, 8, 29, 32, 35 rows; a last panel of at most 32
 /// columns: 12-row tiles, then 8, then single rows — 12, 20, 29, 76 rows; last panels of 1 to 63
-/// columns),
-/// and what packing promises: a copy, so the bits do not depend on how the panels were filled
-/// or how the rows are split.
+/// columns), and what packing promises: a copy, so the bits do not depend on how the panels
+/// were filled or how the rows are split.
 final class PackedGEMMTests: XCTestCase {
     /// (m, k, n) of `C = A W`, W `k x n`.
     private let shapes: [(Int, Int, Int)] = [
