@@ -54,6 +54,7 @@ static inline void cvm_prefetch(const void *p, long bytes) {
 static inline void cvm_set_flag(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELAXED); }
 
 #include "panel_packing.h"
+#include "transpose.h"
 #include "packed_gemm.h"
 #include "elementwise.h"
 #endif

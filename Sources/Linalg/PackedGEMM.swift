@@ -14,22 +14,6 @@ public func gemm(_ a: Matrix, packed w: PackedPanels, into c: inout Matrix) {
     runKernel(a, UnsafePointer(w.panels), n: w.cols, into: &c)
 }
 
-/// `C = A Wᵀ` with `W` given as `PackedPanels` (their panels of `Wᵀ`), by the kernel of
-/// `gemm(_:packed:into:)`; `C`'s old contents are ignored (beta 0). For a Dense layer's
-/// `dX = dZ Wᵀ`.
-///
-/// Shapes: `A` is `M x N`, `W` is `K x N` (`rows x cols`), `C` is `M x K`.
-/// - Precondition: `PackedPanels.isAvailable`; `w.hasTransposed`; the shapes agree.
-public func gemm(_ a: Matrix, packedTransposed w: PackedPanels, into c: inout Matrix) {
-    precondition(PackedPanels.isAvailable, "gemm(packedTransposed:): this CPU has no AVX-512F")
-    guard let transposed = w.transposedPanels else {
-        preconditionFailure("gemm(packedTransposed:): the panels were made without the form of Wᵀ")
-    }
-    precondition(a.cols == w.cols && c.rows == a.rows && c.cols == w.rows,
-                 "gemm(packedTransposed:): A \(a.rows)x\(a.cols), W \(w.rows)x\(w.cols), C \(c.rows)x\(c.cols)")
-    runKernel(a, UnsafePointer(transposed), n: w.rows, into: &c)
-}
-
 /// The arguments of one product, passed to `ParallelFor`'s C-convention body.
 private struct KernelJob {
     var n: Int, k: Int

@@ -1,16 +1,15 @@
 import CVectorMath
 import Foundation
 
-/// A weight `W` (`rows x cols`, row-major) copied into 64-column panels twice: as the `B` of
-/// `C = A W` (`gemm(_:packed:into:)`, a Dense layer's forward) and, unless made without
-/// (`hasTransposed` false: a first layer computes no `dX`), of `C = A Wᵀ`
-/// (`gemm(_:packedTransposed:into:)`, its `dX`).
+/// A weight `W` (`rows x cols`, row-major) copied into 64-column panels: the `B` of `C = A W`
+/// (`gemm(_:packed:into:)`, a Dense layer's forward). Its `dX = dZ Wᵀ` reads `W` in place
+/// (`gemmTransposedB`).
 ///
 /// Why: OpenBLAS packs `B` on every call, so a Dense weight is copied at every product by it,
 /// in every replica; a weight changes once per optimiser step, so it is packed once per change
 /// here and each product reads the panels as they are (README, Performance, has the
 /// measurements). Only on CPUs with AVX-512F and FMA (`isAvailable`); elsewhere layers stay on
-/// OpenBLAS. Memory: about twice `W`'s size.
+/// OpenBLAS. Memory: about `W`'s size.
 ///
 /// Packing copies values, so a product over the panels sees exactly `W`'s elements; its sums
 /// run over `k` in order, so they do not depend on how rows are split over threads.
@@ -21,11 +20,6 @@ public final class PackedPanels: @unchecked Sendable {
     static let width = Int(PG_WIDTH)
     /// `ceil(cols / width)` panels of `rows x width`, 64-byte aligned (columns past `cols` zero).
     let panels: UnsafeMutablePointer<Float>
-    /// The same for `Wᵀ`: `ceil(rows / width)` panels of `cols x width`; nil without
-    /// `hasTransposed`.
-    let transposedPanels: UnsafeMutablePointer<Float>?
-    /// Whether the panels of `Wᵀ` are kept (and packed) too.
-    public var hasTransposed: Bool { transposedPanels != nil }
 
     /// True when this CPU runs the packed kernels (AVX-512F and FMA).
     public static let isAvailable: Bool = pg_available() != 0
@@ -34,21 +28,15 @@ public final class PackedPanels: @unchecked Sendable {
     /// 1.09x at 2,048, 1.02x at 8,192, 0.99x at 10,000.
     public static let maximumRows = 2048
 
-    /// Zeroed panels for a `rows x cols` weight (allocates both forms, or only `W`'s without
-    /// `transposed`; widths rounded up to `width`). Packing the form of `Wᵀ` was ~3 % of the
-    /// VAE's step, about half of it for its first layer's, which no product read.
-    public init(rows: Int, cols: Int, transposed: Bool = true) {
+    /// Zeroed panels for a `rows x cols` weight (widths rounded up to `width`).
+    public init(rows: Int, cols: Int) {
         precondition(rows > 0 && cols > 0, "PackedPanels: shape \(rows)x\(cols)")
         self.rows = rows
         self.cols = cols
         panels = Self.allocate(count: Self.roundedUp(cols) * rows)
-        transposedPanels = transposed ? Self.allocate(count: Self.roundedUp(rows) * cols) : nil
     }
 
-    deinit {
-        free(panels)
-        free(transposedPanels)
-    }
+    deinit { free(panels) }
 
     /// `columns` rounded up to whole panels.
     static func roundedUp(_ columns: Int) -> Int { (columns + width - 1) / width * width }
@@ -65,21 +53,14 @@ public final class PackedPanels: @unchecked Sendable {
         return raw.bindMemory(to: Float.self, capacity: count)
     }
 
-    /// Copies elements `range` (row-major indices into `W`'s `rows * cols`) of `w` into both
-    /// forms (the one without `hasTransposed`). Disjoint ranges may be packed concurrently (they
+    /// Copies elements `range` (row-major indices into `W`'s `rows * cols`) of `w` into the
+    /// panels. Disjoint ranges may be packed concurrently (they
     /// write disjoint elements); the stores are made visible to other threads by the next
     /// barrier or lock release.
     /// - Precondition: `w` is `rows x cols`; `range` lies inside it.
     public func pack(_ w: Matrix, elements range: Range<Int>) {
         precondition(w.rows == rows && w.cols == cols, "PackedPanels: \(w.rows)x\(w.cols) into \(rows)x\(cols)")
         w.withUnsafeBufferPointer { p in pack(p.baseAddress!, elements: range) }
-    }
-
-    private func packPartialRow(_ w: UnsafePointer<Float>, _ r: Int, columns: Range<Int>) {
-        pg_pack_rect(w, Int32(rows), Int32(cols), Int32(r), Int32(r + 1), Int32(columns.lowerBound),
-                     Int32(columns.upperBound), panels)
-        guard let transposedPanels else { return }
-        for c in columns { pg_pack_transposed_element(w, Int32(cols), Int32(r), Int32(c), transposedPanels) }
     }
 
     /// As `pack(_:elements:)`, from `W`'s elements at `w` (row-major, `rows * cols` of them).
@@ -92,18 +73,18 @@ public final class PackedPanels: @unchecked Sendable {
         let wholeEnd = range.upperBound % cols == 0 ? lastRow + 1 : lastRow
         if firstRow < wholeFirst || firstRow >= wholeEnd {
             let end = lastRow == firstRow ? range.upperBound - firstRow * cols : cols
-            packPartialRow(w, firstRow, columns: (range.lowerBound - firstRow * cols)..<end)
+            packRect(w, rows: firstRow..<firstRow + 1, columns: (range.lowerBound - firstRow * cols)..<end)
         }
         if lastRow != firstRow && lastRow >= wholeEnd {
-            packPartialRow(w, lastRow, columns: 0..<(range.upperBound - lastRow * cols))
+            packRect(w, rows: lastRow..<lastRow + 1, columns: 0..<(range.upperBound - lastRow * cols))
         }
-        if wholeFirst < wholeEnd {
-            pg_pack_rect(w, Int32(rows), Int32(cols), Int32(wholeFirst), Int32(wholeEnd), 0, Int32(cols), panels)
-            if let transposedPanels {
-                pg_pack_rows_transposed(w, Int32(rows), Int32(cols), Int32(wholeFirst), Int32(wholeEnd), transposedPanels)
-            }
-        }
+        if wholeFirst < wholeEnd { packRect(w, rows: wholeFirst..<wholeEnd, columns: 0..<cols) }
         pg_pack_done()
+    }
+
+    private func packRect(_ w: UnsafePointer<Float>, rows r: Range<Int>, columns c: Range<Int>) {
+        pg_pack_rect(w, Int32(rows), Int32(cols), Int32(r.lowerBound), Int32(r.upperBound), Int32(c.lowerBound),
+                     Int32(c.upperBound), panels)
     }
 }
 

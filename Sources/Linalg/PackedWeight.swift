@@ -15,11 +15,6 @@ public struct PackedWeight {
     private var current: PackedPanels?
     private var source = MatrixStamp(identity: -1, version: 0, offset: 0, rows: 0, cols: 0)
 
-    /// Whether products need the panels of `Wᵀ` (a layer's `dX`); without, this layer's own
-    /// panels skip that form. Shared panels are made with the replicas' setting at the first
-    /// shared update.
-    public var needsTransposed = true
-
     public init() {}
 
     /// Panels holding `w`'s current values: the last ones packed if `w` has not changed since,
@@ -36,36 +31,12 @@ public struct PackedWeight {
         return panels
     }
 
-    /// Panels holding `w`'s current values with `Wᵀ`'s form too, for a layer's `dX`: the current
-    /// ones when they have that form; else this layer's own, repacked with it (once: it sets
-    /// `needsTransposed`, so later packs keep the form); nil when the current panels are
-    /// others' without it (the product then goes to OpenBLAS, at every step alike).
-    ///
-    /// Why repack rather than fall back to OpenBLAS: which kernel runs a product must follow
-    /// from shapes, not from history. Panels packed before the layer's first `dX` (a GAN's
-    /// first D update, at a run's or a resume's first step) lack the form; falling back there
-    /// sent one step's `dX` to OpenBLAS, and its `Prescott` and `Haswell` kernels round
-    /// differently from ours, so a resumed run left the uninterrupted one's bits (seen on an
-    /// Intel model 207, where OpenBLAS 0.3.21 falls back to `Prescott`).
-    /// - Precondition: `w` is not a view of a shared buffer (`writesThrough`).
-    public mutating func transposedPanels(for w: Matrix) -> PackedPanels? {
-        let panels = self.panels(for: w)
-        if panels.hasTransposed { return panels }
-        if usesOthersPanels { return nil }
-        needsTransposed = true
-        let repacked = ownPanels(for: w)
-        repacked.packAll(w)
-        current = repacked
-        source = w.stamp
-        return repacked
-    }
-
-    /// This layer's own panels for `w`'s shape and `needsTransposed`, not packed here
-    /// (allocated at the first call, reused after): for a writer of `w` to pack as it writes,
-    /// then record with `packed(by:for:)`.
+    /// This layer's own panels for `w`'s shape, not packed here (allocated at the first call,
+    /// reused after): for a writer of `w` to pack as it writes, then record with
+    /// `packed(by:for:)`.
     public mutating func ownPanels(for w: Matrix) -> PackedPanels {
-        if own == nil || own!.rows != w.rows || own!.cols != w.cols || own!.hasTransposed != needsTransposed {
-            own = PackedPanels(rows: w.rows, cols: w.cols, transposed: needsTransposed)
+        if own == nil || own!.rows != w.rows || own!.cols != w.cols {
+            own = PackedPanels(rows: w.rows, cols: w.cols)
         }
         return own!
     }

@@ -83,7 +83,7 @@ private func rooflineProduct(_ kernel: RooflineKernel, _ b: Matrix) -> (Matrix, 
     case .openBLAS:
         return { a, c in openBLASProduct(a, b, into: &c) }
     case .packed:
-        let panels = PackedPanels(rows: b.rows, cols: b.cols, transposed: false)
+        let panels = PackedPanels(rows: b.rows, cols: b.cols)
         panels.packAll(b)
         return { a, c in gemm(a, packed: panels, into: &c) }
     }

@@ -14,10 +14,11 @@ import Linalg
 /// step at a fixed batch size allocates nothing.
 ///
 /// On CPUs with AVX-512 (`PackedPanels.isAvailable`), for layers of at least 16 inputs and 16
-/// outputs and batches of at most `PackedPanels.maximumRows`, the forward product and `dX` run
-/// our kernels over `weight` packed into panels (`PackedWeight`): packed once after each change
-/// of the weight — by the shared update of the replicas of batch-split training, or at the next
-/// product — where OpenBLAS would pack it at every product. Same values, different rounding
+/// outputs and batches of at most `PackedPanels.maximumRows`, the forward product runs our
+/// kernel over `weight` packed into panels (`PackedWeight`): packed once after each change of
+/// the weight — by the shared update of the replicas of batch-split training, or at the next
+/// product — where OpenBLAS would pack it at every product; `dX` runs it with `W` read in
+/// place and the batch's `dZ` packed instead (`gemmTransposedB`). Same values, different rounding
 /// order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most
 /// `ownWeightGradientRows` (64) rows and weights of at most `ownWeightGradientElements`
 /// (`gemmTransposedA`), else OpenBLAS; at any size when OpenBLAS runs narrower kernels than
@@ -40,14 +41,7 @@ public final class Dense: Layer {
         didSet { weight.isFrozen = isFrozen; bias.isFrozen = isFrozen }
     }
     /// When false, backward skips `dX = dZ Wᵀ` and returns `Matrix.empty` (first layers).
-    public var computesInputGradient: Bool = true {
-        // A layer that has never computed dX (a first layer) needs no panels of Wᵀ. Sticky
-        // once dX has been computed: a GAN trainer turns D's off and on every step, and each
-        // change of the form would repack its own panels.
-        didSet { weight.packing?.needsTransposed = computesInputGradient || hasComputedInputGradient }
-    }
-    /// True once backward has computed a `dX`.
-    private var hasComputedInputGradient = false
+    public var computesInputGradient: Bool = true
 
     /// `batch x outputSize`, reused across calls (read by the double backward in
     /// DenseSecondOrder.swift for the activation's derivative).
@@ -64,6 +58,8 @@ public final class Dense: Layer {
     var hasSecondOrderCache = false
     /// `dZ`'s panels for `dW += Xᵀ dZ` by our kernel.
     private let weightGradientPanels = PanelScratch()
+    /// The buffers of `dX = dZ Wᵀ` by our kernel (`gemmTransposedB`).
+    private let inputGradientScratch = TransposedBScratch()
     /// `dW` runs our kernel (`gemmTransposedA`) for batches of at most `ownWeightGradientRows`
     /// rows (a replica's share in batch split) and weights of at most this many elements:
     /// measured faster than OpenBLAS for the article GAN's and the VAE's weights, slower for the
@@ -186,11 +182,10 @@ public final class Dense: Layer {
             Matrix.columnSums(dZ, into: &bias.gradient, accumulate: true)
         }
         guard computesInputGradient else { return .empty }
-        hasComputedInputGradient = true
         inputGradient.resize(rows: gradOutput.rows, cols: inputSize)
-        // Shared panels made without Wᵀ's form (while no dX was wanted): OpenBLAS.
-        if let panels = weight.packedTransposedPanels(forRows: dZ.rows) {
-            gemm(dZ, packedTransposed: panels, into: &inputGradient)
+        // The products of a packed weight (the forward's rule), with W read in place.
+        if weight.packs(rows: dZ.rows) {
+            gemmTransposedB(dZ, weight.value, into: &inputGradient, scratch: inputGradientScratch)
         } else {
             gemm(dZ, weight.value, into: &inputGradient, transposeB: true)
         }

@@ -91,15 +91,8 @@ public final class Parameter {
         packs(rows: rows) ? packing!.panels(for: value) : nil
     }
 
-    /// `value` as panels with `Wᵀ`'s form, for a `dX` product of `rows` rows, or nil when
-    /// that product should go to OpenBLAS (as `packedPanels(forRows:)`, or others' panels
-    /// without the form; see `PackedWeight.transposedPanels(for:)`).
-    func packedTransposedPanels(forRows rows: Int) -> PackedPanels? {
-        packs(rows: rows) ? packing!.transposedPanels(for: value) : nil
-    }
-
     /// Whether a product of `rows` rows by `value` runs over packed panels.
-    private func packs(rows: Int) -> Bool {
+    func packs(rows: Int) -> Bool {
         // A view of a shared buffer may be written by several threads at once: not packable.
         packing != nil && rows <= PackedPanels.maximumRows && !value.writesThrough
     }

@@ -8,7 +8,7 @@ extension Optimizer {
     /// models", section 5.1): with the gradients already summed on every replica (the allreduce
     /// hook), rank r updates only its part of the parameters — the r-th of `size` contiguous
     /// parts of the parameters concatenated in `parameters` order, of equal cost
-    /// (`UpdateSharing.costSplit`: a weight packed in `Wᵀ`'s form too counts 1.5 elements) —
+    /// (`UpdateSharing.costSplit`: an element packed after its update counts 1.5) —
     /// and writes it into the other replicas' copies. Each replica does about 1/size of the
     /// update's memory traffic (Adam reads and writes four values per parameter) instead of
     /// all of it; the parameters stay bit-identical on every replica
@@ -47,13 +47,11 @@ final class UpdateSharing {
         self.rank = rank
         // Scalar parameters of the optimiser, all tensors concatenated (what the ranks split).
         let elements = optimizer.parameters.reduce(0) { $0 + $1.value.count }
-        let shapes = optimizer.parameters.map { p in
-            p.packing.map { (rows: p.value.rows, cols: p.value.cols, transposed: $0.needsTransposed) }
-        }
+        let shapes = optimizer.parameters.map { p in p.packing.map { _ in (rows: p.value.rows, cols: p.value.cols) } }
         tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements,
                                           packed: shapes, rank: rank)
         owned = Self.costSplit(counts: optimizer.parameters.map(\.value.count),
-                               costs: shapes.map { $0?.transposed == true ? 3 : 2 }, size: group.size)
+                               costs: shapes.map { $0 == nil ? 2 : 3 }, size: group.size)
         mine = tables[rank]
         precondition(optimizer.slots.count <= ReplicaTable.maximumSlots, "shareUpdates: \(optimizer.slots.count) state slots")
         // Kept alive by the table: rank 0 may gather them after this optimiser is gone.
@@ -75,11 +73,11 @@ final class UpdateSharing {
     /// `costs[k]` (relative units), a part ends where the running cost reaches `r/size` of the
     /// total (rounded up to a whole element).
     ///
-    /// Why not equal counts: an element whose panels include `Wᵀ`'s form costs a transposing
-    /// pack on top of the update (measured 1.57x an element packed once, VAE on an Intel Xeon
-    /// model 207: 3, against 2). A first layer has no `dX`, so no `Wᵀ` form, and the VAE's first
-    /// layer is half its parameters: split by count, rank 1 packed all the transposes while
-    /// rank 0 waited at the barrier (3 % of the step's samples in `__schedule`).
+    /// Why not equal counts: an element of a packed weight costs its pack on top of the update
+    /// (large GAN on an Intel Xeon model 207: Adam 5.1 % of the step's samples, the pack
+    /// 2.1–2.7 %, so 3 against 2). Parts that cost unequal work leave one rank waiting at the
+    /// barrier (before packing into one form only, the VAE's split by count showed 3 % of its
+    /// samples in `__schedule`).
     static func costSplit(counts: [Int], costs: [Int], size: Int) -> [Range<Int>] {
         let total = zip(counts, costs).reduce(0) { $0 + $1.0 * $1.1 }
         let elements = counts.reduce(0, +)

@@ -164,14 +164,14 @@ public final class ThreadProcessGroup: @unchecked Sendable {
 
     /// The tables of rank `rank`'s next shared optimiser, the same array for the optimiser the
     /// other ranks register at the same position (optimisers are paired by order).
-    func sharedUpdateTables(parameters: Int, elements: Int, packed shapes: [(rows: Int, cols: Int, transposed: Bool)?],
+    func sharedUpdateTables(parameters: Int, elements: Int, packed shapes: [(rows: Int, cols: Int)?],
                             rank: Int) -> [ReplicaTable] {
         registry.withLock { r in
             let index = r.registered[rank]
             r.registered[rank] += 1
             if index == r.tables.count {
                 // One set of panels per packed weight, filled by all ranks' shared updates.
-                let panels = shapes.map { $0.map { PackedPanels(rows: $0.rows, cols: $0.cols, transposed: $0.transposed) } }
+                let panels = shapes.map { $0.map { PackedPanels(rows: $0.rows, cols: $0.cols) } }
                 r.tables.append((0..<size).map { _ in
                     ReplicaTable(parameters: parameters, elements: elements, packed: panels)
                 })

@@ -1,7 +1,7 @@
 import XCTest
 import Linalg
 
-/// The packed-weight kernels (`gemm(_:packed:into:)`, `gemm(_:packedTransposed:into:)`)
+/// The packed-weight kernels (`gemm(_:packed:into:)`, and `gemmTransposedB` for `dZ Wᵀ`)
 /// against the naive Double product, at shapes that hit every edge of their tiles (64-column
 /// panels: 6-row tiles, then 4, 2 and 1 rows — 3, 8, 29, 32, 35 rows; a last panel of at most 32
 /// columns: 12-row tiles, then 8, then single rows — 12, 20, 29, 76 rows; last panels of 1 to 63
@@ -37,41 +37,67 @@ final class PackedGEMMTests: XCTestCase {
             var c = Matrix(rows: m, cols: n, repeating: .nan)
             gemm(a, packed: panels, into: &c)
             assertClose(c, naiveProduct(a, w, transposeA: false, transposeB: false), tol: 1e-5, "A W m=\(m) k=\(k) n=\(n)")
+        }
+    }
 
-            let dz = randomMatrix(m, n, seed: seed + 2)
-            var dx = Matrix(rows: m, cols: k, repeating: .nan)
-            gemm(dz, packedTransposed: panels, into: &dx)
-            assertClose(dx, naiveProduct(dz, w, transposeA: false, transposeB: true), tol: 1e-5, "A Wᵀ m=\(m) k=\(k) n=\(n)")
+    /// `C = A Wᵀ` by `gemmTransposedB` against the Double product, at shapes where `A`'s rows
+    /// (the panels' columns) fill 1 to 3 panels, partly, and `W`'s rows (the kernel's rows) end
+    /// inside a tile and inside a block of 48; the same bits on 1 and 3 row-split threads.
+    func testTransposedBProductAgainstNaiveLoop() {
+        var seed: UInt64 = 70
+        for (m, k, n) in shapes + [(65, 50, 20), (100, 203, 33), (128, 97, 64), (130, 49, 17), (64, 1, 300)] {
+            seed += 3
+            let a = randomMatrix(m, n, seed: seed), w = randomMatrix(k, n, seed: seed + 1)
+            var results: [Matrix] = []
+            for threads in [1, 3] {
+                BLASThreads.set(.rowSplit(threads: threads))
+                // NaN in C must not survive: beta is 0.
+                var c = Matrix(rows: m, cols: k, repeating: .nan)
+                gemmTransposedB(a, w, into: &c, scratch: TransposedBScratch())
+                assertClose(c, naiveProduct(a, w, transposeA: false, transposeB: true), tol: 1e-5,
+                            "A Wᵀ m=\(m) k=\(k) n=\(n) threads \(threads)")
+                results.append(c)
+            }
+            BLASThreads.set(.openBLAS(threads: 1))
+            XCTAssertEqual(results[0], results[1], "split m=\(m) k=\(k) n=\(n)")
+        }
+    }
+
+    /// Every element of `gemmTransposedB`'s `A Wᵀ` is the in-order chain of fused multiply-adds
+    /// over `n` from 0, `fma(A[i, n], W[k, n], acc)`, bit for bit: the sum the kernel over the
+    /// panels of `Wᵀ` computed before it (so the change of method changed no result), and one
+    /// that does not depend on the tile or block an element falls in. A view at an offset, and
+    /// one scratch reused by larger and smaller products.
+    func testTransposedBIsTheInOrderFusedChain() {
+        let scratch = TransposedBScratch()
+        for (m, k, n, seed) in [(70, 101, 90, UInt64(5)), (9, 13, 200, 6), (130, 50, 7, 7)] {
+            let tall = randomMatrix(m + 1, n, seed: seed), w = randomMatrix(k, n, seed: seed + 1)
+            let a = tall.rows(1..<m + 1)
+            var c = Matrix(rows: m, cols: k)
+            gemmTransposedB(a, w, into: &c, scratch: scratch)
+            var mismatches = 0
+            for i in 0..<m {
+                for j in 0..<k {
+                    var acc: Float = 0
+                    for t in 0..<n { acc = acc.addingProduct(a[i, t], w[j, t]) }
+                    if acc.bitPattern != c[i, j].bitPattern { mismatches += 1 }
+                }
+            }
+            XCTAssertEqual(mismatches, 0, "m=\(m) k=\(k) n=\(n)")
         }
     }
 
     /// Packing in pieces (partial rows, any order, as ranks of a shared update do) gives the
     /// same panels as packing at once: the products agree to the bit.
     func testPackingInPiecesEqualsPackingAtOnce() {
-        let w = randomMatrix(37, 45, seed: 5), a = randomMatrix(9, 37, seed: 6), dz = randomMatrix(9, 45, seed: 7)
+        let w = randomMatrix(37, 45, seed: 5), a = randomMatrix(9, 37, seed: 6)
         let whole = packed(w)
         let pieces = PackedPanels(rows: 37, cols: 45)
         let cuts = [0, 1, 44, 46, 500, 1000, 1001, 37 * 45]
         for i in stride(from: cuts.count - 2, through: 0, by: -1) { pieces.pack(w, elements: cuts[i]..<cuts[i + 1]) }
-        var c1 = Matrix(rows: 9, cols: 45), c2 = c1, d1 = Matrix(rows: 9, cols: 37), d2 = d1
+        var c1 = Matrix(rows: 9, cols: 45), c2 = c1
         gemm(a, packed: whole, into: &c1)
         gemm(a, packed: pieces, into: &c2)
-        gemm(dz, packedTransposed: whole, into: &d1)
-        gemm(dz, packedTransposed: pieces, into: &d2)
-        XCTAssertEqual(c1, c2)
-        XCTAssertEqual(d1, d2)
-    }
-
-    /// Panels made without the form of Wᵀ (a first layer's) pack and multiply as the others do.
-    func testPanelsWithoutTheTransposedForm() {
-        let w = randomMatrix(37, 45, seed: 8), a = randomMatrix(9, 37, seed: 9)
-        let single = PackedPanels(rows: 37, cols: 45, transposed: false)
-        XCTAssertFalse(single.hasTransposed)
-        XCTAssertTrue(packed(w).hasTransposed)
-        for cut in [(0, 44), (44, 1000), (1000, 37 * 45)] { single.pack(w, elements: cut.0..<cut.1) }
-        var c1 = Matrix(rows: 9, cols: 45), c2 = c1
-        gemm(a, packed: packed(w), into: &c1)
-        gemm(a, packed: single, into: &c2)
         XCTAssertEqual(c1, c2)
     }
 
@@ -106,17 +132,18 @@ final class PackedGEMMTests: XCTestCase {
     /// Each row of C is the same sum whichever tile it falls in, so a product of one row equals
     /// that row of the whole product to the bit (what makes a split over threads harmless).
     func testRowsDoNotDependOnTheirTile() {
-        // 29 rows. A W's first panel (64 columns) and Wᵀ's (50): tiles of 6, 6, 6, 6, 4 rows,
-        // then a single row; A W's last panel (16 columns): tiles of 12, 8, 8, then a single row.
+        // 29 rows. A W's first panel (64 columns): tiles of 6, 6, 6, 6, 4 rows, then a single
+        // row; its last panel (16 columns): tiles of 12, 8, 8, then a single row. In dZ Wᵀ
+        // (gemmTransposedB) dZ's rows are the lanes of one panel of 29 columns.
         let a = randomMatrix(29, 50, seed: 8), w = randomMatrix(50, 80, seed: 9), dz = randomMatrix(29, 80, seed: 10)
         let panels = packed(w)
         var all = Matrix(rows: 29, cols: 80), allT = Matrix(rows: 29, cols: 50)
         gemm(a, packed: panels, into: &all)
-        gemm(dz, packedTransposed: panels, into: &allT)
+        gemmTransposedB(dz, w, into: &allT, scratch: TransposedBScratch())
         for i in [0, 5, 6, 7, 11, 12, 19, 20, 23, 24, 27, 28] {
             var one = Matrix(rows: 1, cols: 80), oneT = Matrix(rows: 1, cols: 50)
             gemm(a.rows(i..<i + 1), packed: panels, into: &one)
-            gemm(dz.rows(i..<i + 1), packedTransposed: panels, into: &oneT)
+            gemmTransposedB(dz.rows(i..<i + 1), w, into: &oneT, scratch: TransposedBScratch())
             XCTAssertEqual(one, all.rows(i..<i + 1), "row \(i)")
             XCTAssertEqual(oneT, allT.rows(i..<i + 1), "row \(i), transposed")
         }
