@@ -2,8 +2,9 @@
 //
 // Why our own kernel: OpenBLAS packs B on every call, so a Dense weight is copied at every
 // product by it (forward and dX, in every replica): about an eighth of the large MLP GAN's step
-// on a Zen 4. A weight changes once per optimiser step, so it is packed then, twice (as B = W
-// for the forward and as B = Wᵀ for dX = dZ Wᵀ), and every product reads the panels as they are.
+// on a Zen 4. A weight changes once per optimiser step, so it is packed then (as B = W for the
+// forward), and every product reads the panels as they are; dX = dZ Wᵀ runs as dXᵀ = W dZᵀ, W
+// read in place as A and the batch's dZ packed (Linalg's gemmTransposedB, transpose.h).
 // Measured against cblas_sgemm at the MLPs' shapes in scripts/gemm-kernel-prototypes.
 //
 // Layout of a packed K x N matrix B: panel p (0 <= p < ceil(N / 64)) holds columns
