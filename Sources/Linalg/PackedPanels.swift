@@ -54,9 +54,8 @@ public final class PackedPanels: @unchecked Sendable {
     }
 
     /// Copies elements `range` (row-major indices into `W`'s `rows * cols`) of `w` into the
-    /// panels. Disjoint ranges may be packed concurrently (they
-    /// write disjoint elements); the stores are made visible to other threads by the next
-    /// barrier or lock release.
+    /// panels. Disjoint ranges may be packed concurrently (they write disjoint elements); the
+    /// stores are made visible to other threads by the next barrier or lock release.
     /// - Precondition: `w` is `rows x cols`; `range` lies inside it.
     public func pack(_ w: Matrix, elements range: Range<Int>) {
         precondition(w.rows == rows && w.cols == cols, "PackedPanels: \(w.rows)x\(w.cols) into \(rows)x\(cols)")
