@@ -50,15 +50,17 @@ static inline void tr_transpose(const float *src, int lds, int rows, int cols, f
     }
 }
 
-/// The 64-column panels of packed_gemm.h (PG_WIDTH) of srcᵀ (cols x rows), src being rows x cols
-/// (lds): panel p holds src's rows 64p ..< 64p + 64 as its columns, `cols` rows of PG_WIDTH
-/// floats. Lanes past `rows` in the last panel are not written (the kernel's masked stores drop
-/// what they produce).
+/// Rows c0 ..< c1 of the 64-column panels of packed_gemm.h (PG_WIDTH) of srcᵀ (cols x rows), src
+/// being rows x cols (lds): panel p holds src's rows 64p ..< 64p + 64 as its columns, `cols` rows
+/// of PG_WIDTH floats; its rows c0 ..< c1 are src's columns c0 ..< c1 (disjoint ranges may be
+/// packed concurrently). Lanes past `rows` in the last panel are not written (the kernel's
+/// masked stores drop what they produce).
 __attribute__((target("avx512f")))
-static inline void tr_pack_transposed(const float *src, int lds, int rows, int cols, float *panels) {
+static inline void tr_pack_transposed(const float *src, int lds, int rows, int cols, int c0, int c1, float *panels) {
     for (int p = 0; p * PG_WIDTH < rows; p++) {
         int n = rows - p * PG_WIDTH < PG_WIDTH ? rows - p * PG_WIDTH : PG_WIDTH;
-        tr_transpose(src + (size_t)p * PG_WIDTH * lds, lds, n, cols, panels + (size_t)p * cols * PG_WIDTH, PG_WIDTH);
+        tr_transpose(src + (size_t)p * PG_WIDTH * lds + c0, lds, n, c1 - c0,
+                     panels + ((size_t)p * cols + c0) * PG_WIDTH, PG_WIDTH);
     }
 }
 

@@ -86,11 +86,7 @@ private func packTransposed(_ a: Matrix, into panels: UnsafeMutablePointer<Float
         withUnsafeMutablePointer(to: &job) { ctx in
             ParallelFor.run(count: n, minimumPerThread: Swift.max(16, 32_768 / Swift.max(1, m)), context: ctx) { raw, start, end in
                 let j = raw.assumingMemoryBound(to: TransposingPackJob.self).pointee
-                let width = PackedPanels.width
-                for first in stride(from: 0, to: j.m, by: width) {
-                    tr_transpose(j.a + first * j.lda + start, Int32(j.lda), Int32(Swift.min(width, j.m - first)),
-                                 Int32(end - start), j.panels + first * j.n + start * width, Int32(width))
-                }
+                tr_pack_transposed(j.a, Int32(j.lda), Int32(j.m), Int32(j.n), Int32(start), Int32(end), j.panels)
             }
         }
     }

@@ -30,7 +30,8 @@ enum OwnKernelGEMM {
             let panels = scratch.panels(rows: call.k, cols: width)
             if call.transB {
                 // op(B)'s columns start..<start+width are B's rows: a width x K block, transposed.
-                tr_pack_transposed(call.b + start * call.ldb, Int32(call.ldb), Int32(width), Int32(call.k), panels)
+                tr_pack_transposed(call.b + start * call.ldb, Int32(call.ldb), Int32(width), Int32(call.k), 0, Int32(call.k),
+                                   panels)
             } else {
                 pg_pack_rows_cached(call.b + start, Int32(call.ldb), Int32(call.k), Int32(width), 0, Int32(call.k), panels)
             }

@@ -63,7 +63,7 @@ static void pack_transposed(const float *w, int K, int N, float *pt) {
 }
 
 static void new_dx(int M, int N, int K, const float *dz, const float *w, float *panels, float *ct, float *dx) {
-    tr_pack_transposed(dz, N, M, N, panels);
+    tr_pack_transposed(dz, N, M, N, 0, N, panels);
     for (int lo = 0; lo < K; lo += 48) {
         int hi = lo + 48 < K ? lo + 48 : K;
         pg_gemm_rows(lo, hi, M, N, w, N, panels, ct, M);
