@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "cold.h"
 #include "../../Modules/CVectorMath/packed_gemm.h"
 #include "../../Modules/CVectorMath/panel_packing.h"
 
@@ -50,47 +51,23 @@ static inline void name(const float *a, size_t lda, const float *b, size_t ldb, 
     } \
     STORE \
 }
-IP_TILE(ip_tile6, IP_DECL(0) IP_DECL(1) IP_DECL(2) IP_DECL(3) IP_DECL(4) IP_DECL(5),
-        IP_STEP(0) IP_STEP(1) IP_STEP(2) IP_STEP(3) IP_STEP(4) IP_STEP(5),
-        IP_STORE(0) IP_STORE(1) IP_STORE(2) IP_STORE(3) IP_STORE(4) IP_STORE(5))
-IP_TILE(ip_tile4, IP_DECL(0) IP_DECL(1) IP_DECL(2) IP_DECL(3), IP_STEP(0) IP_STEP(1) IP_STEP(2) IP_STEP(3),
-        IP_STORE(0) IP_STORE(1) IP_STORE(2) IP_STORE(3))
-IP_TILE(ip_tile2, IP_DECL(0) IP_DECL(1), IP_STEP(0) IP_STEP(1), IP_STORE(0) IP_STORE(1))
-IP_TILE(ip_tile1, IP_DECL(0), IP_STEP(0), IP_STORE(0))
-// The same tiles continuing each element's FMA chain from the partial sums stored in C.
-IP_TILE(ip_ctile6, IP_LOAD(0) IP_LOAD(1) IP_LOAD(2) IP_LOAD(3) IP_LOAD(4) IP_LOAD(5),
-        IP_STEP(0) IP_STEP(1) IP_STEP(2) IP_STEP(3) IP_STEP(4) IP_STEP(5),
-        IP_STORE(0) IP_STORE(1) IP_STORE(2) IP_STORE(3) IP_STORE(4) IP_STORE(5))
-IP_TILE(ip_ctile4, IP_LOAD(0) IP_LOAD(1) IP_LOAD(2) IP_LOAD(3), IP_STEP(0) IP_STEP(1) IP_STEP(2) IP_STEP(3),
-        IP_STORE(0) IP_STORE(1) IP_STORE(2) IP_STORE(3))
-IP_TILE(ip_ctile2, IP_LOAD(0) IP_LOAD(1), IP_STEP(0) IP_STEP(1), IP_STORE(0) IP_STORE(1))
-IP_TILE(ip_ctile1, IP_LOAD(0), IP_STEP(0), IP_STORE(0))
+// Each tile twice: accumulators from zero (ip_tileR), or continuing each element's FMA chain
+// from the partial sums stored in C (ip_ctileR).
+#define IP_TILES(R, D) \
+    IP_TILE(ip_tile##R, D(IP_DECL), D(IP_STEP), D(IP_STORE)) \
+    IP_TILE(ip_ctile##R, D(IP_LOAD), D(IP_STEP), D(IP_STORE))
+#define IP_ROWS6(f) f(0) f(1) f(2) f(3) f(4) f(5)
+#define IP_ROWS4(f) f(0) f(1) f(2) f(3)
+#define IP_ROWS2(f) f(0) f(1)
+#define IP_ROWS1(f) f(0)
+IP_TILES(6, IP_ROWS6)
+IP_TILES(4, IP_ROWS4)
+IP_TILES(2, IP_ROWS2)
+IP_TILES(1, IP_ROWS1)
 
-// C (M x N) = A (M x K) W (K x N, row-major, ldw = N), W read in place.
-__attribute__((target("avx512f,fma")))
-static void inplace_gemm(int M, int N, int K, const float *a, const float *w, float *c, int prefetch) {
-    int panels = (N + 63) / 64;
-    for (int p = 0; p < panels; p++) {
-        int wd = N - p * 64 < 64 ? N - p * 64 : 64;
-        const __mmask16 m[4] = {pg_mask(wd, 0), pg_mask(wd, 16), pg_mask(wd, 32), pg_mask(wd, 48)};
-        const float *b = w + (size_t)p * 64, *next = b + 64;
-        int nw = p + 1 < panels ? (N - (p + 1) * 64 < 64 ? N - (p + 1) * 64 : 64) : 0;
-        // Lines of the next panel: (nw + 15) / 16 a row, but prefetching whole rows of 4 is simpler.
-        int tiles = pg_wide_tiles(M), t = 0, lines = prefetch && nw && tiles >= 4 ? 4 * K : 0;
-        float *cp = c + (size_t)p * 64;
-        int i = 0;
-#define IP(f) f(a + (size_t)i * K, K, b, N, K, cp + (size_t)i * N, N, m, next, \
-                pg_prefetch_first(t, tiles, lines), pg_prefetch_count(t, tiles, lines))
-        for (; i + 6 <= M; i += 6, t++) IP(ip_tile6);
-        if (i + 4 <= M) { IP(ip_tile4); i += 4; t++; }
-        if (i + 2 <= M) { IP(ip_tile2); i += 2; t++; }
-        if (i < M) IP(ip_tile1);
-#undef IP
-    }
-}
-
-// The same product in blocks of `kb` rows of W (a block of a panel stays in L2 for every row
-// tile whatever W's row stride), each element's chain continued from C between blocks.
+// C (M x N) = A (M x K) W (K x N, row-major, ldw = N), W read in place, in blocks of `kb` rows
+// of W (kb = K: whole panels; a block of a panel stays in L2 for every row tile whatever W's row
+// stride), each element's chain continued from C between blocks.
 __attribute__((target("avx512f,fma")))
 static void inplace_blocked(int M, int N, int K, const float *a, const float *w, float *c, int kb) {
     int panels = (N + 63) / 64;
@@ -124,20 +101,6 @@ static void inplace_blocked(int M, int N, int K, const float *a, const float *w,
     }
 }
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-static float *filled(size_t n) {
-    float *p = aligned_alloc(64, (n * 4 + 63) / 64 * 64 + 64);
-    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 7919) % 1000) / 1000.f - 0.5f;
-    return p;
-}
-static float *sweep;
-static volatile float sink;
-static void flush(void) {
-    float acc = 0;
-    for (size_t i = 0; i < ((size_t)2 << 20); i += 16) { acc += sweep[i]; sweep[i] += 1e-9f; }
-    sink += acc;
-}
 
 int main(int argc, char **argv) {
     int warm = argc > 1 && !strcmp(argv[1], "warm");
@@ -147,7 +110,7 @@ int main(int argc, char **argv) {
     int shapes[][3] = {{64, 256, 512}, {64, 512, 1024}, {64, 1024, 784}, {64, 784, 512}, {64, 512, 256},
                        {64, 784, 400}, {64, 400, 784}, {64, 400, 40}};
     int count = sizeof shapes / sizeof shapes[0];
-    sweep = filled((size_t)2 << 20);
+    cold_init();
     double total[4] = {0};
     for (int s = 0; s < count; s++) {
         int M = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
@@ -163,7 +126,7 @@ int main(int argc, char **argv) {
             t[0][r] = now() - t0;
             if (!warm) flush();
             t0 = now();
-            inplace_gemm(M, N, K, a, w, c1, 1);
+            inplace_blocked(M, N, K, a, w, c1, K);
             t[1][r] = now() - t0;
             if (!warm) flush();
             t0 = now();

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "cold.h"
 #include "../../Modules/CVectorMath/packed_gemm.h"
 #include "../../Modules/CVectorMath/transpose.h"
 
@@ -71,20 +72,6 @@ static void new_dx(int M, int N, int K, const float *dz, const float *w, float *
     }
 }
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
-static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return x < y ? -1 : x > y; }
-static float *filled(size_t n) {
-    float *p = aligned_alloc(64, (n * 4 + 63) / 64 * 64 + 64);
-    for (size_t i = 0; i < n; i++) p[i] = (float)((i * 7919) % 1000) / 1000.f - 0.5f;
-    return p;
-}
-static float *sweep;
-static volatile float sink;
-static void flush(void) {
-    float acc = 0;
-    for (size_t i = 0; i < ((size_t)2 << 20); i += 16) { acc += sweep[i]; sweep[i] += 1e-9f; }
-    sink += acc;
-}
 
 int main(void) {
     // (M, N, K): G's 1024 -> 784, 512 -> 1024, 256 -> 512 at 64 rows; D's 784 -> 512 at 64 rows and
@@ -92,7 +79,7 @@ int main(void) {
     int shapes[][3] = {{64, 784, 1024}, {64, 1024, 512}, {64, 512, 256}, {64, 512, 784}, {128, 256, 512},
                        {64, 400, 784}, {128, 400, 784}};
     int count = sizeof shapes / sizeof shapes[0];
-    sweep = filled((size_t)2 << 20);
+    cold_init();
     double total[3] = {0};
     for (int s = 0; s < count; s++) {
         int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
