@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "timing.h"
 #include "../../Modules/CVectorMath/packed_gemm.h"
 
 // The 32-column kernel: 12-row tiles, 16 remaining rows as two of 8, then single rows.
@@ -30,7 +31,6 @@ static void rows32(int M, int N, int K, const float *a, size_t rs, size_t ks, co
     }
 }
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static float *filled(size_t n) {
     float *p; if (posix_memalign((void **)&p, 64, n * 4 + 256)) exit(1);
     for (size_t i = 0; i < n + 64; i++) p[i] = (float)(rand() % 100) / 100.f - 0.5f;
@@ -45,7 +45,6 @@ static float *packed(const float *w, int K, int N, int width) {
         for (int j = 0; j < N; j++) p[(size_t)(j / width) * K * width + (size_t)k * width + j % width] = w[(size_t)k * N + j];
     return p;
 }
-static int cmp(const void *x, const void *y) { double a = *(const double *)x, b = *(const double *)y; return a < b ? -1 : a > b; }
 
 int main(void) {
     if (!pg_available()) { fprintf(stderr, "panel_width: no AVX-512F\n"); return 1; }

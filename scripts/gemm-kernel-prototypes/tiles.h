@@ -1,13 +1,10 @@
-// Shared by the prototypes: a timer, a comparator for qsort, and the AVX-512 8 x 32 tile of
+// Shared by the prototypes (with timing.h's timer and comparator): the AVX-512 8 x 32 tile of
 // C = A B over any B with leading dimension ldb (B read in place by unpacked.c, or as a packed
 // 32-column panel with ldb = 32 by packed_panels.c); masks m0, m1 cover a last panel narrower
 // than 32 columns.
 #include <immintrin.h>
 #include <stddef.h>
-#include <time.h>
-
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
-static int cmp(const void *x, const void *y) { double a = *(double *)x, b = *(double *)y; return a < b ? -1 : a > b; }
+#include "timing.h"
 
 __attribute__((target("avx512f,fma")))
 static void nn8(const float *a, int lda, const float *b, int ldb, int K, float *c, int ldc, __mmask16 m0, __mmask16 m1) {
