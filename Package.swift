@@ -30,8 +30,9 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Modules/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
-        // Header only: the compiler's errno-free square root, which vectorises (FastMath).
-        .systemLibrary(name: "CVectorMath", path: "Modules/CVectorMath"),
+        // Our C kernels, header only (static inline): the packed gemm, panel packing, transposes,
+        // AVX-512 element-wise passes and the errno-free square root (Linalg, NN, Datasets).
+        .target(name: "CVectorMath"),
         // Open MPI (data-parallel training): only Distributed and gen link it.
         .systemLibrary(
             name: "CMPI", path: "Modules/CMPI", pkgConfig: "ompi-c",

@@ -1,6 +1,6 @@
 import CVectorMath
 
-/// CVectorMath's AVX-512 element-wise kernels (`Modules/CVectorMath/elementwise.h`: Adam's
+/// CVectorMath's AVX-512 element-wise kernels (`Sources/CVectorMath/include/elementwise.h`: Adam's
 /// update, BCE with logits, bias + activation, pixel conversion), which compute what NN's and
 /// Datasets' portable Swift loops compute, the same operations in the same order, 16 lanes at
 /// a time instead of SSE's 4.

@@ -16,7 +16,7 @@ import Foundation
 public final class PackedPanels: @unchecked Sendable {
     /// `W`'s shape: `rows` (`K`, a Dense layer's `inputSize`) by `cols` (`N`, its `outputSize`).
     public let rows: Int, cols: Int
-    /// Columns per panel (`PG_WIDTH` of the kernel, `Modules/CVectorMath/packed_gemm.h`).
+    /// Columns per panel (`PG_WIDTH` of the kernel, `Sources/CVectorMath/include/packed_gemm.h`).
     static let width = Int(PG_WIDTH)
     /// `ceil(cols / width)` panels of `rows x width`, 64-byte aligned (columns past `cols` zero).
     let panels: UnsafeMutablePointer<Float>

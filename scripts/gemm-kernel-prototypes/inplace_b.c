@@ -24,8 +24,8 @@
 #include <string.h>
 #include <time.h>
 #include "cold.h"
-#include "../../Modules/CVectorMath/packed_gemm.h"
-#include "../../Modules/CVectorMath/panel_packing.h"
+#include "../../Sources/CVectorMath/include/packed_gemm.h"
+#include "../../Sources/CVectorMath/include/panel_packing.h"
 
 #define IP_DECL(i) \
     __m512 w##i##0 = _mm512_setzero_ps(), w##i##1 = w##i##0, w##i##2 = w##i##0, w##i##3 = w##i##0;

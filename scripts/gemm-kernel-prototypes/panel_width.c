@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "timing.h"
-#include "../../Modules/CVectorMath/packed_gemm.h"
+#include "../../Sources/CVectorMath/include/packed_gemm.h"
 
 // The 32-column kernel: 12-row tiles, 16 remaining rows as two of 8, then single rows.
 __attribute__((target("avx512f,fma")))

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include "cold.h"
-#include "../../Modules/CVectorMath/packed_gemm.h"
-#include "../../Modules/CVectorMath/transpose.h"
+#include "../../Sources/CVectorMath/include/packed_gemm.h"
+#include "../../Sources/CVectorMath/include/transpose.h"
 
 // The old transposing pack: 16 x 16 blocks of W into the panels of Wᵀ, streaming stores.
 __attribute__((target("avx512f")))
