@@ -30,9 +30,6 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Modules/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
-        // Our C kernels, header only (static inline): the packed gemm, panel packing, transposes,
-        // AVX-512 element-wise passes and the errno-free square root (Linalg, NN, Datasets).
-        .target(name: "CVectorMath"),
         // Open MPI (data-parallel training): only Distributed and gen link it.
         .systemLibrary(
             name: "CMPI", path: "Modules/CMPI", pkgConfig: "ompi-c",
@@ -40,6 +37,9 @@ let package = Package(
 
         // The one atomic file writer (temp file + fsync + rename); no dependencies.
         .target(name: "FileIO"),
+        // Our C kernels, header only (static inline): the packed gemm, panel packing, transposes,
+        // AVX-512 element-wise passes and the errno-free square root (Linalg, NN, Datasets).
+        .target(name: "CVectorMath"),
         .target(name: "Linalg", dependencies: ["COpenBLAS", "CVectorMath"]),
         .target(name: "NN", dependencies: ["Linalg", "FileIO", "CVectorMath"]),
         .target(name: "Datasets", dependencies: ["Linalg", "FileIO", "CZlib", "CPNG", "CVectorMath"]),
