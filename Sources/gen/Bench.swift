@@ -19,8 +19,9 @@ struct Bench: ParsableCommand {
             dW for the frozen discriminator, no dX for first layers); element-wise work is not \
             counted. The N-core roofline is N single-threaded sgemm streams on 1024x1024x1024, \
             one per thread, running at once (what the cores do together), by the faster of \
-            OpenBLAS's kernels and ours (AVX-512 CPUs); OpenBLAS's own N-thread sgemm on one \
-            such product is shown beside it, with the kernels OpenBLAS picked (e.g. Cooperlake, \
+            OpenBLAS's kernels and ours (AVX-512 CPUs), measured before and after each model \
+            (the higher reading counts: one taken while the host runs other work reads low); \
+            OpenBLAS's own N-thread sgemm on one such product is shown beside it, with the kernels OpenBLAS picked (e.g. Cooperlake, \
             or Prescott, its SSE3 fallback on CPUs it does not know). Heap allocations per step \
             are counted with malloc-interposer over 50 extra steps (all threads, OpenBLAS's \
             included). With 2 or more threads, the core round trip (two threads handing a cache \
@@ -65,7 +66,7 @@ struct Bench: ParsableCommand {
         // while after its threaded call) and after each model: the host may move them, and the
         // batch-split speed depends on it (measureCoreRoundTrip).
         var trip = coreRoundTrip()
-        let rooflines = BenchRooflines.measure(threads: threads)
+        var rooflines = BenchRooflines.measure(threads: threads)
         BLASThreads.set(threading.mode(threads))
         let group = try Launch.start()
         if let g = group, batchSize < g.size {
@@ -79,7 +80,12 @@ struct Bench: ParsableCommand {
                                         processGroup: group, countAllocations: Self.countAllocations)
             trip = coreRoundTrip()
             let trips = tripBefore.flatMap { before in trip.map { (before, $0) } }
-            report(model, r, rooflines: rooflines, trips: trips, processes: group?.size)
+            // The rooflines again (after the round trip, as before the first model): the model's
+            // reference is the higher reading around it (`BenchRooflines.higher`).
+            let after = BenchRooflines.measure(threads: threads)
+            BLASThreads.set(threading.mode(threads))
+            report(model, r, rooflines: rooflines.higher(after), trips: trips, processes: group?.size)
+            rooflines = after
             fflush(nil)
         }
     }
