@@ -21,8 +21,9 @@ struct Bench: ParsableCommand {
             one per thread, running at once (what the cores do together), by the faster of \
             OpenBLAS's kernels and ours (AVX-512 CPUs), measured before and after each model \
             (the higher reading counts: one taken while the host runs other work reads low); \
-            OpenBLAS's own N-thread sgemm on one such product is shown beside it, with the kernels OpenBLAS picked (e.g. Cooperlake, \
-            or Prescott, its SSE3 fallback on CPUs it does not know). Heap allocations per step \
+            OpenBLAS's own N-thread sgemm on one such product is shown beside it, with the \
+            kernels OpenBLAS picked (e.g. Cooperlake, or Prescott, its SSE3 fallback on CPUs it \
+            does not know). Heap allocations per step \
             are counted with malloc-interposer over 50 extra steps (all threads, OpenBLAS's \
             included). With 2 or more threads, the core round trip (two threads handing a cache \
             line back and forth) is measured before and after each model: on a virtual machine \
