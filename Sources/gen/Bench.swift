@@ -67,8 +67,7 @@ struct Bench: ParsableCommand {
         // while after its threaded call) and after each model: the host may move them, and the
         // batch-split speed depends on it (measureCoreRoundTrip).
         var trip = coreRoundTrip()
-        var rooflines = BenchRooflines.measure(threads: threads)
-        BLASThreads.set(threading.mode(threads))
+        var rooflines = measureRooflines()
         let group = try Launch.start()
         if let g = group, batchSize < g.size {
             throw ValidationError("--batch-size \(batchSize) is smaller than the \(g.size) processes")
@@ -83,12 +82,17 @@ struct Bench: ParsableCommand {
             let trips = tripBefore.flatMap { before in trip.map { (before, $0) } }
             // The rooflines again (after the round trip, as before the first model): the model's
             // reference is the higher reading around it (`BenchRooflines.higher`).
-            let after = BenchRooflines.measure(threads: threads)
-            BLASThreads.set(threading.mode(threads))
+            let after = measureRooflines()
             report(model, r, rooflines: rooflines.higher(after), trips: trips, processes: group?.size)
             rooflines = after
             fflush(nil)
         }
+    }
+
+    /// The rooflines (`BenchRooflines.measure`), with this run's gemm threading restored after.
+    private func measureRooflines() -> BenchRooflines {
+        defer { BLASThreads.set(threading.mode(threads)) }
+        return BenchRooflines.measure(threads: threads)
     }
 
     /// The core round trip in ns, measured when this run has two threads or more to place.
