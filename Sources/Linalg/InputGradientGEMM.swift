@@ -60,8 +60,10 @@ public func gemmTransposedB(_ a: Matrix, _ w: Matrix, into c: inout Matrix, scra
                     let j = raw.assumingMemoryBound(to: TransposedBJob.self).pointee
                     for lo in stride(from: start, to: end, by: transposedBBlockRows) {
                         let hi = Swift.min(end, lo + transposedBBlockRows)
-                        pg_gemm_rows(Int32(lo), Int32(hi), Int32(j.m), Int32(j.n), j.w, Int32(j.ldw), j.panels,
-                                     j.ct, Int32(j.m))
+                        // W is read once, from memory: each tile prefetches the next tile's
+                        // rows, up to the end of this thread's range (packed_gemm.h).
+                        pg_gemm_rows_streamed(Int32(lo), Int32(hi), Int32(j.m), Int32(j.n), j.w, Int32(j.ldw),
+                                              j.panels, j.ct, Int32(j.m), Int32(end))
                         tr_transpose(j.ct + lo * j.m, Int32(j.m), Int32(hi - lo), Int32(j.m), j.c + lo, Int32(j.ldc))
                     }
                 }
