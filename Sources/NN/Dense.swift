@@ -17,9 +17,9 @@ import Linalg
 /// outputs and batches of at most `PackedPanels.maximumRows`, the forward product runs our
 /// kernel over `weight` packed into panels (`PackedWeight`): packed once after each change of
 /// the weight — by the shared update of the replicas of batch-split training, or at the next
-/// product — where OpenBLAS would pack it at every product; `dX` runs it with `W` read in
-/// place and the batch's `dZ` packed instead (`gemmTransposedB`). Same values, different rounding
-/// order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most
+/// product — where OpenBLAS would pack it at every product; `dX` runs it with `W` read from the
+/// same panels and the batch's `dZ` packed (`gemmTransposedB(_:packed:into:scratch:)`). Same
+/// values, different rounding order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most
 /// `ownWeightGradientRows` (64) rows and weights of at most `ownWeightGradientElements`
 /// (`gemmTransposedA`), else OpenBLAS; at any size when OpenBLAS runs narrower kernels than
 /// ours (`OpenBLASCore.isNarrowerThanOurs`, e.g. its SSE3 fallback on CPUs it does not know).
@@ -183,9 +183,9 @@ public final class Dense: Layer {
         }
         guard computesInputGradient else { return .empty }
         inputGradient.resize(rows: gradOutput.rows, cols: inputSize)
-        // The products of a packed weight (the forward's rule), with W read in place.
-        if weight.packs(rows: dZ.rows) {
-            gemmTransposedB(dZ, weight.value, into: &inputGradient, scratch: inputGradientScratch)
+        // The products of a packed weight (the forward's rule), with W read from its panels.
+        if let panels = weight.packedPanels(forRows: dZ.rows) {
+            gemmTransposedB(dZ, packed: panels, into: &inputGradient, scratch: inputGradientScratch)
         } else {
             gemm(dZ, weight.value, into: &inputGradient, transposeB: true)
         }

@@ -87,6 +87,33 @@ final class PackedGEMMTests: XCTestCase {
         }
     }
 
+    /// `gemmTransposedB` with `W` read from its panels, chunk by chunk (64 of `W`'s columns a
+    /// panel), against the Double product and, to the bit, the same product over `W` row-major:
+    /// `W`'s columns (the sum's length) within one chunk, exactly one, one past it and several
+    /// with a partial last; `A`'s rows (the panels' lanes) in a last panel of at most 32 columns
+    /// (12-, 8- and 1-row tiles) or wider (6, 4, 2, 1), over one or two panels; `W`'s rows ending
+    /// inside a tile and a block of 48; on 1 and 3 row-split threads.
+    func testTransposedBFromPanelsEqualsRowMajorW() {
+        var seed: UInt64 = 120
+        for (m, k, n) in [(20, 29, 63), (29, 101, 64), (40, 50, 65), (64, 97, 130), (100, 13, 200), (3, 7, 1),
+                          (130, 49, 17), (33, 64, 128)] {
+            seed += 3
+            let a = randomMatrix(m, n, seed: seed), w = randomMatrix(k, n, seed: seed + 1)
+            let panels = packed(w)
+            var rowMajor = Matrix(rows: m, cols: k)
+            gemmTransposedB(a, w, into: &rowMajor, scratch: TransposedBScratch())
+            for threads in [1, 3] {
+                BLASThreads.set(.rowSplit(threads: threads))
+                var c = Matrix(rows: m, cols: k, repeating: .nan)
+                gemmTransposedB(a, packed: panels, into: &c, scratch: TransposedBScratch())
+                assertClose(c, naiveProduct(a, w, transposeA: false, transposeB: true), tol: 1e-5,
+                            "A Wᵀ from panels m=\(m) k=\(k) n=\(n) threads \(threads)")
+                XCTAssertEqual(c, rowMajor, "panels against row-major W, m=\(m) k=\(k) n=\(n) threads \(threads)")
+            }
+            BLASThreads.set(.openBLAS(threads: 1))
+        }
+    }
+
     /// Packing in pieces (partial rows, any order, as ranks of a shared update do) gives the
     /// same panels as packing at once: the products agree to the bit.
     func testPackingInPiecesEqualsPackingAtOnce() {

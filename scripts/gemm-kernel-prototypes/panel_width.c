@@ -23,7 +23,7 @@ static void rows32(int M, int N, int K, const float *a, size_t rs, size_t ks, co
         const float *b = panels + (size_t)p * K * 32;
         float *cp = c + p * 32;
         int i = 0;
-#define TILE(f) f(a + (size_t)i * rs, rs, ks, b, 32, K, cp + (size_t)i * N, N, m0, m1, 0)
+#define TILE(f) f(a + (size_t)i * rs, rs, ks, 0, K, b, 32, K, cp + (size_t)i * N, N, m0, m1, 0)
         for (; M - i >= 20 || M - i == 12; i += 12) TILE(pg_tile12);
         for (; i + 8 <= M; i += 8) TILE(pg_tile8);
         for (; i < M; i++) TILE(pg_tile1);

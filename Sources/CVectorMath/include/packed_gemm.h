@@ -4,7 +4,8 @@
 // product by it (forward and dX, in every replica): about an eighth of the large MLP GAN's step
 // on a Zen 4. A weight changes once per optimiser step, so it is packed then (as B = W for the
 // forward), and every product reads the panels as they are; dX = dZ Wᵀ runs as dXᵀ = W dZᵀ, W
-// read in place as A and the batch's dZ packed (Linalg's gemmTransposedB, transpose.h).
+// read as A from the same panels (or row-major, in place) and the batch's dZ packed (Linalg's
+// gemmTransposedB, transpose.h).
 // Measured against cblas_sgemm at the MLPs' shapes in scripts/gemm-kernel-prototypes.
 //
 // Layout of a packed K x N matrix B: panel p (0 <= p < ceil(N / 64)) holds columns
@@ -49,7 +50,9 @@ static inline void pg_store_row(float *c, __m512 v0, __m512 v1, __mmask16 m0, __
 // panel of at most 32 columns), masks m0/m1 for its width; the panel's rows are `bs` floats
 // apart (PG_WIDTH; 32 in the prototype that measures the 32-column panels of before).
 // A's element (r, k) is a[r * rs + k * ks]: rs = lda, ks = 1 for A itself; rs = 1, ks = ldx for
-// A = Xᵀ of a row-major X (the values of a step k are then adjacent). Every caller passes
+// A = Xᵀ of a row-major X (the values of a step k are then adjacent). With `kc` < K, A is read
+// in chunks of kc steps, chunk j from a + j * cs (A = W in its own panels, dX: rs = PG_WIDTH,
+// ks = 1, kc = PG_WIDTH, cs = a panel). Every caller passes
 // constant strides and `acc`, so each use compiles to its own loop. Each element's sum is one
 // FMA chain over k in order, in every tile, so a row's bits do not depend on its tile.
 // 12 x 32 uses 24 accumulators (27 of the 32 zmm registers with B's two vectors and the
@@ -60,19 +63,23 @@ static inline void pg_store_row(float *c, __m512 v0, __m512 v1, __mmask16 m0, __
 // Written out by hand (macros): a loop over an array of accumulators is not unrolled into
 // registers when the module is compiled inside a Swift build (it spilled every accumulator).
 #define PG_DECL(i) __m512 s##i##0 = _mm512_setzero_ps(), s##i##1 = s##i##0;
-#define PG_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
+#define PG_STEP(i) x = _mm512_set1_ps(ac[(i) * rs + o]); \
     s##i##0 = _mm512_fmadd_ps(x, b0, s##i##0); s##i##1 = _mm512_fmadd_ps(x, b1, s##i##1);
 #define PG_STORE(i) pg_store_row(c + (i) * (size_t)ldc, s##i##0, s##i##1, m0, m1, acc);
 #define PG_TILE(name, DECL, STEP, STORE) \
 __attribute__((target("avx512f,fma"), always_inline)) \
-static inline void name(const float *a, size_t rs, size_t ks, const float *b, size_t bs, int K, \
-                        float *c, int ldc, __mmask16 m0, __mmask16 m1, int acc) { \
+static inline void name(const float *a, size_t rs, size_t ks, size_t cs, int kc, const float *b, size_t bs, \
+                        int K, float *c, int ldc, __mmask16 m0, __mmask16 m1, int acc) { \
     DECL \
-    for (int k = 0; k < K; k++) { \
-        const float *bk = b + (size_t)k * bs; \
-        size_t o = (size_t)k * ks; \
-        __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x; \
-        STEP \
+    const float *ac = a; \
+    for (int k0 = 0; k0 < K; k0 += kc, ac += cs) { \
+        int k1 = K - k0 < kc ? K : k0 + kc; \
+        for (int k = k0; k < k1; k++) { \
+            const float *bk = b + (size_t)k * bs; \
+            size_t o = (size_t)(k - k0) * ks; \
+            __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x; \
+            STEP \
+        } \
     } \
     STORE \
 }
@@ -97,31 +104,40 @@ PG_TILE(pg_tile1, PG_DECL(0), PG_STEP(0), PG_STORE(0))
 // last panel of 33..63 columns). Written out by hand, as the 32-column tiles. The first `pfn` steps each
 // prefetch one cache line into L2, from `pf` on (a share of the next panel, pg_rows); the first
 // `qn` steps each prefetch one line into L1 of the next tile's rows of A (`qper` lines a row,
-// rows `qstride` bytes apart, from `qa`; pg_rows' `stream_end`).
+// rows `qstride` bytes apart, from `qa`; pg_rows' `stream_end`). A chunked as in the 32-column
+// tiles (`cs`, `kc`); with `cpf` (chunked A in panels), the first cpf steps of each chunk
+// prefetch the next chunk of the tile's rows (cpf lines in one piece) into L1, or in the last
+// chunk the next tile's first (from `qa`).
 #define PG_W_DECL(i) \
     __m512 w##i##0 = _mm512_setzero_ps(), w##i##1 = w##i##0, w##i##2 = w##i##0, w##i##3 = w##i##0;
-#define PG_W_STEP(i) x = _mm512_set1_ps(a[(i) * rs + o]); \
+#define PG_W_STEP(i) x = _mm512_set1_ps(ac[(i) * rs + o]); \
     w##i##0 = _mm512_fmadd_ps(x, b0, w##i##0); w##i##1 = _mm512_fmadd_ps(x, b1, w##i##1); \
     w##i##2 = _mm512_fmadd_ps(x, b2, w##i##2); w##i##3 = _mm512_fmadd_ps(x, b3, w##i##3);
-#define PG_W_LOAD const float *bk = b + (size_t)k * PG_WIDTH; size_t o = (size_t)k * ks; \
+#define PG_W_LOAD const float *bk = b + (size_t)k * PG_WIDTH; size_t o = (size_t)(k - k0) * ks; \
     __m512 b0 = _mm512_load_ps(bk), b1 = _mm512_load_ps(bk + 16), x; \
     __m512 b2 = _mm512_load_ps(bk + 32), b3 = _mm512_load_ps(bk + 48);
 #define PG_W_STORE(i) pg_store_row(c + (i) * (size_t)ldc, w##i##0, w##i##1, m[0], m[1], acc); \
     pg_store_row(c + (i) * (size_t)ldc + 32, w##i##2, w##i##3, m[2], m[3], acc);
 #define PG_W_TILE(name, DECL, STEP, STORE) \
 __attribute__((target("avx512f,fma"), always_inline)) \
-static inline void name(const float *a, size_t rs, size_t ks, const float *b, int K, float *c, int ldc, \
-                        const __mmask16 *m, int acc, const char *pf, int pfn, \
+static inline void name(const float *a, size_t rs, size_t ks, size_t cs, int kc, int cpf, const float *b, \
+                        int K, float *c, int ldc, const __mmask16 *m, int acc, const char *pf, int pfn, \
                         const char *qa, int qn, int qper, size_t qstride) { \
     DECL \
     int qcol = 0; \
-    for (int k = 0; k < K; k++) { \
-        if (k < pfn) _mm_prefetch(pf + (size_t)k * 64, _MM_HINT_T1); \
-        if (k < qn) { \
-            _mm_prefetch(qa + (size_t)qcol * 64, _MM_HINT_T0); \
-            if (++qcol == qper) { qcol = 0; qa += qstride; } \
+    const float *ac = a; \
+    for (int k0 = 0; k0 < K; k0 += kc, ac += cs) { \
+        int k1 = K - k0 < kc ? K : k0 + kc; \
+        const char *nc = k1 < K ? (const char *)(ac + cs) : qa; \
+        for (int k = k0; k < k1; k++) { \
+            if (k < pfn) _mm_prefetch(pf + (size_t)k * 64, _MM_HINT_T1); \
+            if (k - k0 < cpf) _mm_prefetch(nc + (size_t)(k - k0) * 64, _MM_HINT_T0); \
+            if (k < qn) { \
+                _mm_prefetch(qa + (size_t)qcol * 64, _MM_HINT_T0); \
+                if (++qcol == qper) { qcol = 0; qa += qstride; } \
+            } \
+            PG_W_LOAD STEP \
         } \
-        PG_W_LOAD STEP \
     } \
     STORE \
 }
@@ -172,14 +188,15 @@ static inline int pg_stream_lines(int on, int next, int end, int per, int K) {
 }
 
 // Rows row0 ..< row1 of C (N columns, ldc) = A B, or C + A B with `acc`; A's element (r, k) at
-// a[r * rs + k * ks], B packed as above in 64-byte aligned `panels`. Each element's sum runs
+// a[r * rs + (k / kc) * cs + (k % kc) * ks] (kc = K: one chunk, a[r * rs + k * ks]), B packed
+// as above in 64-byte aligned `panels`. Each element's sum runs
 // over k in order, whichever tile holds it, so any split of the rows gives the same bits.
 // With `stream_end` > 0 (A row-major, ks 1, read once from memory: dX's W read in place), each
 // tile of the first panel prefetches the next tile's rows of A into L1, rows before stream_end
 // (row1, or the end of a caller's range run in blocks).
 __attribute__((target("avx512f,fma"), always_inline))
-static inline void pg_rows(int row0, int row1, int N, int K, const float *a, size_t rs, size_t ks,
-                           const float *panels, float *c, int ldc, int acc, int stream_end) {
+static inline void pg_rows(int row0, int row1, int N, int K, const float *a, size_t rs, size_t ks, size_t cs,
+                           int kc, const float *panels, float *c, int ldc, int acc, int stream_end) {
     for (int p = 0; p < (N + PG_WIDTH - 1) / PG_WIDTH; p++) {
         int w = N - p * PG_WIDTH < PG_WIDTH ? N - p * PG_WIDTH : PG_WIDTH;
         const __mmask16 m[4] = {pg_mask(w, 0), pg_mask(w, 16), pg_mask(w, 32), pg_mask(w, 48)};
@@ -189,7 +206,7 @@ static inline void pg_rows(int row0, int row1, int N, int K, const float *a, siz
         if (w <= 32) {
             // A last panel of at most 32 columns: 12-row tiles, but 16 remaining rows go as two
             // of 8 (64 rows: 12, 12, 12, 12, 8, 8).
-#define PG_NARROW(f) f(a + (size_t)i * rs, rs, ks, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc)
+#define PG_NARROW(f) f(a + (size_t)i * rs, rs, ks, cs, kc, b, PG_WIDTH, K, cp + (size_t)i * ldc, ldc, m[0], m[1], acc)
             for (; row1 - i >= 20 || row1 - i == 12; i += 12) PG_NARROW(pg_tile12);
             for (; i + 8 <= row1; i += 8) PG_NARROW(pg_tile8);
             for (; i < row1; i++) PG_NARROW(pg_tile1);
@@ -210,7 +227,9 @@ static inline void pg_rows(int row0, int row1, int N, int K, const float *a, siz
         // A row of A is qper lines; at most K lines a tile (one a step).
         int qper = (int)(((size_t)K * 4 + 63) / 64), qa = stream_end > 0 && p == 0;
 #define PG_NEXT next + (size_t)pg_prefetch_first(t, tiles, lines) * 64, pg_prefetch_count(t, tiles, lines)
-#define PG_TILE(f, r) f(a + (size_t)i * rs, rs, ks, b, K, cp + (size_t)i * ldc, ldc, m, acc, PG_NEXT, \
+        // Chunked A (in panels, rs = PG_WIDTH): a chunk of r rows is r * 4 lines in one piece.
+#define PG_TILE(f, r) f(a + (size_t)i * rs, rs, ks, cs, kc, kc < K ? (r) * 4 : 0, b, K, cp + (size_t)i * ldc, \
+                        ldc, m, acc, PG_NEXT, \
                         (const char *)(a + (size_t)(i + (r)) * rs), \
                         pg_stream_lines(qa, i + (r), stream_end, qper, K), qper, rs * 4)
         // 64 rows: ten 6-row tiles and one of 4.
@@ -229,7 +248,7 @@ static inline void pg_rows(int row0, int row1, int N, int K, const float *a, siz
 __attribute__((target("avx512f,fma")))
 static inline void pg_gemm_rows(int row0, int row1, int N, int K, const float *a, int lda,
                                 const float *panels, float *c, int ldc) {
-    pg_rows(row0, row1, N, K, a, (size_t)lda, 1, panels, c, ldc, 0, 0);
+    pg_rows(row0, row1, N, K, a, (size_t)lda, 1, 0, K, panels, c, ldc, 0, 0);
 }
 
 /// pg_gemm_rows for an A read once from memory (dX = dZ Wᵀ as dXᵀ = W dZᵀ, W read in place,
@@ -242,7 +261,22 @@ static inline void pg_gemm_rows(int row0, int row1, int N, int K, const float *a
 __attribute__((target("avx512f,fma")))
 static inline void pg_gemm_rows_streamed(int row0, int row1, int N, int K, const float *a, int lda,
                                          const float *panels, float *c, int ldc, int stream_end) {
-    pg_rows(row0, row1, N, K, a, (size_t)lda, 1, panels, c, ldc, 0, stream_end);
+    pg_rows(row0, row1, N, K, a, (size_t)lda, 1, 0, K, panels, c, ldc, 0, stream_end);
+}
+
+/// Rows row0 ..< row1 of C (M x N, ldc) = W B, W (M x K) given by its own panels (`wpanels`,
+/// packed as above: M rows a panel) and read chunk by chunk, 64 steps of k a panel; B (K x N)
+/// packed as above. dX = dZ Wᵀ as dXᵀ = W dZᵀ from the forward's panels
+/// (Linalg's gemmTransposedB(_:packed:into:scratch:)), so the step never reads W row-major.
+/// Each tile prefetches its rows' next chunk (1.5 KB in one piece for 6 rows) into L1. Each
+/// element's sum runs over k in order: the same bits as pg_gemm_rows over W row-major.
+/// Measured at the large GAN's dX shapes on an Intel model 207 (scripts/gemm-kernel-prototypes/
+/// step_shapes.c VARIANT=3, 8 MB swept between products, 5 runs): 0.980-0.985x the time of
+/// pg_gemm_rows_streamed over W row-major (without the prefetch, 1.036-1.060x).
+__attribute__((target("avx512f,fma")))
+static inline void pg_gemm_rows_panel_a(int row0, int row1, int N, int K, const float *wpanels, int M,
+                                        const float *panels, float *c, int ldc) {
+    pg_rows(row0, row1, N, K, wpanels, PG_WIDTH, 1, (size_t)M * PG_WIDTH, PG_WIDTH, panels, c, ldc, 0, 0);
 }
 
 /// C (M x N, ldc) = Xᵀ B, or with `accumulate` C += Xᵀ B (a Dense layer's dW += Xᵀ dZ), X
@@ -251,7 +285,7 @@ static inline void pg_gemm_rows_streamed(int row0, int row1, int N, int K, const
 __attribute__((target("avx512f,fma")))
 static inline void pg_gemm_rows_at(int row0, int row1, int N, int K, const float *x, int ldx,
                                    const float *panels, float *c, int ldc, int accumulate) {
-    pg_rows(row0, row1, N, K, x, 1, (size_t)ldx, panels, c, ldc, accumulate ? 1 : 0, 0);
+    pg_rows(row0, row1, N, K, x, 1, (size_t)ldx, 0, K, panels, c, ldc, accumulate ? 1 : 0, 0);
 }
 
 /// Rows row0 ..< row1 of C (N columns, ldc) = op(A) B, or C + op(A) B with `accumulate`:
@@ -262,8 +296,8 @@ __attribute__((target("avx512f,fma")))
 static inline void pg_gemm_rows_general(int row0, int row1, int N, int K, const float *a, int lda, int transA,
                                         const float *panels, float *c, int ldc, int accumulate) {
     if (transA)
-        pg_rows(row0, row1, N, K, a, 1, (size_t)lda, panels, c, ldc, accumulate ? 1 : 0, 0);
+        pg_rows(row0, row1, N, K, a, 1, (size_t)lda, 0, K, panels, c, ldc, accumulate ? 1 : 0, 0);
     else
-        pg_rows(row0, row1, N, K, a, (size_t)lda, 1, panels, c, ldc, accumulate ? 1 : 0, 0);
+        pg_rows(row0, row1, N, K, a, (size_t)lda, 1, 0, K, panels, c, ldc, accumulate ? 1 : 0, 0);
 }
 #endif
