@@ -27,9 +27,10 @@ private struct TransposedBJob {
 /// after, while they are in L1.
 private let transposedBBlockRows = 48
 
-/// `C = A Wᵀ` (a Dense layer's `dX = dZ Wᵀ`), computed as `Cᵀ = W Aᵀ` by the AVX-512 kernel of
-/// `gemm(_:packed:into:)`: `Aᵀ` packed into panels (a batch's rows: `M` columns), `W` read in
-/// place, a block of rows at a time, each block of `Cᵀ` transposed into `C`; `W`'s rows split
+/// `C = A Wᵀ` (a Dense layer's `dX = dZ Wᵀ` over row-major `W`; Dense itself reads `W`'s
+/// panels, `gemmTransposedB(_:packed:into:scratch:)`, tested against this one), computed as
+/// `Cᵀ = W Aᵀ` by the AVX-512 kernel of `gemm(_:packed:into:)`: `Aᵀ` packed into panels (a
+/// batch's rows: `M` columns), `W` read in place, a block of rows at a time, each block of `Cᵀ` transposed into `C`; `W`'s rows split
 /// over the row-split threads when large; `C`'s old contents are ignored (beta 0).
 ///
 /// Why: the weight is then read as it is stored, so it needs no second packed form (`Wᵀ`'s

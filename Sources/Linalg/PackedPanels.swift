@@ -2,8 +2,8 @@ import CVectorMath
 import Foundation
 
 /// A weight `W` (`rows x cols`, row-major) copied into 64-column panels: the `B` of `C = A W`
-/// (`gemm(_:packed:into:)`, a Dense layer's forward). Its `dX = dZ Wᵀ` reads `W` in place
-/// (`gemmTransposedB`).
+/// (`gemm(_:packed:into:)`, a Dense layer's forward). Its `dX = dZ Wᵀ` reads the same panels
+/// (`gemmTransposedB(_:packed:into:scratch:)`).
 ///
 /// Why: OpenBLAS packs `B` on every call, so a Dense weight is copied at every product by it,
 /// in every replica; a weight changes once per optimiser step, so it is packed once per change

@@ -92,11 +92,12 @@ final class PackedGEMMTests: XCTestCase {
     /// `W`'s columns (the sum's length) within one chunk, exactly one, one past it and several
     /// with a partial last; `A`'s rows (the panels' lanes) in a last panel of at most 32 columns
     /// (12-, 8- and 1-row tiles) or wider (6, 4, 2, 1), over one or two panels; `W`'s rows ending
-    /// inside a tile and a block of 48; on 1 and 3 row-split threads.
+    /// inside a tile and a block of 48; on 1 and 3 row-split threads (the last two shapes are
+    /// large enough to be split: `W`'s rows at least 3 parts of max(16, 500,000 / (M N))).
     func testTransposedBFromPanelsEqualsRowMajorW() {
         var seed: UInt64 = 120
         for (m, k, n) in [(20, 29, 63), (29, 101, 64), (40, 50, 65), (64, 97, 130), (100, 13, 200), (3, 7, 1),
-                          (130, 49, 17), (33, 64, 128)] {
+                          (130, 49, 17), (33, 64, 128), (64, 301, 256), (100, 350, 200)] {
             seed += 3
             let a = randomMatrix(m, n, seed: seed), w = randomMatrix(k, n, seed: seed + 1)
             let panels = packed(w)

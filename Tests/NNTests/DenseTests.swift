@@ -72,9 +72,10 @@ final class DenseTests: XCTestCase {
         }
     }
 
-    /// dX of a packed layer runs our kernel with W read in place (`gemmTransposedB`) whatever
-    /// panels its forward uses (its own, or shared ones given by the replicas' update) and
-    /// however often dX was turned off (a GAN trainer turns D's off and on every step): the same
+    /// dX of a packed layer runs our kernel with W read from the panels its forward uses
+    /// (`gemmTransposedB(_:packed:into:scratch:)`, the same bits as over W row-major), whichever
+    /// they are (its own, or shared ones given by the replicas' update) and however often dX
+    /// was turned off (a GAN trainer turns D's off and on every step): the same
     /// bits every time (a resumed run's first step takes the kernels of the run it resumes),
     /// within rounding of an unpacked twin's (OpenBLAS).
     func testInputGradientRunsOurKernelWhateverThePanels() throws {

@@ -221,6 +221,10 @@ final class CLITests: XCTestCase {
                         mentions: "--count")
         try assertFails(["eval", tmp.path, "--count", "1000000000"], mentions: "--count")
         try assertFails(["bench", "vae", "--batch-size", "60001"], mentions: "--batch-size")
+        // A missing --data directory is named as the flag's, exit 66, as `gen train` does.
+        let bench = try gen(["bench", "vae", "--data", tmp.appendingPathComponent("nope").path])
+        XCTAssertEqual(bench.status, 66)
+        XCTAssertTrue(bench.stderr.contains("--data"), bench.stderr)
         try assertFails(["train", "classifier", "--hidden", "100000000", "--out", out], mentions: "--hidden")
         for command in [["train", "vae", "--out", out], ["eval", tmp.path], ["bench", "vae"]] {
             try assertFails(command + ["--threads", "9999999999"], mentions: "--threads")

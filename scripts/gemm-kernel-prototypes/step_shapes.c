@@ -7,7 +7,8 @@
 //               tiles read A's rows in order (rows of X are 1-4 KB apart: at 4 KB the 64 lines a
 //               tile broadcasts from fall in one L1 set);
 //   1           each tile prefetching the next tile's rows of C (dW, prefetchw: written once,
-//               larger than L2) or of A (A W and dX), without the next-panel prefetch;
+//               larger than L2) or of A (A W and dX), without the next-panel prefetch; its dX
+//               runs over all of W's rows at once, not in blocks of 48 (compare 2 for dX);
 //   2           dX by packed_gemm.h's pg_gemm_rows_streamed (the next tile's rows of W into L1,
 //               on the first panel, with the next-panel prefetch); the others unchanged;
 //   3           dX by pg_gemm_rows_panel_a (W read from its own panels, chunk by chunk, each

@@ -256,8 +256,8 @@ static inline void pg_gemm_rows(int row0, int row1, int N, int K, const float *a
 /// prefetches the next tile's rows of A into L1, rows before `stream_end` (>= row1: the end of
 /// the caller's range, so a block's last tile prefetches the next block's first). Same bits as
 /// pg_gemm_rows. Measured at the large GAN's dX shapes on an Intel model
-/// 207 (scripts/gemm-kernel-prototypes/step_shapes.c, 8 MB swept between products, 3 runs):
-/// 0.96-0.97x the time.
+/// 207 (scripts/gemm-kernel-prototypes/step_shapes.c VARIANT=2, 8 MB swept between products, 4
+/// runs): 0.963-0.971x the time.
 __attribute__((target("avx512f,fma")))
 static inline void pg_gemm_rows_streamed(int row0, int row1, int N, int K, const float *a, int lda,
                                          const float *panels, float *c, int ldc, int stream_end) {
