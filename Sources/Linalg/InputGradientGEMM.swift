@@ -30,8 +30,9 @@ private let transposedBBlockRows = 48
 /// `C = A Wᵀ` (a Dense layer's `dX = dZ Wᵀ` over row-major `W`; Dense itself reads `W`'s
 /// panels, `gemmTransposedB(_:packed:into:scratch:)`, tested against this one), computed as
 /// `Cᵀ = W Aᵀ` by the AVX-512 kernel of `gemm(_:packed:into:)`: `Aᵀ` packed into panels (a
-/// batch's rows: `M` columns), `W` read in place, a block of rows at a time, each block of `Cᵀ` transposed into `C`; `W`'s rows split
-/// over the row-split threads when large; `C`'s old contents are ignored (beta 0).
+/// batch's rows: `M` columns), `W` read in place, a block of rows at a time, each block of `Cᵀ`
+/// transposed into `C`; `W`'s rows split over the row-split threads when large; `C`'s old
+/// contents are ignored (beta 0).
 ///
 /// Why: the weight is then read as it is stored, so it needs no second packed form (`Wᵀ`'s
 /// panels, repacked after every update); what is transposed instead is the batch's `A` and `C`

@@ -19,10 +19,11 @@ import Linalg
 /// the weight — by the shared update of the replicas of batch-split training, or at the next
 /// product — where OpenBLAS would pack it at every product; `dX` runs it with `W` read from the
 /// same panels and the batch's `dZ` packed (`gemmTransposedB(_:packed:into:scratch:)`). Same
-/// values, different rounding order than OpenBLAS (a few ulps). `dW` runs the same kernel for batches of at most
-/// `ownWeightGradientRows` (64) rows and weights of at most `ownWeightGradientElements`
-/// (`gemmTransposedA`), else OpenBLAS; at any size when OpenBLAS runs narrower kernels than
-/// ours (`OpenBLASCore.isNarrowerThanOurs`, e.g. its SSE3 fallback on CPUs it does not know).
+/// values, different rounding order than OpenBLAS (a few ulps). `dW` runs the same kernel for
+/// batches of at most `ownWeightGradientRows` (64) rows and weights of at most
+/// `ownWeightGradientElements` (`gemmTransposedA`), else OpenBLAS; at any size when OpenBLAS
+/// runs narrower kernels than ours (`OpenBLASCore.isNarrowerThanOurs`, e.g. its SSE3 fallback
+/// on CPUs it does not know).
 public final class Dense: Layer {
     /// Number of input features (`fanIn`).
     public let inputSize: Int
