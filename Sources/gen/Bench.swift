@@ -58,10 +58,6 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         BLASThreads.set(threading.mode(threads))
-        // As `gen train`: a mistyped directory is named as the flag's, not as a missing file in it.
-        if let d = data, !FileManager.default.fileExists(atPath: d) {
-            throw CLIError(ExitStatus.noInput, "--data \(d): no such file or directory")
-        }
         let train = try MNIST.load(.train, from: InputPaths.mnist(data))
         // Full batches only (dropLast): a larger batch would leave no batch to time.
         guard batchSize <= train.count else {

@@ -7,10 +7,19 @@ import Generative
 /// the executable's location, the source tree). A missing input is exit 66 naming what was
 /// looked for and where.
 enum InputPaths {
-    /// `--data` as given, else the shipped data/mnist.
+    /// `--data` as given (it must exist), else the shipped data/mnist.
     static func mnist(_ data: String?) throws -> URL {
         guard let data else { return try defaultMNIST() }
+        try requireExisting(data, flag: "--data")
         return URL(fileURLWithPath: data)
+    }
+
+    /// Refuses a file or directory flag whose path does not exist (exit 66, naming the flag):
+    /// a mistyped path is reported as the flag's, not as a missing file inside it. Nil passes.
+    static func requireExisting(_ path: String?, flag: String) throws {
+        if let path, !FileManager.default.fileExists(atPath: path) {
+            throw CLIError(ExitStatus.noInput, "\(flag) \(path): no such file or directory")
+        }
     }
 
     /// The shipped data/mnist.

@@ -152,12 +152,8 @@ struct TrainRun {
     private func makeNewLoop(_ group: (any ProcessGroup)?,
                              reference: (Dataset) throws -> FIDReference?) throws -> (TrainingLoop, FIDReference?) {
         var config = try command.makeConfig()
-        if let d = config.data, !FileManager.default.fileExists(atPath: d) {
-            throw CLIError(ExitStatus.noInput, "--data \(d): no such file or directory")
-        }
-        if let f = config.labels, !FileManager.default.fileExists(atPath: f) {
-            throw CLIError(ExitStatus.noInput, "--labels \(f): no such file or directory")
-        }
+        try InputPaths.requireExisting(config.data, flag: "--data")
+        try InputPaths.requireExisting(config.labels, flag: "--labels")
         try checkDefaultData(config)
         let data = try config.loadData()
         for note in data.notes { print("note: \(note)") }
