@@ -17,9 +17,11 @@ public final class PackedPanels: @unchecked Sendable {
     /// `W`'s shape: `rows` (`K`, a Dense layer's `inputSize`) by `cols` (`N`, its `outputSize`).
     public let rows: Int, cols: Int
     /// Columns per panel (`PG_WIDTH` of the kernel, `Sources/CVectorMath/include/packed_gemm.h`).
-    static let width = Int(PG_WIDTH)
-    /// `ceil(cols / width)` panels of `rows x width`, 64-byte aligned (columns past `cols` zero).
-    let panels: UnsafeMutablePointer<Float>
+    public static let width = Int(PG_WIDTH)
+    /// `ceil(cols / width)` panels of `rows x width`, 64-byte aligned (columns past `cols` zero):
+    /// element `(r, c)` of `W` at `panels[(c / width) * rows * width + r * width + c % width]`.
+    /// Public for an optimiser that updates a weight kept only here (NN's shared updates).
+    public let panels: UnsafeMutablePointer<Float>
 
     /// True when this CPU runs the packed kernels (AVX-512F and FMA).
     public static let isAvailable: Bool = pg_available() != 0
@@ -97,6 +99,23 @@ extension PackedPanels {
                     let job = raw.assumingMemoryBound(to: (panels: Unmanaged<PackedPanels>, w: UnsafePointer<Float>).self).pointee
                     let panels = job.panels.takeUnretainedValue()
                     panels.pack(job.w, elements: start * panels.cols..<end * panels.cols)
+                }
+            }
+        }
+    }
+
+    /// Copies the panels back into `w` (row-major, `rows x cols`): the inverse of `packAll`,
+    /// for a weight whose current values live only in the panels (NN's shared updates).
+    /// - Precondition: `w` is `rows x cols`.
+    public func unpackAll(into w: inout Matrix) {
+        precondition(w.rows == rows && w.cols == cols, "PackedPanels: \(rows)x\(cols) into \(w.rows)x\(w.cols)")
+        let width = Self.width
+        let ld = w.leadingDimension
+        w.withUnsafeMutableBufferPointer { out in
+            for p in 0..<(cols + width - 1) / width {
+                let lo = p * width, run = Swift.min(width, cols - lo)
+                for r in 0..<rows {
+                    (out.baseAddress! + r * ld + lo).update(from: panels + lo * rows + r * width, count: run)
                 }
             }
         }

@@ -52,6 +52,12 @@ public struct PackedWeight {
         source = w.stamp
     }
 
+    /// True when `panels` hold `w`'s current values as far as this weight knows: they were
+    /// recorded by `packed(by:for:)` and `w` has not changed since.
+    public func holds(_ panels: PackedPanels, for w: Matrix) -> Bool {
+        current === panels && w.stamp == source
+    }
+
     /// True when the current panels are others' (`packed(by:for:)`), not this layer's own.
     public var usesOthersPanels: Bool { current != nil && current !== own }
 }

@@ -51,6 +51,20 @@ public final class Adam: Optimizer {
         return true
     }
 
+    /// Where the AVX-512 kernels run (as the packed products do).
+    override var updatesInPanels: Bool { ElementwiseKernels.isAvailable }
+
+    /// The update of a weight kept only in panels (`ew_adam_panels`: the same bits as the
+    /// row-major update), on the calling thread.
+    override func update(parameter index: Int, inPanels panels: PackedPanels, elements: Range<Int>,
+                         gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>]) {
+        let l2 = decoupledWeightDecay ? 0 : weightDecay
+        let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        ew_adam_panels(panels.panels, panels.rows, panels.cols, PackedPanels.width, gradient, state[0], state[1],
+                       elements.lowerBound, elements.upperBound, beta1, beta2, l2, shrink, stepSize, invBc2Sqrt,
+                       eps, l2 == 0 && shrink == 1 ? 0 : 1)
+    }
+
     private func run(value: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
                      state: [UnsafeMutablePointer<Float>], packingInto panels: PackedPanels?) {
         guard let x = value.baseAddress, let g = gradient.baseAddress else { return }

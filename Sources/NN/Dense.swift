@@ -16,8 +16,9 @@ import Linalg
 /// On CPUs with AVX-512 (`PackedPanels.isAvailable`), for layers of at least 16 inputs and 16
 /// outputs and batches of at most `PackedPanels.maximumRows`, the forward product runs our
 /// kernel over `weight` packed into panels (`PackedWeight`): packed once after each change of
-/// the weight — by the shared update of the replicas of batch-split training, or at the next
-/// product — where OpenBLAS would pack it at every product; `dX` runs it with `W` read from the
+/// the weight — by the optimiser's update, or at the next product; under batch split's shared
+/// Adam the weight lives only in panels shared by the replicas, updated there in place — where
+/// OpenBLAS would pack it at every product; `dX` runs it with `W` read from the
 /// same panels and the batch's `dZ` packed (`gemmTransposedB(_:packed:into:scratch:)`). Same
 /// values, different rounding order than OpenBLAS (a few ulps). `dW` runs the same kernel for
 /// batches of at most `ownWeightGradientRows` (64) rows and weights of at most
@@ -78,7 +79,7 @@ public final class Dense: Layer {
     func ownsWeightGradient(rows: Int) -> Bool {
         guard weight.packing != nil else { return false }
         return OpenBLASCore.isNarrowerThanOurs
-            || (rows <= Dense.ownWeightGradientRows && weight.value.count <= Dense.ownWeightGradientElements)
+            || (rows <= Dense.ownWeightGradientRows && weight.storedValue.count <= Dense.ownWeightGradientElements)
     }
     /// The caller's input, kept between a training forward and backward only.
     private var input = Matrix.empty

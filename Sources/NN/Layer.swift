@@ -10,7 +10,29 @@ public final class Parameter {
     /// The name inside its layer, e.g. `weight`, `bias`.
     public let name: String
     /// The parameter's value.
-    public var value: Matrix
+    ///
+    /// Under a shared update that keeps a packed weight only in its panels
+    /// (`Optimizer.shareUpdates(over:)`), reading or writing it first copies the current values
+    /// back from the panels (once per update; the training step itself never reads it).
+    public var value: Matrix {
+        get {
+            synchronizeValue()
+            return storedValue
+        }
+        _modify {
+            synchronizeValue()
+            yield &storedValue
+        }
+        set {
+            valueLivesIn = nil
+            storedValue = newValue
+        }
+    }
+    /// `value` as stored, without copying back from panels: current unless `valueLivesIn` is set.
+    var storedValue: Matrix
+    /// Set while the current values live only in these panels (written there by a shared
+    /// update), so that `storedValue` is stale; cleared by `synchronizeValue()`.
+    var valueLivesIn: PackedPanels?
     private var storedGradient: Matrix
     /// A frozen parameter gets no gradient and is skipped by optimisers.
     public var isFrozen: Bool = false
@@ -20,7 +42,7 @@ public final class Parameter {
 
     public init(name: String, value: Matrix) {
         self.name = name
-        self.value = value
+        self.storedValue = value
         self.storedGradient = Matrix(rows: value.rows, cols: value.cols)
     }
 
@@ -45,6 +67,18 @@ public final class Parameter {
             // Keep a group's view: copy the elements in rather than replacing the matrix.
             if storedGradient.writesThrough { storedGradient.assign(newValue) } else { storedGradient = newValue }
         }
+    }
+
+    /// Copies the current values back from the panels they live in (`valueLivesIn`), if any,
+    /// and records that those panels hold them (the products keep reading the panels).
+    ///
+    /// Why it cannot race with the panels' writers: only a shared update writes them, between
+    /// two barriers every replica must reach, so not while this replica's thread is here.
+    func synchronizeValue() {
+        guard let panels = valueLivesIn else { return }
+        valueLivesIn = nil
+        panels.unpackAll(into: &storedValue)
+        packing?.packed(by: panels, for: storedValue)
     }
 
     /// Makes `gradient` the view `buffer` (same shape), copying the current values into it.
@@ -82,19 +116,20 @@ public final class Parameter {
     /// packed (or is a view of a shared buffer). Allocates at the first call.
     func panelsForUpdate() -> PackedPanels? {
         guard packing != nil, !value.writesThrough else { return nil }
-        return packing!.ownPanels(for: value)
+        return packing!.ownPanels(for: storedValue)
     }
 
     /// `value` as panels for a product of `rows` rows by it, or nil when the product should go
     /// to OpenBLAS (not a packed weight, or more rows than the packed kernel serves).
     func packedPanels(forRows rows: Int) -> PackedPanels? {
-        packs(rows: rows) ? packing!.panels(for: value) : nil
+        // storedValue: while the values live in the shared panels, `packing` holds them.
+        packs(rows: rows) ? packing!.panels(for: storedValue) : nil
     }
 
     /// Whether a product of `rows` rows by `value` runs over packed panels.
     func packs(rows: Int) -> Bool {
         // A view of a shared buffer may be written by several threads at once: not packable.
-        packing != nil && rows <= PackedPanels.maximumRows && !value.writesThrough
+        packing != nil && rows <= PackedPanels.maximumRows && !storedValue.writesThrough
     }
 }
 

@@ -78,6 +78,18 @@ open class Optimizer {
         return false
     }
 
+    /// Whether `update(parameter:inPanels:elements:gradient:state:)` is implemented: a shared
+    /// update then keeps each packed weight only in its panels (`UpdateSharing`). Default false.
+    var updatesInPanels: Bool { false }
+
+    /// The update of elements `elements` (row-major indices) of parameter `index`, a weight
+    /// whose values live only in `panels` (a shared update's, `UpdateSharing`); `gradient` and
+    /// `state[s]` point at the parameter's element 0. Only called when `updatesInPanels`.
+    func update(parameter index: Int, inPanels panels: PackedPanels, elements: Range<Int>,
+                gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>]) {
+        preconditionFailure("\(type(of: self)) does not update in panels")
+    }
+
     /// One update of every non-frozen parameter; no heap allocation (after the first step when
     /// the update is shared, `shareUpdates(over:)`, or the first one that packs a weight).
     ///

@@ -25,6 +25,12 @@ extension Optimizer {
     ///
     /// A replica's own slots hold current state only in its part; `stateTensors()` gathers the
     /// others' parts, so rank 0 writes complete checkpoints. `loadState` loads every part.
+    ///
+    /// With an optimiser that updates in panels (Adam on AVX-512 CPUs), each packed weight (a
+    /// Dense layer's) is kept only in panels shared by the replicas, which their products read:
+    /// its `Parameter.value` is copied back from them when next read or written (on the
+    /// replica's own thread, between steps), and a write of it is packed again at the next
+    /// update.
     public func shareUpdates(over group: any ProcessGroup) {
         guard let member = group as? ThreadProcessGroup.Member, member.group.size > 1 else { return }
         precondition(sharing == nil, "Optimizer.shareUpdates: already shared")
@@ -50,8 +56,10 @@ final class UpdateSharing {
         let shapes = optimizer.parameters.map { p in p.packing.map { _ in (rows: p.value.rows, cols: p.value.cols) } }
         tables = group.sharedUpdateTables(parameters: optimizer.parameters.count, elements: elements,
                                           packed: shapes, rank: rank)
+        // A weight kept in panels costs its update alone (`keepsInPanels`).
+        let packCost = optimizer.updatesInPanels ? 2 : 3
         owned = Self.costSplit(counts: optimizer.parameters.map(\.value.count),
-                               costs: shapes.map { $0 == nil ? 2 : 3 }, size: group.size)
+                               costs: shapes.map { $0 == nil ? 2 : packCost }, size: group.size)
         mine = tables[rank]
         precondition(optimizer.slots.count <= ReplicaTable.maximumSlots, "shareUpdates: \(optimizer.slots.count) state slots")
         // Kept alive by the table: rank 0 may gather them after this optimiser is gone.
@@ -101,23 +109,36 @@ final class UpdateSharing {
 
     /// The update of `optimizer` (its `stepCount` advanced and `prepareStep()` run): every
     /// replica publishes where its parameters live, a barrier, each rank updates its part of
-    /// every non-frozen parameter and writes it into the other replicas' copies, a barrier.
+    /// every non-frozen parameter, a barrier.
     ///
-    /// Why the owner writes (push) rather than every replica reading the others' parts (pull):
-    /// a part read by another core is shared with that core's cache, so the owner's next update
-    /// must invalidate it line by line. When the host puts the two cores on different dies
-    /// (a cross-core round trip of ~330 ns instead of ~65 ns on the Zen 4 hosts measured), that
-    /// made Adam's update a quarter of the VAE's batch-split step. Pushed, a replica's parts stay
-    /// in its owner's cache from one step to the next, and nothing reads them but the owner.
+    /// A packed weight, when the optimiser can (`updatesInPanels`, Adam on AVX-512 CPUs), is
+    /// kept only in the shared panels every replica's products read: each rank updates its part
+    /// there in place, and nothing is packed or copied. The replicas' row-major values then go
+    /// stale until read (`Parameter.value` copies them back, `synchronizeValue()`); a write of
+    /// them makes the next update pack them again (`PackedWeight.holds`). Large GAN on an Intel
+    /// model 207 (README, Performance): the pack and the push were ~8 % of its step.
+    ///
+    /// Any other parameter is updated row-major; its owner packs its part (a packed weight) and
+    /// writes it into the other replicas' copies (push). Why the owner writes rather than every
+    /// replica reading the others' parts (pull): a part read by another core is shared with
+    /// that core's cache, so the owner's next update must invalidate it line by line. When the
+    /// host puts the two cores on different dies (a cross-core round trip of ~330 ns instead of
+    /// ~65 ns on the Zen 4 hosts measured), that made Adam's update a quarter of the VAE's
+    /// batch-split step. Pushed, a replica's parts stay in its owner's cache from one step to
+    /// the next, and nothing reads them but the owner.
     func step(_ optimizer: Optimizer) {
-        for (k, p) in optimizer.parameters.enumerated() where !p.isFrozen {
+        for (k, p) in optimizer.parameters.enumerated() where !p.isFrozen && !keepsInPanels(k, optimizer) {
             // Taken mutably (a unique storage that stays put until the last barrier).
             p.value.withUnsafeMutableBufferPointer { mine.values[k] = $0.baseAddress! }
         }
         group.barrier()
         for (k, p) in optimizer.parameters.enumerated() where !p.isFrozen {
             let offset = optimizer.slotOffsets[k]
-            let own = part(of: rank, offset: offset, count: p.value.count)
+            let own = part(of: rank, offset: offset, count: p.storedValue.count)
+            if keepsInPanels(k, optimizer) {
+                updateInPanels(optimizer, parameter: k, elements: own)
+                continue
+            }
             guard !own.isEmpty else { continue }
             p.gradient.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { x in
@@ -135,9 +156,35 @@ final class UpdateSharing {
         for (k, p) in optimizer.parameters.enumerated() where !p.isFrozen {
             // No rank reads the tables again before the next step's first barrier.
             mine.values[k] = nil
-            // Every rank packed its part before the last barrier: these panels are whole.
-            if let panels = mine.packed[k], p.packing != nil { p.packing!.packed(by: panels, for: p.value) }
+            // Every rank packed or updated its part before the last barrier: these panels are
+            // whole (storedValue: reading `value` would copy a kept weight back).
+            if let panels = mine.packed[k], p.packing != nil { p.packing!.packed(by: panels, for: p.storedValue) }
         }
+    }
+
+    /// Whether parameter `k` is kept only in the shared panels (the same answer on every rank).
+    private func keepsInPanels(_ k: Int, _ optimizer: Optimizer) -> Bool {
+        mine.packed[k] != nil && optimizer.parameters[k].packing != nil && optimizer.updatesInPanels
+    }
+
+    /// This rank's part (`own`) of parameter `k`'s update, in the shared panels. Packs the part
+    /// first when the panels do not hold the current values (the first update, or after a write
+    /// of `value`); every rank marks the row-major values stale, its part empty or not.
+    private func updateInPanels(_ optimizer: Optimizer, parameter k: Int, elements own: Range<Int>) {
+        let p = optimizer.parameters[k], panels = mine.packed[k]!
+        // Values kept in another optimiser's panels come back first (nobody writes those now).
+        if p.valueLivesIn !== panels { p.synchronizeValue() }
+        if !own.isEmpty {
+            if !p.packing!.holds(panels, for: p.storedValue) {
+                p.storedValue.withUnsafeBufferPointer { panels.pack($0.baseAddress!, elements: own) }
+            }
+            p.gradient.withUnsafeBufferPointer { g in
+                optimizer.update(parameter: k, inPanels: panels, elements: own, gradient: g.baseAddress!,
+                                 state: mine.statePointers(k, slotOffset: optimizer.slotOffsets[k],
+                                                           slots: optimizer.slots.count))
+            }
+        }
+        p.valueLivesIn = panels
     }
 
     /// Writes `count` updated values of parameter `k`, from element `first`, into every other

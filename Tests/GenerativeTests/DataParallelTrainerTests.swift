@@ -1,6 +1,6 @@
 import Foundation
 import Linalg
-import NN
+@testable import NN
 import Synchronization
 import XCTest
 @testable import Generative
@@ -23,7 +23,9 @@ final class DataParallelTrainerTests: XCTestCase {
 
     /// 20 steps of 30 rows (shares of 15): the global losses (each replica's weighted by its
     /// share) follow the single trainer's to 1e-5 relative, the replicas' parameters are bit
-    /// for bit the same, and close to the single trainer's.
+    /// for bit the same, and close to the single trainer's. On AVX-512 CPUs the packed weights
+    /// live only in the shared panels through all 20 steps: the trainer's step never reads
+    /// their row-major values (which would copy them back each time).
     func testTwoReplicasFollowOneTrainer() throws {
         let batches = (0..<20).map { i -> Matrix in
             var r = Xoshiro256(seed: UInt64(100 + i))
@@ -35,6 +37,7 @@ final class DataParallelTrainerTests: XCTestCase {
         let group = ThreadProcessGroup(size: 2)
         let replicas = [try trainer(), try trainer()]
         let losses = Mutex<[[Float]]>([[], []])
+        let keptInPanels = Mutex<[(weights: Int, stale: Int)]>([(0, 0), (0, 0)])
         let done = DispatchGroup()
         for rank in 0..<2 {
             done.enter()
@@ -46,10 +49,18 @@ final class DataParallelTrainerTests: XCTestCase {
                     let l = try? t.step(real: b.rows(shard.rows), shard: shard)
                     losses.withLock { $0[rank].append((l?.discriminator ?? .nan) * shard.weight) }
                 }
+                let packed = (t.model.generator.parameters + t.model.discriminator.parameters).filter { $0.packing != nil }
+                keptInPanels.withLock { $0[rank] = (packed.count, packed.filter { $0.valueLivesIn != nil }.count) }
                 done.leave()
             }.start()
         }
         XCTAssertEqual(done.wait(timeout: .now() + 60), .success, "the replicas hung")
+        if PackedPanels.isAvailable {
+            for (rank, kept) in keptInPanels.withLock({ $0 }).enumerated() {
+                XCTAssertEqual(kept.weights, 2, "rank \(rank): packed weights (G's 16 -> 20, D's 20 -> 16)")
+                XCTAssertEqual(kept.stale, kept.weights, "rank \(rank): weights copied back during training")
+            }
+        }
         let global = losses.withLock { zip($0[0], $0[1]).map { $0 + $1 } }
         XCTAssertEqual(global.count, expected.count)
         for (step, (g, e)) in zip(global, expected).enumerated() {

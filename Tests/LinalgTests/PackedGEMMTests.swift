@@ -129,6 +129,27 @@ final class PackedGEMMTests: XCTestCase {
         XCTAssertEqual(c1, c2)
     }
 
+    /// The panels follow the layout `panels` documents — element (r, c) at
+    /// `(c / width) * rows * width + r * width + c % width`, which NN's Adam relies on to update
+    /// a weight kept only there — and `unpackAll` gives the packed weight back to the bit.
+    func testPanelsLayoutAndUnpacking() {
+        let width = PackedPanels.width
+        for (rows, cols) in [(1, 1), (3, 64), (5, 65), (7, 130), (2, 31), (4, 192)] {
+            let w = randomMatrix(rows, cols, seed: UInt64(1000 * rows + cols)), elements = w.elements
+            let p = packed(w)
+            var misplaced = 0
+            for r in 0..<rows {
+                for c in 0..<cols where p.panels[(c / width) * rows * width + r * width + c % width] != elements[r * cols + c] {
+                    misplaced += 1
+                }
+            }
+            XCTAssertEqual(misplaced, 0, "\(rows)x\(cols)")
+            var back = Matrix(rows: rows, cols: cols)
+            p.unpackAll(into: &back)
+            XCTAssertEqual(back.elements.map(\.bitPattern), elements.map(\.bitPattern), "\(rows)x\(cols)")
+        }
+    }
+
     /// `C += Xᵀ B` (a Dense layer's `dW`) against the Double product added to C's old values,
     /// at shapes with partial tiles and panels, and the same bits whatever the thread split.
     func testWeightGradientProductAccumulatesXTransposeB() {

@@ -27,9 +27,10 @@ final class OptimizerSharingTests: XCTestCase {
     }
 
     /// Step t's gradient of tensor k (the same on every replica, as after an allreduce).
+    /// `storedValue`'s shape: reading `value` would copy a weight kept in panels back.
     private static func gradient(step t: Int, tensor k: Int, like p: Parameter) -> Matrix {
         var rng = Xoshiro256(seed: UInt64(1000 * t + k))
-        return Matrix.uniform(rows: p.value.rows, cols: p.value.cols, low: -2, high: 2, using: &rng)
+        return Matrix.uniform(rows: p.storedValue.rows, cols: p.storedValue.cols, low: -2, high: 2, using: &rng)
     }
 
     func testSharedUpdatesEqualOneOptimizer() throws {
@@ -85,38 +86,41 @@ final class OptimizerSharingTests: XCTestCase {
         }
     }
 
-    /// Packed weights (Dense's, on AVX-512): every rank packs its part of the update into
-    /// panels shared by all ranks, and each rank's products then read those panels; they must
-    /// hold exactly the updated values (a fresh packing gives the same bits), frozen or not.
-    func testSharedUpdatesPackSharedPanels() throws {
+    /// Packed weights (Dense's, on AVX-512): Adam keeps them only in panels shared by all ranks
+    /// (each rank updates its part there), and each rank's products read those panels. Checked
+    /// against one unshared optimiser on the same gradients: the products over the shared
+    /// panels must equal products over a fresh packing of its values to the bit, before anyone
+    /// reads `value` (no copy back in between: `valueLivesIn` stays set), and `value` must then
+    /// be its values; a write of `value` between updates (step 2, on every replica) must be
+    /// packed again; frozen or not.
+    func testSharedUpdatesKeepPackedWeightsInSharedPanels() throws {
         try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: weights are not packed")
-        for size in [2, 3] {
+        for (variant, size) in [(0, 2), (0, 3), (1, 2), (2, 3)] {
+            let reference = Self.keptParameters(), single = Self.adam(variant, reference)
+            var expected: [[Matrix]] = []
+            for t in 0..<5 {
+                Self.prepare(reference, step: t)
+                single.step()
+                expected.append(reference.map(\.value))
+            }
             let group = ThreadProcessGroup(size: size)
             let failures = Mutex<[String]>([])
             let done = DispatchGroup()
+            let expectedValues = expected
             for rank in 0..<size {
                 done.enter()
                 Thread {
                     defer { done.leave() }
-                    var rng = Xoshiro256(seed: 4)
-                    let ps = [(20, 33), (1, 1), (17, 16)].enumerated().map { i, shape in
-                        Parameter(name: "w\(i)", value: Matrix.uniform(rows: shape.0, cols: shape.1, low: -1, high: 1, using: &rng))
-                    }
-                    ps[0].packing = PackedWeight()
-                    ps[2].packing = PackedWeight()
-                    let opt = Self.optimizer("adam", ps)
+                    let ps = Self.keptParameters(), opt = Self.adam(variant, ps)
                     let member = group.member(rank)
                     opt.shareUpdates(over: member)
-                    for t in 0..<4 {
-                        for (k, p) in ps.enumerated() { p.gradient = Self.gradient(step: t, tensor: k, like: p) }
-                        ps[2].isFrozen = t == 2
+                    for t in 0..<5 {
+                        Self.prepare(ps, step: t)
                         opt.step()
-                        for k in [0, 2] {
-                            let problem = Self.packingProblem(ps[k], expectShared: true)
-                            if let problem { failures.withLock { $0.append("\(size) ranks, rank \(rank), step \(t), w\(k): \(problem)") } }
-                        }
-                        // Training reaches the next update through an allreduce: no rank packs
-                        // the next step's values while another still reads these.
+                        let problems = Self.keptWeightProblems(ps, expected: expectedValues[t], readValue: t % 2 == 1)
+                        failures.withLock { $0 += problems.map { "Adam \(variant), \(size) ranks, rank \(rank), step \(t): \($0)" } }
+                        // Training reaches the next update through an allreduce: no rank
+                        // updates the next step's values while another still reads these.
                         try? member.barrier()
                     }
                 }.start()
@@ -126,50 +130,122 @@ final class OptimizerSharingTests: XCTestCase {
         }
     }
 
+    /// Adam's three loops: L2 decay (torch's Adam), none, decoupled (AdamW).
+    private static func adam(_ variant: Int, _ ps: [Parameter]) -> Optimizer {
+        switch variant {
+        case 0: return Adam(parameters: ps, learningRate: 0.01, weightDecay: 0.1)
+        case 1: return Adam(parameters: ps, learningRate: 0.01)
+        default: return Adam(parameters: ps, learningRate: 0.01, weightDecay: 0.1, decoupledWeightDecay: true)
+        }
+    }
+
+    /// Tensors of uneven shapes, three of them packed weights (one of 130 columns: a partial
+    /// third panel).
+    private static func keptParameters() -> [Parameter] {
+        var rng = Xoshiro256(seed: 4)
+        let ps = [(20, 33), (1, 1), (17, 16), (3, 130)].enumerated().map { i, shape in
+            Parameter(name: "w\(i)", value: Matrix.uniform(rows: shape.0, cols: shape.1, low: -1, high: 1, using: &rng))
+        }
+        for k in [0, 2, 3] { ps[k].packing = PackedWeight() }
+        return ps
+    }
+
+    /// Step t's gradients; w2 frozen at step 2, and w0 written then (as a loaded checkpoint).
+    private static func prepare(_ ps: [Parameter], step t: Int) {
+        for (k, p) in ps.enumerated() { p.gradient = gradient(step: t, tensor: k, like: p) }
+        ps[2].isFrozen = t == 2
+        if t == 2 {
+            var rng = Xoshiro256(seed: 12)
+            ps[0].value = Matrix.uniform(rows: 20, cols: 33, low: -3, high: 3, using: &rng)
+        }
+    }
+
     /// A weight under two shared optimisers (each with its own shared panels): after either
-    /// one's update the products must see the values just written, whichever panels hold them.
+    /// one's update the products must see the values just written, whichever panels hold them
+    /// — both row-major (SGD), one keeping it in its panels (Adam) and the other not, or both
+    /// keeping it (each copies it back from the other's first). Checked against the same two
+    /// optimisers unshared.
     func testWeightUnderTwoSharedOptimizers() throws {
         try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: weights are not packed")
-        let group = ThreadProcessGroup(size: 2)
-        let failures = Mutex<[String]>([])
-        let done = DispatchGroup()
-        for rank in 0..<2 {
-            done.enter()
-            Thread {
-                defer { done.leave() }
-                var rng = Xoshiro256(seed: 6)
-                let w = Parameter(name: "w", value: Matrix.uniform(rows: 20, cols: 33, low: -1, high: 1, using: &rng))
-                w.packing = PackedWeight()
-                let member = group.member(rank)
-                let first = SGD(parameters: [w], learningRate: 0.1), second = SGD(parameters: [w], learningRate: 0.3)
-                first.shareUpdates(over: member)
-                second.shareUpdates(over: member)
-                for t in 0..<3 {
-                    for (name, opt) in [("first", first), ("second", second)] {
-                        w.gradient = Self.gradient(step: t, tensor: name == "first" ? 0 : 1, like: w)
-                        opt.step()
-                        if let problem = Self.packingProblem(w, expectShared: true) {
-                            failures.withLock { $0.append("rank \(rank), step \(t), after the \(name): \(problem)") }
-                        }
-                        try? member.barrier()
-                    }
+        for kinds in [("sgd", "sgd"), ("adam", "sgd"), ("sgd", "adam"), ("adam", "adam")] {
+            let reference = Self.twoOptimizerWeight()
+            var expected: [Matrix] = []
+            let unshared = Self.optimizers(kinds, reference)
+            for t in 0..<3 {
+                for (i, opt) in unshared.enumerated() {
+                    reference.gradient = Self.gradient(step: t, tensor: i, like: reference)
+                    opt.step()
+                    expected.append(reference.value)
                 }
-            }.start()
+            }
+            let group = ThreadProcessGroup(size: 2)
+            let failures = Mutex<[String]>([])
+            let done = DispatchGroup()
+            let expectedValues = expected
+            for rank in 0..<2 {
+                done.enter()
+                Thread {
+                    defer { done.leave() }
+                    let w = Self.twoOptimizerWeight(), member = group.member(rank), opts = Self.optimizers(kinds, w)
+                    for opt in opts { opt.shareUpdates(over: member) }
+                    for t in 0..<3 {
+                        for (i, opt) in opts.enumerated() {
+                            w.gradient = Self.gradient(step: t, tensor: i, like: w)
+                            opt.step()
+                            if let problem = Self.packingProblem(w, expectShared: true, values: expectedValues[2 * t + i]) {
+                                failures.withLock { $0.append("\(kinds), rank \(rank), step \(t), after optimiser \(i): \(problem)") }
+                            }
+                            try? member.barrier()
+                        }
+                    }
+                    if w.value != expectedValues.last! { failures.withLock { $0.append("\(kinds), rank \(rank): final value") } }
+                }.start()
+            }
+            XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "\(kinds) hung")
+            XCTAssertEqual(failures.withLock { $0 }, [])
         }
-        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "hung")
-        XCTAssertEqual(failures.withLock { $0 }, [])
+    }
+
+    private static func twoOptimizerWeight() -> Parameter {
+        var rng = Xoshiro256(seed: 6)
+        let w = Parameter(name: "w", value: Matrix.uniform(rows: 20, cols: 33, low: -1, high: 1, using: &rng))
+        w.packing = PackedWeight()
+        return w
+    }
+
+    private static func optimizers(_ kinds: (String, String), _ w: Parameter) -> [Optimizer] {
+        [kinds.0 == "adam" ? Adam(parameters: [w], learningRate: 0.01) : SGD(parameters: [w], learningRate: 0.1),
+         kinds.1 == "adam" ? Adam(parameters: [w], learningRate: 0.02) : SGD(parameters: [w], learningRate: 0.3)]
+    }
+
+    /// What is wrong with replica parameters `ps` against the unshared optimiser's `expected`
+    /// values: a packed weight's products over its (shared) panels, its staleness before any read,
+    /// and — with `readValue` — `value` itself (which copies it back) and every other tensor.
+    private static func keptWeightProblems(_ ps: [Parameter], expected: [Matrix], readValue: Bool) -> [String] {
+        var problems: [String] = []
+        for (k, p) in ps.enumerated() where p.packing != nil {
+            if !p.isFrozen && p.valueLivesIn == nil { problems.append("w\(k) was copied back without a read") }
+            if let problem = packingProblem(p, expectShared: true, values: expected[k]) { problems.append("w\(k): \(problem)") }
+        }
+        guard readValue else { return problems }
+        for (k, p) in ps.enumerated() where p.value.elements.map(\.bitPattern) != expected[k].elements.map(\.bitPattern) {
+            problems.append("w\(k)'s value differs")
+        }
+        for (k, p) in ps.enumerated() where p.valueLivesIn != nil { problems.append("w\(k) still stale after a read") }
+        return problems
     }
 
     /// Nil when `p`'s products use the shared panels (if `expectShared`) and they equal a fresh
-    /// packing of `p.value` to the bit; otherwise what differs.
-    private static func packingProblem(_ p: Parameter, expectShared: Bool) -> String? {
+    /// packing of `values` (default: `p.value`) to the bit; otherwise what differs.
+    private static func packingProblem(_ p: Parameter, expectShared: Bool, values: Matrix? = nil) -> String? {
         guard let panels = p.packedPanels(forRows: 5) else { return "not packed" }
         if expectShared && p.packing?.usesOthersPanels != true { return "own panels, not the shared ones" }
-        let fresh = PackedPanels(rows: p.value.rows, cols: p.value.cols)
-        fresh.pack(p.value, elements: 0..<p.value.count)
+        let values = values ?? p.value
+        let fresh = PackedPanels(rows: values.rows, cols: values.cols)
+        fresh.pack(values, elements: 0..<values.count)
         var rng = Xoshiro256(seed: 9)
-        let a = Matrix.uniform(rows: 5, cols: p.value.rows, low: -1, high: 1, using: &rng)
-        var c1 = Matrix(rows: 5, cols: p.value.cols), c2 = c1
+        let a = Matrix.uniform(rows: 5, cols: values.rows, low: -1, high: 1, using: &rng)
+        var c1 = Matrix(rows: 5, cols: values.cols), c2 = c1
         gemm(a, packed: panels, into: &c1)
         gemm(a, packed: fresh, into: &c2)
         return c1 == c2 ? nil : "products differ from a fresh packing"

@@ -127,6 +127,27 @@ static inline void ew_adam(float *x, const float *g, float *m, float *v, ptrdiff
     }
 }
 
+/// ew_adam over elements start ..< end (row-major indices) of a rows x cols value kept only in
+/// panels `width` columns wide (Linalg's PackedPanels: element (r, c) at
+/// panels[(c / width) * rows * width + r * width + c % width]); g, m, v row-major, indexed as in
+/// ew_adam. Runs of at most `width` elements are contiguous in both layouts; each element's
+/// result is ew_adam's (element-wise: the same bits).
+__attribute__((target("avx512f")))
+static inline void ew_adam_panels(float *panels, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t width, const float *g,
+                                  float *m, float *v, ptrdiff_t start, ptrdiff_t end, float b1, float b2, float l2,
+                                  float shrink, float step, float invBc2Sqrt, float eps, int decay) {
+    ptrdiff_t r = start / cols, c = start - r * cols;
+    for (ptrdiff_t i = start; i < end;) {
+        ptrdiff_t lo = c / width * width, stop = lo + width < cols ? lo + width : cols;
+        ptrdiff_t run = stop - c < end - i ? stop - c : end - i;
+        float *x = panels + lo * rows + r * width + (c - lo);
+        ew_adam(x, g + i, m + i, v + i, 0, run, b1, b2, l2, shrink, step, invBc2Sqrt, eps, decay);
+        i += run;
+        c += run;
+        if (c == cols) { c = 0; r++; }
+    }
+}
+
 /// Linalg's fastTanh, 16 lanes: the odd polynomial below |x| = 0.625, (1 - e) / (1 + e) with
 /// e = e^(-2|x|) above, signed.
 __attribute__((target("avx512f")))
