@@ -1,8 +1,9 @@
 import Foundation
 
 /// Which packed copy of one weight holds its current values, for the layer that multiplies by
-/// it: the panels shared with other replicas (packed by their shared optimiser update, never
-/// written here) or panels of its own, packed at the first product after `W` changed.
+/// it: the panels shared with other replicas (packed or updated in place by their shared
+/// optimiser update, never written here) or panels of its own, packed at the first product
+/// after `W` changed.
 ///
 /// A change is seen through `W`'s storage (its identity and the version every mutable access
 /// bumps), so any writer — an optimiser, a loaded checkpoint, `value = …` — makes the next
