@@ -53,6 +53,14 @@ public struct PackedWeight {
         source = w.stamp
     }
 
+    /// Forgets which panels hold the weight's values: the next product packs its own, and
+    /// `holds` answers false until `packed(by:for:)` records panels again. For a writer the
+    /// stamp cannot reveal (a weight whose values lived only in shared panels, given back a
+    /// matrix whose storage and version are the ones recorded).
+    public mutating func invalidate() {
+        current = nil
+    }
+
     /// True when `panels` hold `w`'s current values as far as this weight knows: they were
     /// recorded by `packed(by:for:)` and `w` has not changed since.
     public func holds(_ panels: PackedPanels, for w: Matrix) -> Bool {

@@ -51,6 +51,11 @@ public final class Adam: Optimizer {
         return true
     }
 
+    /// The decay's terms: `g += l2 x` (torch's Adam) or `x *= shrink` (AdamW); 0 and 1 without.
+    private var decayTerms: (l2: Float, shrink: Float) {
+        decoupledWeightDecay ? (0, 1 - learningRate * weightDecay) : (weightDecay, 1)
+    }
+
     /// Where the AVX-512 kernels run (as the packed products do).
     override var updatesInPanels: Bool { ElementwiseKernels.isAvailable }
 
@@ -58,8 +63,7 @@ public final class Adam: Optimizer {
     /// row-major update), on the calling thread.
     override func update(parameter index: Int, inPanels panels: PackedPanels, elements: Range<Int>,
                          gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>]) {
-        let l2 = decoupledWeightDecay ? 0 : weightDecay
-        let shrink = decoupledWeightDecay ? 1 - learningRate * weightDecay : 1
+        let (l2, shrink) = decayTerms
         ew_adam_panels(panels.panels, panels.rows, panels.cols, PackedPanels.width, gradient, state[0], state[1],
                        elements.lowerBound, elements.upperBound, beta1, beta2, l2, shrink, stepSize, invBc2Sqrt,
                        eps, l2 == 0 && shrink == 1 ? 0 : 1)
@@ -68,9 +72,8 @@ public final class Adam: Optimizer {
     private func run(value: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
                      state: [UnsafeMutablePointer<Float>], packingInto panels: PackedPanels?) {
         guard let x = value.baseAddress, let g = gradient.baseAddress else { return }
-        var slice = AdamSlice(x: x, g: g, m: state[0], v: state[1], b1: beta1, b2: beta2,
-                              l2: decoupledWeightDecay ? 0 : weightDecay,
-                              shrink: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1,
+        let (l2, shrink) = decayTerms
+        var slice = AdamSlice(x: x, g: g, m: state[0], v: state[1], b1: beta1, b2: beta2, l2: l2, shrink: shrink,
                               stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps,
                               panels: panels.map { Unmanaged.passUnretained($0) })
         // Split over the gemm threads (row-split mode) when large: the update streams 4 arrays.

@@ -13,7 +13,9 @@ public final class Parameter {
     ///
     /// Under a shared update that keeps a packed weight only in its panels
     /// (`Optimizer.shareUpdates(over:)`), reading or writing it first copies the current values
-    /// back from the panels (once per update; the training step itself never reads it).
+    /// back from the panels, once per update (Dense's products, Adam and the allreduce never
+    /// read it; EMA, WGAN-GP's second-order pass and weight clipping do, each step). A read
+    /// then writes the parameter: like any mutation, only from the thread that trains it.
     public var value: Matrix {
         get {
             synchronizeValue()
@@ -24,6 +26,9 @@ public final class Parameter {
             yield &storedValue
         }
         set {
+            // A matrix saved from `value` before the panels moved on carries the stamp they were
+            // recorded with: forget them, so the products and the next update repack.
+            if valueLivesIn != nil { packing?.invalidate() }
             valueLivesIn = nil
             storedValue = newValue
         }

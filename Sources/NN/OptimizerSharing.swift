@@ -8,10 +8,11 @@ extension Optimizer {
     /// models", section 5.1): with the gradients already summed on every replica (the allreduce
     /// hook), rank r updates only its part of the parameters — the r-th of `size` contiguous
     /// parts of the parameters concatenated in `parameters` order, of equal cost
-    /// (`UpdateSharing.costSplit`: an element packed after its update counts 1.5) —
-    /// and writes it into the other replicas' copies. Each replica does about 1/size of the
-    /// update's memory traffic (Adam reads and writes four values per parameter) instead of
-    /// all of it; the parameters stay bit-identical on every replica
+    /// (`UpdateSharing.costSplit`: an element packed after its update counts 1.5) — and
+    /// writes it into the other replicas' copies, or, for a packed weight under an optimiser
+    /// that updates in panels, into the panels all replicas share (below). Each replica does
+    /// about 1/size of the update's memory traffic (Adam reads and writes four values per
+    /// parameter) instead of all of it; the parameters stay bit-identical on every replica
     /// and equal to an unshared update's (the update is element-wise).
     ///
     /// Every rank must call this on its optimisers in the same order (they are paired by
@@ -85,7 +86,8 @@ final class UpdateSharing {
     /// (large GAN on an Intel Xeon model 207: Adam 5.1 % of the step's samples, the pack
     /// 2.1–2.7 %, so 3 against 2). Parts that cost unequal work leave one rank waiting at the
     /// barrier (before packing into one form only, the VAE's split by count showed 3 % of its
-    /// samples in `__schedule`).
+    /// samples in `__schedule`). A weight kept in panels is not packed: with such an optimiser
+    /// every element costs 2 (`UpdateSharing.init`), a split by count.
     static func costSplit(counts: [Int], costs: [Int], size: Int) -> [Range<Int>] {
         let total = zip(counts, costs).reduce(0) { $0 + $1.0 * $1.1 }
         let elements = counts.reduce(0, +)
@@ -222,8 +224,8 @@ final class ReplicaTable: @unchecked Sendable {
     let parameterCount: Int
     /// Scalar parameters of the optimiser (all tensors together), to check the pairing.
     let elementCount: Int
-    /// Per parameter, the panels every rank packs its part of the update into (the same
-    /// objects in every rank's table), or nil for a parameter that is not packed.
+    /// Per parameter, the panels every rank packs or updates its part of the update in (the
+    /// same objects in every rank's table), or nil for a parameter that is not packed.
     let packed: [PackedPanels?]
     /// Reused by `statePointers` (an optimiser takes its state as an array).
     private var state: [UnsafeMutablePointer<Float>] = []

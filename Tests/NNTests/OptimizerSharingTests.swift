@@ -139,6 +139,56 @@ final class OptimizerSharingTests: XCTestCase {
         }
     }
 
+    /// A value saved from a kept weight and assigned back after a shared update (best weights
+    /// restored, a rollback) shares the storage and version the panels were recorded with: the
+    /// products and the next update must still see the assigned values, as with one unshared
+    /// Adam. (Found by review: before `PackedWeight.invalidate`, the panels' newer values won.)
+    func testAssigningASavedValueBackAfterSharedUpdates() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: weights are not packed")
+        let reference = Self.keptParameters()
+        let expected = Self.assignBack(reference, Adam(parameters: reference, learningRate: 0.01), barrier: {})
+        let group = ThreadProcessGroup(size: 2)
+        let results = Mutex<[Int: (product: [UInt32], value: [UInt32])]>([:])
+        let done = DispatchGroup()
+        for rank in 0..<2 {
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                let ps = Self.keptParameters(), opt = Adam(parameters: ps, learningRate: 0.01), member = group.member(rank)
+                opt.shareUpdates(over: member)
+                let result = Self.assignBack(ps, opt, barrier: { try? member.barrier() })
+                results.withLock { $0[rank] = result }
+            }.start()
+        }
+        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "hung")
+        for rank in 0..<2 {
+            let result = results.withLock { $0[rank] }
+            XCTAssertEqual(result?.product, expected.product, "rank \(rank): the product right after the assignment")
+            XCTAssertEqual(result?.value, expected.value, "rank \(rank): the value two updates later")
+        }
+    }
+
+    /// Four updates; w0 saved after the second, assigned back after the third (with the product
+    /// its panels give right then).
+    private static func assignBack(_ ps: [Parameter], _ opt: Optimizer, barrier: () -> Void) -> (product: [UInt32], value: [UInt32]) {
+        var saved = Matrix.empty, product: [UInt32] = []
+        for t in 0..<4 {
+            for (k, p) in ps.enumerated() { p.gradient = gradient(step: t, tensor: k, like: p) }
+            opt.step()
+            if t == 1 { saved = ps[0].value }
+            if t == 2 {
+                ps[0].value = saved
+                var rng = Xoshiro256(seed: 9)
+                let a = Matrix.uniform(rows: 5, cols: 20, low: -1, high: 1, using: &rng)
+                var c = Matrix(rows: 5, cols: 33)
+                gemm(a, packed: ps[0].packedPanels(forRows: 5)!, into: &c)
+                product = c.elements.map(\.bitPattern)
+            }
+            barrier()
+        }
+        return (product, ps[0].value.elements.map(\.bitPattern))
+    }
+
     /// Tensors of uneven shapes, three of them packed weights (one of 130 columns: a partial
     /// third panel).
     private static func keptParameters() -> [Parameter] {
