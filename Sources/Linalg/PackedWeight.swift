@@ -43,7 +43,7 @@ public struct PackedWeight {
     }
 
     /// Records that `panels`, filled by the writer of `w` (the ranks of a shared optimiser
-    /// update, or an optimiser packing its update into `ownPanels(for:)`), hold `w`'s current
+    /// update, or an optimiser updating `w` in `ownPanels(for:)`), hold `w`'s current
     /// values; products use them until `w` changes again.
     /// - Precondition: `panels` has `w`'s shape; `w` is not a view of a shared buffer.
     public mutating func packed(by panels: PackedPanels, for w: Matrix) {

@@ -40,15 +40,7 @@ public final class Adam: Optimizer {
 
     public override func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
                                 gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>]) {
-        run(value: value, gradient: gradient, state: state, packingInto: nil)
-    }
-
-    /// The update, each part packed into `panels` right after it is written.
-    override func update(parameter index: Int, value: UnsafeMutableBufferPointer<Float>,
-                         gradient: UnsafeBufferPointer<Float>, state: [UnsafeMutablePointer<Float>],
-                         packingInto panels: PackedPanels) -> Bool {
-        run(value: value, gradient: gradient, state: state, packingInto: panels)
-        return true
+        run(value: value, gradient: gradient, state: state)
     }
 
     /// The decay's terms: `g += l2 x` (torch's Adam) or `x *= shrink` (AdamW); 0 and 1 without.
@@ -60,22 +52,25 @@ public final class Adam: Optimizer {
     override var updatesInPanels: Bool { ElementwiseKernels.isAvailable }
 
     /// The update of a weight kept only in panels (`ew_adam_panels`: the same bits as the
-    /// row-major update), on the calling thread.
+    /// row-major update), split over the row-split threads when large.
     override func update(parameter index: Int, inPanels panels: PackedPanels, elements: Range<Int>,
                          gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>]) {
         let (l2, shrink) = decayTerms
-        ew_adam_panels(panels.panels, panels.rows, panels.cols, PackedPanels.width, gradient, state[0], state[1],
-                       elements.lowerBound, elements.upperBound, beta1, beta2, l2, shrink, stepSize, invBc2Sqrt,
-                       eps, l2 == 0 && shrink == 1 ? 0 : 1)
+        var job = AdamPanelsJob(panels: panels.panels, rows: panels.rows, cols: panels.cols, first: elements.lowerBound,
+                                g: gradient, m: state[0], v: state[1], b1: beta1, b2: beta2, l2: l2, shrink: shrink,
+                                stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps,
+                                decay: l2 == 0 && shrink == 1 ? 0 : 1)
+        withUnsafeMutablePointer(to: &job) { ctx in
+            ParallelFor.run(count: elements.count, context: UnsafeMutableRawPointer(ctx), adamUpdateInPanels)
+        }
     }
 
     private func run(value: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                     state: [UnsafeMutablePointer<Float>], packingInto panels: PackedPanels?) {
+                     state: [UnsafeMutablePointer<Float>]) {
         guard let x = value.baseAddress, let g = gradient.baseAddress else { return }
         let (l2, shrink) = decayTerms
         var slice = AdamSlice(x: x, g: g, m: state[0], v: state[1], b1: beta1, b2: beta2, l2: l2, shrink: shrink,
-                              stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps,
-                              panels: panels.map { Unmanaged.passUnretained($0) })
+                              stepSize: stepSize, invBc2Sqrt: invBc2Sqrt, eps: eps)
         // Split over the gemm threads (row-split mode) when large: the update streams 4 arrays.
         // Without weight decay (the default) a loop without the decay's 3 operations per
         // element: the same bits for finite parameters (g + 0·x is g but for a -0 gradient,
@@ -92,13 +87,6 @@ struct AdamSlice {
     var x: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>
     var m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
     var b1: Float, b2: Float, l2: Float, shrink: Float, stepSize: Float, invBc2Sqrt: Float, eps: Float
-    /// Where each updated part is packed (a Dense weight's panels; `x` is the whole weight).
-    var panels: Unmanaged<PackedPanels>? = nil
-
-    /// Packs elements `start..<end`, just written, into `panels` (when set).
-    func pack(_ start: Int, _ end: Int) {
-        panels?.takeUnretainedValue().pack(UnsafePointer(x), elements: start..<end)
-    }
 
     /// Elements `start..<end` with AVX-512 (`ElementwiseKernels.isAvailable` must hold), the
     /// same bits as `update`/`updateNoDecay`: the loop is bound by its square root and division,
@@ -141,6 +129,24 @@ struct AdamSlice {
     }
 }
 
+/// One weight's Adam update in its panels (`Adam.update(parameter:inPanels:...)`), for
+/// `ParallelFor`: elements `first + start ..< first + end` of the row-major order.
+struct AdamPanelsJob {
+    var panels: UnsafeMutablePointer<Float>, rows: Int, cols: Int, first: Int
+    var g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    var b1: Float, b2: Float, l2: Float, shrink: Float, stepSize: Float, invBc2Sqrt: Float, eps: Float
+    var decay: Int32
+}
+
+private let adamUpdateInPanels: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
+    let j = context.assumingMemoryBound(to: AdamPanelsJob.self).pointee
+    // On a worker thread too (row split): see `Optimizer.step()`.
+    withDenormalsFlushed {
+        ew_adam_panels(j.panels, j.rows, j.cols, PackedPanels.width, j.g, j.m, j.v, j.first + start, j.first + end,
+                       j.b1, j.b2, j.l2, j.shrink, j.stepSize, j.invBc2Sqrt, j.eps, j.decay)
+    }
+}
+
 /// Elements `start..<end` of the update described by the `AdamSlice` at `context`.
 private let adamUpdate: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let s = context.assumingMemoryBound(to: AdamSlice.self).pointee
@@ -148,7 +154,6 @@ private let adamUpdate: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Vo
     withDenormalsFlushed {
         if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: true) } else { s.update(start, end) }
     }
-    s.pack(start, end)
 }
 
 /// `adamUpdate` without weight decay (`l2 == 0`, `shrink == 1`).
@@ -157,5 +162,4 @@ private let adamUpdateNoDecay: @convention(c) (UnsafeMutableRawPointer, Int, Int
     withDenormalsFlushed {
         if ElementwiseKernels.isAvailable { s.updateAVX512(start, end, decay: false) } else { s.updateNoDecay(start, end) }
     }
-    s.pack(start, end)
 }

@@ -16,8 +16,8 @@ import Linalg
 /// On CPUs with AVX-512 (`PackedPanels.isAvailable`), for layers of at least 16 inputs and 16
 /// outputs and batches of at most `PackedPanels.maximumRows`, the forward product runs our
 /// kernel over `weight` packed into panels (`PackedWeight`): packed once after each change of
-/// the weight — by the optimiser's update, or at the next product; under batch split's shared
-/// Adam the weight lives only in panels shared by the replicas, updated there in place — where
+/// the weight — by the optimiser's update, or at the next product; under Adam the weight lives
+/// only in panels (shared by the replicas under batch split), updated there in place — where
 /// OpenBLAS would pack it at every product; `dX` runs it with `W` read from the
 /// same panels and the batch's `dZ` packed (`gemmTransposedB(_:packed:into:scratch:)`). Same
 /// values, different rounding order than OpenBLAS (a few ulps). `dW` runs the same kernel for

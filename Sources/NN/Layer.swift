@@ -117,10 +117,10 @@ public final class Parameter {
         return body(&storedGradient, accumulate)
     }
 
-    /// This weight's own panels for an optimiser to pack its update into, or nil when it is not
-    /// packed (or is a view of a shared buffer). Allocates at the first call.
+    /// This weight's own panels for an optimiser to keep it in (`Optimizer.updatesInPanels`), or
+    /// nil when it is not packed (or is a view of a shared buffer). Allocates at the first call.
     func panelsForUpdate() -> PackedPanels? {
-        guard packing != nil, !value.writesThrough else { return nil }
+        guard packing != nil, !storedValue.writesThrough else { return nil }
         return packing!.ownPanels(for: storedValue)
     }
 

@@ -150,8 +150,54 @@ final class AdamThreadingTests: XCTestCase {
     }
 }
 
-/// Adam packs a Dense weight's panels as it updates it, part by part (row split's parts start
-/// mid-row): the next product must read exactly the updated weight, as panels packed afresh do.
+/// An unshared Adam keeps a packed weight only in its own panels (AVX-512 CPUs): against the
+/// same weight unpacked, on the same gradients, the products over the panels and (read
+/// afterwards) the values must be the same bits, on 1 and 3 row-split threads (parts starting
+/// mid-row and mid-panel), with a write of `value` between updates and without any copy back
+/// while nobody reads `value`.
+final class AdamKeptInPanelsTests: XCTestCase {
+    override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
+
+    func testUnsharedAdamKeepsPackedWeightInItsPanels() throws {
+        try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
+        for threads in [1, 3] {
+            BLASThreads.set(.rowSplit(threads: threads))
+            var rng = Xoshiro256(seed: 31)
+            let start = Matrix.uniform(rows: 300, cols: 333, low: -1, high: 1, using: &rng)
+            let kept = Parameter(name: "w", value: start), plain = Parameter(name: "w", value: start)
+            kept.packing = PackedWeight()
+            let adams = [Adam(parameters: [kept], learningRate: 1e-2), Adam(parameters: [plain], learningRate: 1e-2)]
+            let a = randomMatrix(8, 300, seed: 32)
+            for step in 0..<4 {
+                let g = randomMatrix(300, 333, seed: 40 + UInt64(step))
+                kept.gradient = g
+                plain.gradient = g
+                for adam in adams { adam.step() }
+                XCTAssertNotNil(kept.valueLivesIn, "threads \(threads), step \(step): copied back without a read")
+                let fresh = PackedPanels(rows: 300, cols: 333)
+                fresh.pack(plain.value, elements: 0..<plain.value.count)
+                var expected = Matrix(rows: 8, cols: 333), actual = expected
+                gemm(a, packed: fresh, into: &expected)
+                gemm(a, packed: kept.packedPanels(forRows: 8)!, into: &actual)
+                XCTAssertEqual(actual.elements.map(\.bitPattern), expected.elements.map(\.bitPattern),
+                               "threads \(threads), step \(step): products")
+                if step == 1 {
+                    XCTAssertEqual(kept.value.elements.map(\.bitPattern), plain.value.elements.map(\.bitPattern))
+                    XCTAssertNil(kept.valueLivesIn)
+                    let written = randomMatrix(300, 333, seed: 50)
+                    kept.value.assign(written)
+                    plain.value.assign(written)
+                }
+            }
+            XCTAssertEqual(kept.value.elements.map(\.bitPattern), plain.value.elements.map(\.bitPattern), "threads \(threads)")
+        }
+    }
+}
+
+/// Adam keeps a Dense weight in its panels and updates it there, part by part (row split's
+/// parts start mid-row): the next product must read exactly the updated weight, as panels
+/// packed afresh from `value` (copied back from them) do; `AdamKeptInPanelsTests` checks the
+/// values against an unpacked weight.
 final class AdamPackingTests: XCTestCase {
     override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
 
