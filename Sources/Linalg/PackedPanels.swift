@@ -20,7 +20,7 @@ public final class PackedPanels: @unchecked Sendable {
     public static let width = Int(PG_WIDTH)
     /// `ceil(cols / width)` panels of `rows x width`, 64-byte aligned (columns past `cols` zero):
     /// element `(r, c)` of `W` at `panels[(c / width) * rows * width + r * width + c % width]`.
-    /// Public for an optimiser that updates a weight kept only here (NN's shared updates).
+    /// Public for an optimiser that updates a weight kept only here (NN's Adam).
     public let panels: UnsafeMutablePointer<Float>
 
     /// True when this CPU runs the packed kernels (AVX-512F and FMA).
@@ -105,7 +105,7 @@ extension PackedPanels {
     }
 
     /// Copies the panels back into `w` (row-major, `rows x cols`): the inverse of `packAll`,
-    /// for a weight whose current values live only in the panels (NN's shared updates).
+    /// for a weight whose current values live only in the panels (NN's Adam keeps them there).
     /// - Precondition: `w` is `rows x cols`.
     public func unpackAll(into w: inout Matrix) {
         precondition(w.rows == rows && w.cols == cols, "PackedPanels: \(rows)x\(cols) into \(w.rows)x\(w.cols)")

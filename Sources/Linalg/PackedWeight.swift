@@ -3,15 +3,16 @@ import Foundation
 /// Which packed copy of one weight holds its current values, for the layer that multiplies by
 /// it: the panels shared with other replicas (packed or updated in place by their shared
 /// optimiser update, never written here) or panels of its own, packed at the first product
-/// after `W` changed.
+/// after `W` changed or kept by an optimiser that updates `W` in them.
 ///
 /// A change is seen through `W`'s storage (its identity and the version every mutable access
 /// bumps), so any writer — an optimiser, a loaded checkpoint, `value = …` — makes the next
 /// product repack; nothing has to announce it.
 public struct PackedWeight {
-    /// This layer's own panels: allocated at its first repack, kept for the next (a replica
-    /// keeps them beside the shared ones, for products before the first shared update or after
-    /// a write outside it).
+    /// This layer's own panels: allocated at its first repack (or the first update that keeps
+    /// the weight in them, `ownPanels(for:)`), kept for the next (a replica keeps them beside
+    /// the shared ones, for products before the first shared update or after a write outside
+    /// it).
     private var own: PackedPanels?
     private var current: PackedPanels?
     private var source = MatrixStamp(identity: -1, version: 0, offset: 0, rows: 0, cols: 0)

@@ -138,6 +138,7 @@ struct AdamPanelsJob {
     var decay: Int32
 }
 
+/// Elements `start..<end` of the update described by the `AdamPanelsJob` at `context`.
 private let adamUpdateInPanels: @convention(c) (UnsafeMutableRawPointer, Int, Int) -> Void = { context, start, end in
     let j = context.assumingMemoryBound(to: AdamPanelsJob.self).pointee
     // On a worker thread too (row split): see `Optimizer.step()`.

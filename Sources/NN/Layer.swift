@@ -11,11 +11,12 @@ public final class Parameter {
     public let name: String
     /// The parameter's value.
     ///
-    /// Under a shared update that keeps a packed weight only in its panels
-    /// (`Optimizer.shareUpdates(over:)`), reading or writing it first copies the current values
-    /// back from the panels, once per update (Dense's products, Adam and the allreduce never
-    /// read it; EMA, WGAN-GP's second-order pass and weight clipping do, each step). A read
-    /// then writes the parameter: like any mutation, only from the thread that trains it.
+    /// While an optimiser keeps a packed weight only in panels (Adam on AVX-512 CPUs: its own
+    /// panels, or under batch split those the replicas share, `Optimizer.shareUpdates(over:)`),
+    /// reading or writing it first copies the current values back from the panels, once per
+    /// update (Dense's products, Adam and the allreduce never read it; EMA, WGAN-GP's
+    /// second-order pass, weight clipping and products of more than 2,048 rows do, each step).
+    /// A read then writes the parameter: like any mutation, only from the thread that trains it.
     public var value: Matrix {
         get {
             synchronizeValue()
@@ -35,7 +36,7 @@ public final class Parameter {
     }
     /// `value` as stored, without copying back from panels: current unless `valueLivesIn` is set.
     var storedValue: Matrix
-    /// Set while the current values live only in these panels (written there by a shared
+    /// Set while the current values live only in these panels (written there by an optimiser's
     /// update), so that `storedValue` is stale; cleared by `synchronizeValue()`.
     var valueLivesIn: PackedPanels?
     private var storedGradient: Matrix
@@ -77,8 +78,9 @@ public final class Parameter {
     /// Copies the current values back from the panels they live in (`valueLivesIn`), if any,
     /// and records that those panels hold them (the products keep reading the panels).
     ///
-    /// Why it cannot race with the panels' writers: only a shared update writes them, between
-    /// two barriers every replica must reach, so not while this replica's thread is here.
+    /// Why it cannot race with the panels' writers: only an optimiser's update writes them — an
+    /// unshared one on this thread (its row-split workers done before it returns), a shared one
+    /// between two barriers every replica must reach — so not while this thread is here.
     func synchronizeValue() {
         guard let panels = valueLivesIn else { return }
         valueLivesIn = nil

@@ -66,12 +66,13 @@ open class Optimizer {
         preconditionFailure("\(type(of: self)) must override update(parameter:value:gradient:state:)")
     }
 
-    /// Whether `update(parameter:inPanels:elements:gradient:state:)` is implemented: a shared
-    /// update then keeps each packed weight only in its panels (`UpdateSharing`). Default false.
+    /// Whether `update(parameter:inPanels:elements:gradient:state:)` is implemented: each
+    /// packed weight is then kept only in panels, its own (`updateKeptInPanels`) or, under a
+    /// shared update, the replicas' (`UpdateSharing`). Default false.
     var updatesInPanels: Bool { false }
 
     /// The update of elements `elements` (row-major indices) of parameter `index`, a weight
-    /// whose values live only in `panels` (a shared update's, `UpdateSharing`); `gradient` and
+    /// whose values live only in `panels` (its own, or a shared update's); `gradient` and
     /// `state[s]` point at the parameter's element 0. Only called when `updatesInPanels`.
     func update(parameter index: Int, inPanels panels: PackedPanels, elements: Range<Int>,
                 gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>]) {

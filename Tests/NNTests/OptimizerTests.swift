@@ -201,12 +201,12 @@ final class AdamKeptInPanelsTests: XCTestCase {
 final class AdamPackingTests: XCTestCase {
     override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
 
-    func testPanelsPackedByTheUpdateHoldTheUpdatedWeight() throws {
+    func testPanelsKeptByTheUpdateHoldTheUpdatedWeight() throws {
         try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
         for threads in [1, 3] {
             BLASThreads.set(.rowSplit(threads: threads))
             var rng = Xoshiro256(seed: 12)
-            // 300 x 333: three parts of 33,300 elements, each starting inside a row.
+            // 300 x 333 over 3 threads: parts of about 33,300 elements, each starting inside a row.
             let layer = Dense(inputSize: 300, outputSize: 333, rng: &rng)
             layer.bias.value.fill(0)
             layer.bias.isFrozen = true   // stays 0: the forward is the product alone
