@@ -115,9 +115,9 @@ open class Optimizer {
     /// shared update keeps one in the replicas' panels (`UpdateSharing`): nothing is packed, and
     /// `value` is copied back when read (`Parameter.synchronizeValue()`). The panels are packed
     /// first when they do not hold the current values (the first update, or after a write of
-    /// `value`). Intel model 207, `gen bench`, 6 alternating rounds, paired against Adam
-    /// updating the row-major values and packing each part right after (article GAN / VAE /
-    /// large GAN): 1 thread 1.056 / 1.082 / 1.072, row split 1.034 / 0.992 / 1.016.
+    /// `value`). Intel model 207, `gen bench`, 6 alternating rounds against Adam updating the
+    /// row-major values and packing each part right after (article GAN / VAE / large GAN): 1
+    /// thread 1.056 / 1.082 / 1.072 (ratios of medians), row split paired 1.034 / 0.992 / 1.016.
     private func updateKeptInPanels(_ k: Int, _ panels: PackedPanels) {
         let p = parameters[k]
         if p.valueLivesIn !== panels { p.synchronizeValue() }
