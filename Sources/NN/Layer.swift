@@ -88,6 +88,17 @@ public final class Parameter {
         packing?.packed(by: panels, for: storedValue)
     }
 
+    /// Readies `panels` for an optimiser to update elements `part` of this packed weight in
+    /// them (and to keep it there): values kept in other panels come back first (nobody writes
+    /// those now), and `part` is packed unless the panels already hold the current values (the
+    /// first update, or after a write of `value`).
+    func prepareToUpdate(in panels: PackedPanels, part: Range<Int>) {
+        if valueLivesIn !== panels { synchronizeValue() }
+        if !part.isEmpty && !packing!.holds(panels, for: storedValue) {
+            storedValue.withUnsafeBufferPointer { panels.pack($0.baseAddress!, elements: part) }
+        }
+    }
+
     /// Makes `gradient` the view `buffer` (same shape), copying the current values into it.
     func bindGradient(to view: Matrix) {
         precondition(view.rows == value.rows && view.cols == value.cols && view.writesThrough,

@@ -120,10 +120,7 @@ open class Optimizer {
     /// thread 1.056 / 1.082 / 1.072 (ratios of medians), row split paired 1.034 / 0.992 / 1.016.
     private func updateKeptInPanels(_ k: Int, _ panels: PackedPanels) {
         let p = parameters[k]
-        if p.valueLivesIn !== panels { p.synchronizeValue() }
-        if !p.packing!.holds(panels, for: p.storedValue) {
-            panels.pack(p.storedValue, elements: 0..<p.storedValue.count)
-        }
+        p.prepareToUpdate(in: panels, part: 0..<p.storedValue.count)
         p.gradient.withUnsafeBufferPointer { g in
             update(parameter: k, inPanels: panels, elements: 0..<p.storedValue.count, gradient: g.baseAddress!,
                    state: slotPointers[k])

@@ -174,12 +174,8 @@ final class UpdateSharing {
     /// of `value`); every rank marks the row-major values stale, its part empty or not.
     private func updateInPanels(_ optimizer: Optimizer, parameter k: Int, elements own: Range<Int>) {
         let p = optimizer.parameters[k], panels = mine.packed[k]!
-        // Values kept in another optimiser's panels come back first (nobody writes those now).
-        if p.valueLivesIn !== panels { p.synchronizeValue() }
+        p.prepareToUpdate(in: panels, part: own)
         if !own.isEmpty {
-            if !p.packing!.holds(panels, for: p.storedValue) {
-                p.storedValue.withUnsafeBufferPointer { panels.pack($0.baseAddress!, elements: own) }
-            }
             p.gradient.withUnsafeBufferPointer { g in
                 optimizer.update(parameter: k, inPanels: panels, elements: own, gradient: g.baseAddress!,
                                  state: mine.statePointers(k, slotOffset: optimizer.slotOffsets[k],
