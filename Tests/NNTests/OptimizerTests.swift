@@ -150,14 +150,15 @@ final class AdamThreadingTests: XCTestCase {
     }
 }
 
-/// An unshared Adam keeps a packed weight only in its own panels (AVX-512 CPUs): against the
-/// same weight unpacked, on the same gradients, the products over the panels and (read
-/// afterwards) the values must be the same bits, on 1 and 3 row-split threads (parts starting
-/// mid-row and mid-panel), with a write of `value` between updates and without any copy back
-/// while nobody reads `value`.
-final class AdamKeptInPanelsTests: XCTestCase {
+/// An unshared Adam keeps a packed weight (a Dense layer's, on AVX-512 CPUs) only in its own
+/// panels and updates it there, part by part (row split's parts start mid-row).
+final class AdamPackingTests: XCTestCase {
     override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
 
+    /// Against the same weight unpacked, on the same gradients: the products over the panels
+    /// and (read afterwards) the values must be the same bits, on 1 and 3 row-split threads
+    /// (parts starting mid-row and mid-panel), with a write of `value` between updates and
+    /// without any copy back while nobody reads `value`.
     func testUnsharedAdamKeepsPackedWeightInItsPanels() throws {
         try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
         for threads in [1, 3] {
@@ -192,15 +193,9 @@ final class AdamKeptInPanelsTests: XCTestCase {
             XCTAssertEqual(kept.value.elements.map(\.bitPattern), plain.value.elements.map(\.bitPattern), "threads \(threads)")
         }
     }
-}
 
-/// Adam keeps a Dense weight in its panels and updates it there, part by part (row split's
-/// parts start mid-row): the next product must read exactly the updated weight, as panels
-/// packed afresh from `value` (copied back from them) do; `AdamKeptInPanelsTests` checks the
-/// values against an unpacked weight.
-final class AdamPackingTests: XCTestCase {
-    override func tearDown() { BLASThreads.set(.openBLAS(threads: 1)) }
-
+    /// A Dense layer's next product must read exactly the updated weight, as panels packed
+    /// afresh from `value` (copied back from them) do.
     func testPanelsKeptByTheUpdateHoldTheUpdatedWeight() throws {
         try XCTSkipUnless(PackedPanels.isAvailable, "no AVX-512F: no packed weights")
         for threads in [1, 3] {
